@@ -1,0 +1,235 @@
+/**
+ * The ONLY reader of process.env. Typed, validated, frozen.
+ * A bad value stops the run before anything starts, naming the variable and what it accepts.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import dotenv from 'dotenv';
+import { z } from 'zod';
+import { PROJECT_ROOT } from './paths';
+
+/** Flaw switches of the reference store (reference-store/storeproject/flaws.py holds the same list). */
+export const KNOWN_FLAWS = [
+  'non_atomic_orders',
+  'no_db_timeout',
+  'stale_db_connections',
+  'leaky_errors',
+  'duplicate_on_retry',
+  'single_worker',
+  'no_graceful_shutdown',
+] as const;
+export type FlawName = (typeof KNOWN_FLAWS)[number];
+
+/** Ports at or above this are the kernel's ephemeral range: a retrying client can connect to itself there. */
+export const EPHEMERAL_PORT_START = 32768;
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface Credentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+export interface ExternalTarget {
+  readonly baseUrl: string;
+  /** customer whose token the suite uses; or jwtToken instead */
+  readonly customer?: Credentials;
+  readonly jwtToken?: string;
+  readonly secondCustomer?: Credentials;
+  readonly staff?: Credentials;
+  /** read-only integrity probes; without it the DB checks are reported as not run */
+  readonly databaseUrl?: string;
+}
+
+export interface EmbeddedSettings {
+  readonly python: string;
+  readonly pgBin: string;
+  readonly server: 'gunicorn' | 'uvicorn';
+  readonly workers: number;
+  readonly flaws: readonly FlawName[];
+  /** folder of this stack: data dir, sockets, logs, pidfiles, state file */
+  readonly stackDir: string;
+  readonly portRange: { readonly min: number; readonly max: number };
+}
+
+export interface Thresholds {
+  /** request timeout of the API client */
+  readonly requestTimeoutMs: number;
+  /** the stack must answer /api/health/ within this after start */
+  readonly storeReadyTimeoutMs: number;
+}
+
+export interface Config {
+  readonly target: 'embedded' | 'external';
+  readonly embedded: EmbeddedSettings;
+  readonly external?: ExternalTarget;
+  readonly thresholds: Thresholds;
+  readonly reportsDir: string;
+}
+
+/** Thrown for invalid configuration; the message lists every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration (nothing was started):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Newest /usr/lib/postgresql/<version>/bin on this machine, or undefined. */
+export function newestPgBin(root = '/usr/lib/postgresql'): string | undefined {
+  let versions: string[];
+  try {
+    versions = fs.readdirSync(root).filter((v) => /^\d+(\.\d+)?$/.test(v));
+  } catch {
+    return undefined;
+  }
+  versions.sort((a, b) => Number(b) - Number(a));
+  for (const v of versions) {
+    const bin = path.join(root, v, 'bin');
+    if (fs.existsSync(path.join(bin, 'pg_ctl'))) return bin;
+  }
+  return undefined;
+}
+
+const quoted = (v: string | undefined) => (v === undefined ? 'nothing' : JSON.stringify(v));
+
+/** Parses and validates an environment into a frozen Config, or throws ConfigError. */
+export function loadConfig(env: Env, opts: { checkFiles?: boolean } = {}): Config {
+  const checkFiles = opts.checkFiles ?? true;
+  const problems: string[] = [];
+  const get = (name: string) => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  function parse<T>(name: string, schema: z.ZodType<T>, accepts: string, fallback: T): T {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    const result = schema.safeParse(raw);
+    if (result.success) return result.data;
+    problems.push(`${name}: expected ${accepts}, got ${quoted(raw)}`);
+    return fallback;
+  }
+  const int = (min: number, max: number) =>
+    z
+      .string()
+      .regex(/^\d+$/)
+      .transform(Number)
+      .pipe(z.number().int().min(min).max(max));
+  const httpUrl = z
+    .string()
+    .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol))
+    .transform((s) => s.replace(/\/+$/, ''));
+  const pgUrl = z.string().refine((s) => URL.canParse(s) && /^postgres(ql)?:$/.test(new URL(s).protocol));
+
+  const target = parse('TARGET', z.enum(['embedded', 'external']), '"embedded" or "external"', 'embedded');
+
+  // embedded stack
+  const python = parse('PYTHON', z.string(), 'a path to a Python 3 interpreter', '/usr/bin/python3');
+  const defaultPgBin = newestPgBin();
+  const pgBin = parse('PG_BIN', z.string(), 'a folder holding initdb and pg_ctl', defaultPgBin ?? '');
+  const server = parse('STORE_SERVER', z.enum(['gunicorn', 'uvicorn']), '"gunicorn" or "uvicorn"', 'gunicorn');
+  const workers = parse('STORE_WORKERS', int(1, 32), 'an integer from 1 to 32', 3);
+  const flaws = parse(
+    'STORE_FLAWS',
+    z
+      .string()
+      .transform((s) => s.split(',').map((f) => f.trim()).filter(Boolean))
+      .pipe(z.array(z.enum(KNOWN_FLAWS))),
+    `a comma-separated list of: ${KNOWN_FLAWS.join(', ')}`,
+    [] as FlawName[],
+  );
+  const stackName = parse('STACK_NAME', z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/), 'lower-case letters, digits and -', 'test');
+  const defaultRoot = path.join(
+    os.tmpdir(),
+    `store-resilience-${createHash('sha1').update(PROJECT_ROOT).digest('hex').slice(0, 8)}`,
+  );
+  const stackRoot = parse('STACK_ROOT', z.string().refine((s) => path.isAbsolute(s)), 'an absolute path', defaultRoot);
+  const portRange = parse(
+    'STACK_PORT_RANGE',
+    z
+      .string()
+      .regex(/^\d+-\d+$/)
+      .transform((s) => {
+        const [min, max] = s.split('-').map(Number) as [number, number];
+        return { min, max };
+      })
+      .refine(({ min, max }) => min >= 1024 && max < EPHEMERAL_PORT_START && max - min >= 10),
+    `MIN-MAX with 1024 <= MIN, MAX < ${EPHEMERAL_PORT_START} (the kernel's ephemeral range starts there) and at least 10 ports`,
+    { min: 20000, max: 32000 },
+  );
+
+  const thresholds: Thresholds = {
+    requestTimeoutMs: parse('REQUEST_TIMEOUT_MS', int(100, 600_000), 'milliseconds from 100 to 600000', 10_000),
+    storeReadyTimeoutMs: parse('STORE_READY_TIMEOUT_MS', int(1000, 600_000), 'milliseconds from 1000 to 600000', 30_000),
+  };
+
+  let external: ExternalTarget | undefined;
+  if (target === 'external') {
+    const baseUrl = parse('BASE_URL', httpUrl, 'an http(s) URL such as http://127.0.0.1:8000', '');
+    if (!get('BASE_URL')) problems.push('BASE_URL: required when TARGET=external (the store to test)');
+    const creds = (user: string, pass: string): Credentials | undefined => {
+      const username = get(user);
+      const password = get(pass);
+      if (!username && !password) return undefined;
+      if (!username || !password) {
+        problems.push(`${username ? pass : user}: required together with ${username ? user : pass}`);
+        return undefined;
+      }
+      return { username, password };
+    };
+    const customer = creds('STORE_USERNAME', 'STORE_PASSWORD');
+    const jwtToken = parse('JWT_TOKEN', z.string().regex(/^[\w-]+\.[\w-]+\.[\w-]*$/), 'a JWT (three dot-separated parts)', '') || undefined;
+    if (!customer && !jwtToken) {
+      problems.push('STORE_USERNAME/STORE_PASSWORD or JWT_TOKEN: one is required when TARGET=external');
+    }
+    const databaseUrl = parse('DATABASE_URL', pgUrl, 'a postgres:// URL (used read-only)', '') || undefined;
+    external = {
+      baseUrl,
+      customer,
+      jwtToken,
+      secondCustomer: creds('STORE_USERNAME_2', 'STORE_PASSWORD_2'),
+      staff: creds('STORE_STAFF_USERNAME', 'STORE_STAFF_PASSWORD'),
+      databaseUrl,
+    };
+  } else if (checkFiles) {
+    if (!fs.existsSync(python)) problems.push(`PYTHON: ${python} does not exist (Debian: /usr/bin/python3)`);
+    if (!pgBin) {
+      problems.push('PG_BIN: no /usr/lib/postgresql/*/bin found; install postgresql or set PG_BIN');
+    } else if (!['initdb', 'pg_ctl', 'pg_dump', 'pg_restore'].every((b) => fs.existsSync(path.join(pgBin, b)))) {
+      problems.push(`PG_BIN: ${pgBin} does not hold initdb, pg_ctl, pg_dump and pg_restore`);
+    }
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze({
+    target,
+    embedded: { python, pgBin, server, workers, flaws, stackDir: path.join(stackRoot, stackName), portRange },
+    external,
+    thresholds,
+    reportsDir: path.join(PROJECT_ROOT, 'reports'),
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** The environment: process.env over the project's .env file (process.env wins). */
+export function readEnv(): Env {
+  const file = path.join(PROJECT_ROOT, '.env');
+  const fromFile = fs.existsSync(file) ? dotenv.parse(fs.readFileSync(file)) : {};
+  return { ...fromFile, ...process.env };
+}
+
+let cached: Config | undefined;
+/** The run's configuration (validated once per process). */
+export function config(): Config {
+  cached ??= loadConfig(readEnv());
+  return cached;
+}

@@ -1,0 +1,78 @@
+/** Evidence of a test: recorded HTTP exchanges and attachments, always redacted. */
+import { test, type TestInfo } from '@playwright/test';
+import type { Exchange } from '../api/store-api';
+import { redact, redactText } from './redact';
+
+export type PhaseName = 'Baseline' | 'Inject' | 'During fault' | 'Recover' | 'Verify' | (string & {});
+
+/** Collects a test's exchanges and attaches evidence to the current step. */
+export class Evidence {
+  readonly exchanges: Exchange[] = [];
+  readonly phaseTimes: Array<{ name: string; startedAt: number; endedAt?: number }> = [];
+
+  constructor(private readonly testInfo: TestInfo) {}
+
+  /** Recorder for StoreApi. */
+  readonly record = (e: Exchange): void => {
+    this.exchanges.push(e);
+  };
+
+  /** Attaches data as redacted, pretty JSON. */
+  async json(name: string, data: unknown): Promise<void> {
+    await this.testInfo.attach(name, { body: JSON.stringify(redact(data), null, 2), contentType: 'application/json' });
+  }
+
+  /** Attaches redacted plain text. */
+  async text(name: string, text: string): Promise<void> {
+    await this.testInfo.attach(name, { body: redactText(text), contentType: 'text/plain' });
+  }
+
+  /** Attaches a picture or any other file body as it is (no secrets in pictures we draw). */
+  async file(name: string, body: Buffer | string, contentType: string): Promise<void> {
+    await this.testInfo.attach(name, { body, contentType });
+  }
+
+  /** Attaches the exchanges recorded since index `from` (redacted), when there are any. */
+  async exchangesSince(from: number, name = 'http exchanges'): Promise<void> {
+    const slice = this.exchanges.slice(from);
+    if (slice.length === 0) return;
+    await this.json(`${name} (${slice.length})`, slice.map(summarizeExchange));
+  }
+}
+
+/** An exchange as evidence: the request, the status, headers that matter, and the body. */
+export function summarizeExchange(e: Exchange) {
+  return {
+    at: new Date(e.startedAt).toISOString(),
+    request: `${e.method} ${e.path}`,
+    requestHeaders: e.requestHeaders,
+    requestBody: e.requestBody,
+    durationMs: Math.round(e.durationMs * 10) / 10,
+    status: e.status,
+    error: e.error,
+    responseHeaders: e.responseHeaders && pick(e.responseHeaders, ['content-type', 'retry-after', 'idempotent-replayed', 'connection']),
+    body: e.body,
+  };
+}
+
+function pick(h: Readonly<Record<string, string>>, keys: string[]) {
+  return Object.fromEntries(keys.filter((k) => h[k] !== undefined).map((k) => [k, h[k]]));
+}
+
+/**
+ * One phase of an experiment as a Playwright/Allure step; the exchanges made during it are
+ * attached inside the step, even when it fails.
+ */
+export async function phase<T>(evidence: Evidence, name: PhaseName, body: () => Promise<T>): Promise<T> {
+  return test.step(name, async () => {
+    const from = evidence.exchanges.length;
+    const entry: { name: string; startedAt: number; endedAt?: number } = { name, startedAt: Date.now() };
+    evidence.phaseTimes.push(entry);
+    try {
+      return await body();
+    } finally {
+      entry.endedAt = Date.now();
+      await evidence.exchangesSince(from);
+    }
+  });
+}

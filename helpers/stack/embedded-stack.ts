@@ -1,0 +1,239 @@
+/**
+ * The embedded default target: a private PostgreSQL cluster and the reference store,
+ * described by a state file in the stack folder so that any process (test worker,
+ * teardown, scripts/recover, the next run) can find and act on exactly what was started.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Config, Credentials, FlawName } from '../config';
+import { findFreePort } from './ports';
+import { PostgresCluster } from './postgres-cluster';
+import { isAlive, pidsWithMarker, signalIfOurs, waitForExit, wakeProcessTree } from './processes';
+import { StoreServer } from './store-server';
+
+export const STATE_FILE = 'stack.json';
+const STATE_VERSION = 1;
+
+export interface StackOwner {
+  /** the process whose exit makes the stack a leftover (the test runner), or undefined for a playground */
+  readonly pid?: number;
+  readonly kind: 'test' | 'playground' | 'helper-test';
+}
+
+export interface StackState {
+  readonly version: number;
+  readonly dir: string;
+  readonly owner: StackOwner;
+  readonly createdAt: string;
+  readonly pgBin: string;
+  readonly python: string;
+  readonly postgres: {
+    readonly port: number;
+    readonly superPassword: string;
+    readonly database: string;
+    readonly user: string;
+    readonly password: string;
+  };
+  readonly store: {
+    readonly port: number;
+    readonly server: 'gunicorn' | 'uvicorn';
+    readonly workers: number;
+    readonly flaws: readonly FlawName[];
+    readonly secretKey: string;
+    /** the database URL the store uses */
+    readonly databaseUrl: string;
+  };
+  readonly users: { readonly customer: Credentials; readonly secondCustomer: Credentials; readonly staff: Credentials };
+  readonly timings: Readonly<Record<string, number>>;
+}
+
+const secret = () => randomBytes(18).toString('base64url');
+
+/** Reads a stack's state file, or undefined when there is none. */
+export function readStackState(dir: string): StackState | undefined {
+  const file = path.join(dir, STATE_FILE);
+  if (!fs.existsSync(file)) return undefined;
+  const state = JSON.parse(fs.readFileSync(file, 'utf8')) as StackState;
+  if (state.version !== STATE_VERSION) throw new Error(`${file}: state version ${state.version}, expected ${STATE_VERSION}`);
+  return state;
+}
+
+function writeStackState(state: StackState): void {
+  const file = path.join(state.dir, STATE_FILE);
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify(state, null, 2), { mode: 0o600 });
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+/** A running (or recorded) embedded stack: its cluster, its store, its URLs. */
+export class EmbeddedStack {
+  readonly cluster: PostgresCluster;
+  readonly store: StoreServer;
+
+  constructor(readonly state: StackState) {
+    this.cluster = new PostgresCluster({ dir: path.join(state.dir, 'pg'), pgBin: state.pgBin, port: state.postgres.port });
+    this.store = new StoreServer({
+      dir: path.join(state.dir, 'store'),
+      python: state.python,
+      port: state.store.port,
+      server: state.store.server,
+      workers: state.store.workers,
+      flaws: state.store.flaws,
+      databaseUrl: state.store.databaseUrl,
+      seedPassword: state.users.customer.password,
+      secretKey: state.store.secretKey,
+    });
+  }
+
+  get baseUrl(): string {
+    return this.store.baseUrl;
+  }
+
+  /** Direct URL of the store's database (bypasses any fault proxy): for integrity probes, dumps, restores. */
+  get databaseUrl(): string {
+    const p = this.state.postgres;
+    return this.cluster.url(p.user, p.password, p.database);
+  }
+
+  /** Loads the stack recorded in dir, or undefined. */
+  static open(dir: string): EmbeddedStack | undefined {
+    const state = readStackState(dir);
+    return state && new EmbeddedStack(state);
+  }
+
+  /**
+   * Brings a fresh stack up in cfg's stack folder: initdb, start, create the store's DB,
+   * migrate, seed, start gunicorn. A leftover of a killed run is cleaned first; a stack
+   * whose owner still runs is refused. On failure everything started is stopped again.
+   */
+  static async up(cfg: Config, owner: StackOwner, log: (line: string) => void = () => {}): Promise<EmbeddedStack> {
+    const dir = cfg.embedded.stackDir;
+    const previous = readStackStateSafe(dir);
+    if (previous?.owner.pid !== undefined && previous.owner.pid !== process.pid && isAlive(previous.owner.pid)) {
+      throw new Error(
+        `stack folder ${dir} belongs to a running process (pid ${previous.owner.pid}, ${previous.owner.kind}); ` +
+          'wait for it, or set STACK_NAME to use another folder',
+      );
+    }
+    const cleaned = await cleanupStack(dir);
+    if (cleaned.length > 0) log(`cleaned a leftover stack in ${dir}: ${cleaned.join('; ')}`);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+
+    const timings: Record<string, number> = {};
+    const time = async <T>(name: string, step: () => Promise<T>): Promise<T> => {
+      const t0 = Date.now();
+      const value = await step();
+      timings[name] = Date.now() - t0;
+      return value;
+    };
+    const t0 = Date.now();
+    const pgPort = await findFreePort(cfg.embedded.portRange);
+    const storePort = await findFreePort(cfg.embedded.portRange, [pgPort]);
+    const customerPassword = secret();
+    const state: StackState = {
+      version: STATE_VERSION,
+      dir,
+      owner,
+      createdAt: new Date().toISOString(),
+      pgBin: cfg.embedded.pgBin,
+      python: cfg.embedded.python,
+      postgres: { port: pgPort, superPassword: secret(), database: 'store', user: 'store', password: secret() },
+      store: {
+        port: storePort,
+        server: cfg.embedded.server,
+        workers: cfg.embedded.workers,
+        flaws: cfg.embedded.flaws,
+        secretKey: secret() + secret(),
+        databaseUrl: '',
+      },
+      users: {
+        customer: { username: 'customer1', password: customerPassword },
+        secondCustomer: { username: 'customer2', password: customerPassword },
+        staff: { username: 'staff', password: customerPassword },
+      },
+      timings,
+    };
+    const withUrl: StackState = {
+      ...state,
+      store: { ...state.store, databaseUrl: new EmbeddedStack(state).databaseUrl },
+    };
+    writeStackState(withUrl);
+    const stack = new EmbeddedStack(withUrl);
+    try {
+      await time('initdbMs', () => stack.cluster.init(withUrl.postgres.superPassword));
+      await time('pgStartMs', () => stack.cluster.start());
+      await time('createDbMs', () =>
+        stack.cluster.createDatabase(withUrl.postgres.superPassword, {
+          name: withUrl.postgres.database,
+          user: withUrl.postgres.user,
+          password: withUrl.postgres.password,
+        }),
+      );
+      await time('migrateMs', () => stack.store.manage(['migrate', '--noinput', '-v', '0']));
+      await time('seedMs', () => stack.store.manage(['seed']));
+      await time('storeStartMs', () => stack.store.start(cfg.thresholds.storeReadyTimeoutMs));
+    } catch (error) {
+      await cleanupStack(dir);
+      throw error;
+    }
+    timings.totalMs = Date.now() - t0;
+    writeStackState({ ...withUrl, timings });
+    log(`embedded stack up in ${timings.totalMs}ms: store ${stack.baseUrl}, postgres 127.0.0.1:${pgPort}`);
+    return EmbeddedStack.open(dir) as EmbeddedStack;
+  }
+
+  /** Stops the store and the cluster (by PID / data directory) and removes the stack folder. */
+  async down(): Promise<string[]> {
+    return cleanupStack(this.state.dir);
+  }
+}
+
+function readStackStateSafe(dir: string): StackState | undefined {
+  try {
+    return readStackState(dir);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Stops everything a stack folder started and removes the folder. Works from the state file
+ * when there is one, and from the processes marked with the folder's path when there is not
+ * (a run killed before it wrote state). Returns what it did.
+ */
+export async function cleanupStack(dir: string): Promise<string[]> {
+  const done: string[] = [];
+  if (!fs.existsSync(dir)) return done;
+  const state = readStackStateSafe(dir);
+  if (state) {
+    const stack = new EmbeddedStack(state);
+    const master = stack.store.masterPid();
+    if (master !== undefined || pidsWithMarker(stack.store.pidFile).length > 0) {
+      await stack.store.stop(5_000);
+      done.push(`stopped store (master ${master ?? 'gone'})`);
+    }
+  }
+  // the postmaster's command line names its data directory, gunicorn's names the pidfile: both are under dir
+  const dataDir = path.join(dir, 'pg', 'data');
+  const postmasters = pidsWithMarker(dataDir);
+  if (postmasters.length > 0 || fs.existsSync(path.join(dataDir, 'postmaster.pid'))) {
+    const pgBin = state?.pgBin;
+    const cluster = pgBin ? new PostgresCluster({ dir: path.join(dir, 'pg'), pgBin, port: state.postgres.port }) : undefined;
+    // a frozen server cannot stop: wake the postmaster and its backends first
+    for (const pid of postmasters) wakeProcessTree(pid, dataDir);
+    try {
+      if (cluster?.isRunning()) {
+        await cluster.stop('immediate', 10_000);
+        done.push('stopped postgres (immediate)');
+      }
+    } catch (error) {
+      done.push(`pg_ctl stop failed: ${(error as Error).message.split('\n')[0]}`);
+    }
+  }
+  for (const pid of pidsWithMarker(dir)) {
+    if (signalIfOurs(pid, 'SIGKILL', dir)) done.push(`killed ${pid}`);
+  }
+  for (const pid of pidsWithMarker(dir)) await waitForExit(pid, 5_000);
+  fs.rmSync(dir, { recursive: true, force: true });
+  return done;
+}

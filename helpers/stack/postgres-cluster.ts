@@ -1,0 +1,150 @@
+/** A private PostgreSQL cluster: own data and socket folders, 127.0.0.1 only, run as the postgres user. */
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { CommandRecord, runCommand } from './command';
+import { isAlive, processState, readPidFile } from './processes';
+
+export interface PostgresClusterOptions {
+  /** folder owned by this cluster (data/, socket/, log/) */
+  readonly dir: string;
+  readonly pgBin: string;
+  readonly port: number;
+}
+
+/** Database URL of a role on a cluster. */
+export function postgresUrl(p: { user: string; password: string; port: number; database: string; host?: string }): string {
+  return `postgres://${encodeURIComponent(p.user)}:${encodeURIComponent(p.password)}@${p.host ?? '127.0.0.1'}:${p.port}/${encodeURIComponent(p.database)}`;
+}
+
+/** Numeric uid/gid of the postgres user when we run as root (the server refuses root). */
+function postgresOwner(): { uid: number; gid: number } | undefined {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return undefined;
+  const line = fs
+    .readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('postgres:'));
+  if (!line) throw new Error('running as root needs a "postgres" user to run the server (install postgresql)');
+  const [, , uid, gid] = line.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+/** Runs initdb/pg_ctl for one private cluster and reports its state. */
+export class PostgresCluster {
+  readonly dataDir: string;
+  readonly socketDir: string;
+  readonly logFile: string;
+  readonly port: number;
+
+  constructor(private readonly opts: PostgresClusterOptions) {
+    this.dataDir = path.join(opts.dir, 'data');
+    this.socketDir = path.join(opts.dir, 'socket');
+    this.logFile = path.join(opts.dir, 'log', 'postgres.log');
+    this.port = opts.port;
+  }
+
+  private bin(name: string): string {
+    return path.join(this.opts.pgBin, name);
+  }
+
+  /** initdb with scram auth on TCP, then our settings (port, 127.0.0.1, socket folder). */
+  async init(superPassword: string): Promise<CommandRecord> {
+    const owner = postgresOwner();
+    for (const d of [this.opts.dir, this.socketDir, path.dirname(this.logFile)]) {
+      fs.mkdirSync(d, { recursive: true, mode: 0o700 });
+      if (owner) fs.chownSync(d, owner.uid, owner.gid);
+    }
+    const pwfile = path.join(this.opts.dir, '.pwfile');
+    fs.writeFileSync(pwfile, `${superPassword}\n`, { mode: 0o600 });
+    if (owner) fs.chownSync(pwfile, owner.uid, owner.gid);
+    try {
+      const record = await runCommand(
+        this.bin('initdb'),
+        ['-D', this.dataDir, '-U', 'postgres', `--pwfile=${pwfile}`, '--auth-local=peer', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-instructions'],
+        { asPostgres: true, timeoutMs: 60_000 },
+      );
+      fs.appendFileSync(
+        path.join(this.dataDir, 'postgresql.conf'),
+        [
+          '',
+          '# store-resilience: a private cluster on loopback',
+          `port = ${this.port}`,
+          "listen_addresses = '127.0.0.1'",
+          `unix_socket_directories = '${this.socketDir}'`,
+          'max_connections = 100',
+          "log_line_prefix = '%m [%p] %q%u@%d '",
+          'log_connections = off',
+          '',
+        ].join('\n'),
+      );
+      return record;
+    } finally {
+      fs.rmSync(pwfile, { force: true });
+    }
+  }
+
+  /** pg_ctl start, waiting until it accepts connections. */
+  start(timeoutMs = 30_000): Promise<CommandRecord> {
+    return runCommand(this.bin('pg_ctl'), ['start', '-D', this.dataDir, '-l', this.logFile, '-w', '-t', String(Math.ceil(timeoutMs / 1000))], {
+      asPostgres: true,
+      timeoutMs: timeoutMs + 5_000,
+    });
+  }
+
+  /** pg_ctl stop in the given mode (fast: roll back and disconnect; immediate: crash, recovery at next start). */
+  stop(mode: 'smart' | 'fast' | 'immediate' = 'fast', timeoutMs = 30_000): Promise<CommandRecord> {
+    return runCommand(this.bin('pg_ctl'), ['stop', '-D', this.dataDir, '-m', mode, '-w', '-t', String(Math.ceil(timeoutMs / 1000))], {
+      asPostgres: true,
+      timeoutMs: timeoutMs + 5_000,
+    });
+  }
+
+  /** PID of the postmaster from postmaster.pid, when that process is alive. */
+  postmasterPid(): number | undefined {
+    const pid = readPidFile(path.join(this.dataDir, 'postmaster.pid'));
+    return pid !== undefined && isAlive(pid) ? pid : undefined;
+  }
+
+  /** True when a postmaster runs for this data directory. */
+  isRunning(): boolean {
+    return this.postmasterPid() !== undefined;
+  }
+
+  /** True when the postmaster is stopped by SIGSTOP. */
+  isFrozen(): boolean {
+    const pid = this.postmasterPid();
+    return pid !== undefined && processState(pid) === 'T';
+  }
+
+  /** Creates a login role and a database it owns (idempotent), connected as the superuser. */
+  async createDatabase(superPassword: string, db: { name: string; user: string; password: string }): Promise<void> {
+    const client = new pg.Client({ connectionString: this.url('postgres', superPassword, 'postgres'), connectionTimeoutMillis: 5_000 });
+    await client.connect();
+    try {
+      const role = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [db.user]);
+      const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
+      const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
+      if (role.rowCount === 0) {
+        await client.query(`CREATE ROLE ${ident(db.user)} LOGIN PASSWORD ${literal(db.password)}`);
+      }
+      const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [db.name]);
+      if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${ident(db.name)} OWNER ${ident(db.user)}`);
+    } finally {
+      await client.end();
+    }
+  }
+
+  /** postgres:// URL of a role on this cluster over TCP. */
+  url(user: string, password: string, database: string): string {
+    return postgresUrl({ user, password, database, port: this.port });
+  }
+
+  /** The last lines of the server log (for error messages and evidence). */
+  logTail(lines = 30): string {
+    try {
+      return fs.readFileSync(this.logFile, 'utf8').split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no server log)';
+    }
+  }
+}

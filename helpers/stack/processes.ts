@@ -1,0 +1,99 @@
+/** Process helpers that act by PID only, and only on processes proven to be ours. */
+import fs from 'node:fs';
+import { waitUntil } from '../wait';
+
+/** The process's command line, or undefined when it is gone. */
+export function commandLine(pid: number): string | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Process state letter from /proc (R, S, T = stopped, Z = zombie), or undefined when gone. */
+export function processState(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Parent PID, or undefined when gone. */
+export function parentPid(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** True while the PID exists and is not a zombie. */
+export function isAlive(pid: number): boolean {
+  const state = processState(pid);
+  return state !== undefined && state !== 'Z';
+}
+
+/** PIDs whose parent is pid. */
+export function childPids(pid: number): number[] {
+  return allPids().filter((p) => parentPid(p) === pid);
+}
+
+/** Every PID whose command line contains marker (a path only our stack uses). */
+export function pidsWithMarker(marker: string): number[] {
+  return allPids().filter((p) => p !== process.pid && (commandLine(p) ?? '').includes(marker));
+}
+
+function allPids(): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number);
+}
+
+/** Sends a signal to pid only when its command line contains marker; returns whether it was sent. */
+export function signalIfOurs(pid: number, signal: NodeJS.Signals, marker: string): boolean {
+  const cmd = commandLine(pid);
+  if (cmd === undefined || !cmd.includes(marker)) return false;
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until pid is gone (or a zombie); false when it outlived timeoutMs. */
+export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+  try {
+    await waitUntil(() => !isAlive(pid), { description: `process ${pid} to exit`, timeoutMs, intervalMs: 20 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Reads a pidfile: the PID, or undefined when absent or malformed. */
+export function readPidFile(file: string): number | undefined {
+  try {
+    const pid = Number(fs.readFileSync(file, 'utf8').split('\n')[0]?.trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** SIGCONT to pid (when ours, by marker) and to its direct children (ours by parentage). */
+export function wakeProcessTree(pid: number, marker: string): void {
+  if (!signalIfOurs(pid, 'SIGCONT', marker)) return;
+  for (const child of childPids(pid)) {
+    try {
+      process.kill(child, 'SIGCONT');
+    } catch {
+      // already gone
+    }
+  }
+}

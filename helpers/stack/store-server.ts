@@ -1,0 +1,163 @@
+/** The reference store under gunicorn (sync workers) or gunicorn + uvicorn workers, started detached. */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FlawName } from '../config';
+import { REFERENCE_STORE_DIR } from '../paths';
+import { waitUntil } from '../wait';
+import { CommandRecord, runCommand } from './command';
+import { childPids, isAlive, pidsWithMarker, readPidFile, signalIfOurs, waitForExit } from './processes';
+
+export interface StoreServerOptions {
+  /** folder of this server: pidfile, log */
+  readonly dir: string;
+  readonly python: string;
+  readonly port: number;
+  readonly server: 'gunicorn' | 'uvicorn';
+  readonly workers: number;
+  readonly flaws: readonly FlawName[];
+  /** the store's own database URL (through the fault proxy when there is one) */
+  readonly databaseUrl: string;
+  readonly seedPassword: string;
+  readonly secretKey: string;
+  /** extra STORE_* settings (timeouts, graceful_timeout ...) */
+  readonly extraEnv?: Readonly<Record<string, string>>;
+}
+
+/** Starts, stops and inspects one gunicorn master and its workers, by PID. */
+export class StoreServer {
+  readonly pidFile: string;
+  readonly logFile: string;
+  readonly baseUrl: string;
+
+  constructor(readonly opts: StoreServerOptions) {
+    this.pidFile = path.join(opts.dir, 'gunicorn.pid');
+    this.logFile = path.join(opts.dir, 'store.log');
+    this.baseUrl = `http://127.0.0.1:${opts.port}`;
+  }
+
+  /** Environment of every store process (settings come from the environment). */
+  env(): Record<string, string> {
+    const inherited: Record<string, string> = {};
+    for (const k of ['PATH', 'LANG', 'LC_ALL', 'HOME', 'TZ']) {
+      const v = process.env[k];
+      if (v !== undefined) inherited[k] = v;
+    }
+    return {
+      ...inherited,
+      DJANGO_SETTINGS_MODULE: 'storeproject.settings',
+      PYTHONDONTWRITEBYTECODE: '1',
+      PYTHONUNBUFFERED: '1',
+      STORE_DATABASE_URL: this.opts.databaseUrl,
+      STORE_SEED_PASSWORD: this.opts.seedPassword,
+      STORE_SECRET_KEY: this.opts.secretKey,
+      STORE_SERVER: this.opts.server,
+      STORE_WORKERS: String(this.opts.workers),
+      STORE_FLAWS: this.opts.flaws.join(','),
+      STORE_BIND: `127.0.0.1:${this.opts.port}`,
+      STORE_PIDFILE: this.pidFile,
+      ...this.opts.extraEnv,
+    };
+  }
+
+  /** Runs a manage.py command (migrate, seed, migrate --check ...). */
+  manage(args: readonly string[], timeoutMs = 120_000): Promise<CommandRecord> {
+    return runCommand(this.opts.python, ['manage.py', ...args], {
+      cwd: REFERENCE_STORE_DIR,
+      env: this.env(),
+      timeoutMs,
+      secrets: [this.opts.seedPassword],
+    });
+  }
+
+  /** Starts gunicorn detached (its own process group) and waits until /api/health/ answers 200. */
+  async start(readyTimeoutMs = 30_000): Promise<{ pid: number; readyMs: number }> {
+    fs.mkdirSync(this.opts.dir, { recursive: true });
+    fs.rmSync(this.pidFile, { force: true });
+    const started = Date.now();
+    const log = fs.openSync(this.logFile, 'a');
+    // --pid on the command line marks every process of this server with our stack folder
+    const child = spawn(this.opts.python, ['-m', 'gunicorn', '-c', 'gunicorn.conf.py', '--pid', this.pidFile], {
+      cwd: REFERENCE_STORE_DIR,
+      env: this.env(),
+      detached: true,
+      stdio: ['ignore', log, log],
+    });
+    fs.closeSync(log);
+    const pid = child.pid;
+    if (pid === undefined) throw new Error(`gunicorn did not start: ${this.logTail()}`);
+    let exitCode: number | null = null;
+    child.once('exit', (code) => {
+      exitCode = code ?? -1;
+    });
+    child.unref();
+    try {
+      await waitUntil(
+        async () => {
+          if (exitCode !== null) throw new Error(`gunicorn exited with ${exitCode}`);
+          return (await this.healthStatus()) === 200;
+        },
+        { description: `store on ${this.baseUrl} to answer /api/health/ 200`, timeoutMs: readyTimeoutMs, intervalMs: 50 },
+      );
+    } catch (error) {
+      await this.stop();
+      throw new Error(`${(error as Error).message}\n--- store log ---\n${this.logTail()}`);
+    }
+    return { pid, readyMs: Date.now() - started };
+  }
+
+  /** HTTP status of /api/health/, or undefined when nothing answers. */
+  async healthStatus(timeoutMs = 3_000): Promise<number | undefined> {
+    try {
+      const res = await fetch(`${this.baseUrl}/api/health/`, { signal: AbortSignal.timeout(timeoutMs) });
+      await res.arrayBuffer();
+      return res.status;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** PID of the gunicorn master, when it runs. */
+  masterPid(): number | undefined {
+    const pid = readPidFile(this.pidFile);
+    return pid !== undefined && isAlive(pid) && this.isOurs(pid) ? pid : undefined;
+  }
+
+  /** PIDs of the master's live workers. */
+  workerPids(): number[] {
+    const master = this.masterPid();
+    return master === undefined ? [] : childPids(master).filter((p) => isAlive(p) && this.isOurs(p));
+  }
+
+  /** True while the master runs. */
+  isRunning(): boolean {
+    return this.masterPid() !== undefined;
+  }
+
+  private isOurs(pid: number): boolean {
+    return pidsWithMarker(this.pidFile).includes(pid);
+  }
+
+  /**
+   * Stops the master with TERM (workers finish in-flight requests), then KILLs whatever of
+   * this server is left (orphaned workers included), found by the pidfile path on their command line.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
+    const master = readPidFile(this.pidFile);
+    if (master !== undefined && signalIfOurs(master, 'SIGTERM', this.pidFile)) {
+      await waitForExit(master, graceMs);
+    }
+    for (const pid of pidsWithMarker(this.pidFile)) signalIfOurs(pid, 'SIGKILL', this.pidFile);
+    for (const pid of pidsWithMarker(this.pidFile)) await waitForExit(pid, 2_000);
+    fs.rmSync(this.pidFile, { force: true });
+  }
+
+  /** The last lines of the store's log. */
+  logTail(lines = 40): string {
+    try {
+      return fs.readFileSync(this.logFile, 'utf8').split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no store log)';
+    }
+  }
+}

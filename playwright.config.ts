@@ -1,0 +1,30 @@
+import { defineConfig } from '@playwright/test';
+import { config } from './helpers/config';
+
+// validates the whole configuration before anything starts: a bad value ends the run here
+const cfg = config();
+
+export default defineConfig({
+  testDir: './e2e',
+  outputDir: './reports/test-output',
+  globalSetup: './e2e/global-setup.ts',
+  globalTeardown: './e2e/global-teardown.ts',
+  // one stack, faults that affect every client: tests run one at a time, and never retried
+  workers: 1,
+  fullyParallel: false,
+  retries: 0,
+  timeout: 90_000,
+  expect: { timeout: 10_000 },
+  forbidOnly: true,
+  reporter: [
+    ['list'],
+    ['html', { outputFolder: 'reports/html', open: 'never' }],
+    ['junit', { outputFile: 'reports/junit.xml' }],
+    ['json', { outputFile: 'reports/results.json' }],
+    ['allure-playwright', { resultsDir: 'reports/allure-results', suiteTitle: true, environmentInfo: { target: cfg.target, store_server: cfg.embedded.server, store_workers: String(cfg.embedded.workers), store_flaws: cfg.embedded.flaws.join(',') || 'none' } }],
+  ],
+  projects: [
+    { name: 'self', testMatch: 'self/**/*.spec.ts' },
+    { name: 'smoke', testMatch: 'smoke.spec.ts' },
+  ],
+});

@@ -1,0 +1,35 @@
+"""gunicorn settings of the reference store, from the environment.
+
+STORE_SERVER=gunicorn (sync workers, WSGI) or uvicorn (gunicorn with uvicorn workers, ASGI).
+"""
+import os
+import signal
+
+from storeproject import flaws
+
+_server = os.environ.get("STORE_SERVER", "gunicorn")
+if _server not in ("gunicorn", "uvicorn"):
+    raise ValueError("STORE_SERVER must be gunicorn or uvicorn, got %r" % _server)
+
+wsgi_app = "storeproject.asgi:application" if _server == "uvicorn" else "storeproject.wsgi:application"
+worker_class = "uvicorn.workers.UvicornWorker" if _server == "uvicorn" else "sync"
+bind = os.environ.get("STORE_BIND", "127.0.0.1:8000")
+workers = 1 if flaws.on("single_worker") else int(os.environ.get("STORE_WORKERS", "3"))
+pidfile = os.environ.get("STORE_PIDFILE") or None
+# a worker silent for this long is killed and replaced by the master
+timeout = int(os.environ.get("STORE_WORKER_TIMEOUT_S", "30"))
+# how long the master waits for workers to finish in-flight requests on TERM/HUP
+graceful_timeout = int(os.environ.get("STORE_GRACEFUL_TIMEOUT_S", "5"))
+keepalive = 2
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("STORE_GUNICORN_LOG_LEVEL", "info")
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(D)sus pid=%(p)s'
+capture_output = False
+
+
+def post_worker_init(worker):
+    if flaws.on("no_graceful_shutdown"):
+        # the flaw: die at once on TERM/QUIT, dropping whatever the worker was serving
+        for sig in (signal.SIGTERM, signal.SIGQUIT, signal.SIGINT):
+            signal.signal(sig, lambda *_: os._exit(1))

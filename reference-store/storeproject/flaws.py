@@ -1,0 +1,38 @@
+"""Flaw switches: documented defects a real store could have (STORE_FLAWS=a,b).
+
+Each flaw exists so that one scenario of the suite can prove it catches it.
+This module has no Django imports: settings.py and gunicorn.conf.py read it too.
+"""
+import os
+
+#: name -> what goes wrong when the flaw is switched on
+KNOWN_FLAWS = {
+    "non_atomic_orders": "an order and its lines are written without a transaction, with a pause in between",
+    "no_db_timeout": "no connect_timeout/statement_timeout on the database, and Django's default logging (admin mails)",
+    "stale_db_connections": "persistent connections (CONN_MAX_AGE) reused without a usability check",
+    "leaky_errors": "DEBUG-style error bodies: exception text, SQL and traceback reach the client",
+    "duplicate_on_retry": "Idempotency-Key is ignored, so a retried request creates a second order",
+    "single_worker": "the server runs one worker whatever is configured, so a worker death is an outage",
+    "no_graceful_shutdown": "workers exit at once on SIGTERM/reload, dropping in-flight requests",
+}
+
+
+def parse_flaws(raw):
+    """Parse a comma-separated flaw list; raise ValueError naming an unknown flaw."""
+    names = [part.strip() for part in (raw or "").split(",") if part.strip()]
+    unknown = [name for name in names if name not in KNOWN_FLAWS]
+    if unknown:
+        raise ValueError(
+            "STORE_FLAWS: unknown flaw(s) %s; known: %s" % (", ".join(unknown), ", ".join(sorted(KNOWN_FLAWS)))
+        )
+    return frozenset(names)
+
+
+ACTIVE = parse_flaws(os.environ.get("STORE_FLAWS", ""))
+
+
+def on(name):
+    """True when the named flaw is switched on for this process."""
+    if name not in KNOWN_FLAWS:
+        raise KeyError("unknown flaw %r" % name)
+    return name in ACTIVE

@@ -1,0 +1,149 @@
+"""Settings of the reference store, all from the environment (DEBUG off by default)."""
+import os
+from urllib.parse import unquote, urlparse
+
+import django
+
+from . import flaws
+
+
+def env_str(name, default=None):
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+def env_int(name, default):
+    raw = env_str(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError("%s must be an integer, got %r" % (name, raw))
+
+
+def env_bool(name, default=False):
+    raw = env_str(name)
+    if raw is None:
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("%s must be a boolean (1/0, true/false), got %r" % (name, raw))
+
+
+def database_from_env():
+    """STORE_DATABASE_URL=postgres://user:pass@host:port/name, or the STORE_DB_* variables."""
+    url = env_str("STORE_DATABASE_URL")
+    if url:
+        parts = urlparse(url)
+        if parts.scheme not in ("postgres", "postgresql"):
+            raise ValueError("STORE_DATABASE_URL must start with postgres://, got scheme %r" % parts.scheme)
+        db = {
+            "NAME": unquote(parts.path.lstrip("/")),
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "",
+            "PORT": str(parts.port or ""),
+        }
+    else:
+        db = {
+            "NAME": env_str("STORE_DB_NAME", "store"),
+            "USER": env_str("STORE_DB_USER", "store"),
+            "PASSWORD": env_str("STORE_DB_PASSWORD", ""),
+            "HOST": env_str("STORE_DB_HOST", "127.0.0.1"),
+            "PORT": env_str("STORE_DB_PORT", "5432"),
+        }
+    options = {}
+    if not flaws.on("no_db_timeout"):
+        # libpq gives up on an unreachable or frozen server after this many seconds
+        options["connect_timeout"] = env_int("STORE_DB_CONNECT_TIMEOUT", 2)
+        # the server cancels any statement that runs longer (a stuck lock, a runaway query)
+        options["options"] = "-c statement_timeout=%d" % env_int("STORE_DB_STATEMENT_TIMEOUT_MS", 5000)
+    db.update(
+        {
+            "ENGINE": "django.db.backends.postgresql",
+            "OPTIONS": options,
+            # 0 (the default): a fresh connection per request, bounded by connect_timeout. See README.
+            "CONN_MAX_AGE": env_int("STORE_CONN_MAX_AGE", 60 if flaws.on("stale_db_connections") else 0),
+            "ATOMIC_REQUESTS": False,
+        }
+    )
+    if django.VERSION >= (4, 1):
+        db["CONN_HEALTH_CHECKS"] = not flaws.on("stale_db_connections")
+    return db
+
+
+BASE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SECRET_KEY = env_str("STORE_SECRET_KEY", "reference-store-insecure-key-change-me-0123456789")
+DEBUG = env_bool("STORE_DEBUG", False)
+ALLOWED_HOSTS = [h.strip() for h in env_str("STORE_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
+
+STORE_FLAWS = sorted(flaws.ACTIVE)
+# the pause between writing an order and its lines under the non_atomic_orders flaw
+STORE_FLAW_PAUSE_MS = env_int("STORE_FLAW_PAUSE_MS", 250)
+STORE_SERVER_KIND = env_str("STORE_SERVER", "gunicorn")
+# seconds a client should wait before retrying a 503
+STORE_RETRY_AFTER_S = env_int("STORE_RETRY_AFTER_S", 1)
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "rest_framework",
+    "store",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "store.errors.DatabaseUnavailableMiddleware",
+]
+
+ROOT_URLCONF = "storeproject.urls"
+WSGI_APPLICATION = "storeproject.wsgi.application"
+ASGI_APPLICATION = "storeproject.asgi.application"
+DATABASES = {"default": database_from_env()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+TEMPLATES = []
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "store.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+
+from datetime import timedelta  # noqa: E402
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("STORE_ACCESS_TOKEN_MINUTES", 60)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=1),
+    "SIGNING_KEY": SECRET_KEY,
+    "UPDATE_LAST_LOGIN": False,
+}
+
+# Only the console: Django's default adds mail_admins, whose error report re-runs the
+# request's lazy queries; measured, a frozen DB with connect_timeout=2 then answered after 12 s.
+if not flaws.on("no_db_timeout"):
+    LOGGING = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "plain": {"format": "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"},
+        },
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+        "loggers": {
+            "django": {"handlers": ["console"], "level": env_str("STORE_LOG_LEVEL", "INFO"), "propagate": False},
+            "store": {"handlers": ["console"], "level": env_str("STORE_LOG_LEVEL", "INFO"), "propagate": False},
+        },
+    }
+else:
+    # the flaw: Django's defaults, including the admin-mail handler (it formats a full error report)
+    ADMINS = [("ops", "ops@example.invalid")]
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
