@@ -233,3 +233,12 @@ export function config(): Config {
   cached ??= loadConfig(readEnv());
   return cached;
 }
+
+/** Environment for a child process: this process's variables (or only `keys` of them) plus extra. */
+export function childEnv(extra: Readonly<Record<string, string>> = {}, keys?: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && (!keys || keys.includes(k))) out[k] = v;
+  }
+  return { ...out, ...extra };
+}

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FlawName } from '../config';
+import { childEnv, type FlawName } from '../config';
 import { REFERENCE_STORE_DIR } from '../paths';
 import { waitUntil } from '../wait';
 import { CommandRecord, runCommand } from './command';
@@ -38,13 +38,7 @@ export class StoreServer {
 
   /** Environment of every store process (settings come from the environment). */
   env(): Record<string, string> {
-    const inherited: Record<string, string> = {};
-    for (const k of ['PATH', 'LANG', 'LC_ALL', 'HOME', 'TZ']) {
-      const v = process.env[k];
-      if (v !== undefined) inherited[k] = v;
-    }
-    return {
-      ...inherited,
+    return childEnv({
       DJANGO_SETTINGS_MODULE: 'storeproject.settings',
       PYTHONDONTWRITEBYTECODE: '1',
       PYTHONUNBUFFERED: '1',
@@ -57,7 +51,7 @@ export class StoreServer {
       STORE_BIND: `127.0.0.1:${this.opts.port}`,
       STORE_PIDFILE: this.pidFile,
       ...this.opts.extraEnv,
-    };
+    }, ['PATH', 'LANG', 'LC_ALL', 'HOME', 'TZ']);
   }
 
   /** Runs a manage.py command (migrate, seed, migrate --check ...). */

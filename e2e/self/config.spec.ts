@@ -1,0 +1,94 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect, test } from '@playwright/test';
+import { ConfigError, EPHEMERAL_PORT_START, KNOWN_FLAWS, childEnv, loadConfig, readEnv } from '../../helpers/config';
+import { PROJECT_ROOT, REFERENCE_STORE_DIR } from '../../helpers/paths';
+
+const problemsOf = (env: Record<string, string>) => {
+  try {
+    loadConfig(env, { checkFiles: false });
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).message;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+test.describe('config @self', () => {
+  test('should default to the embedded target with 3 gunicorn workers on ports below the ephemeral range', () => {
+    const cfg = loadConfig({}, { checkFiles: false });
+    expect(cfg.target).toBe('embedded');
+    expect(cfg.embedded.server).toBe('gunicorn');
+    expect(cfg.embedded.workers).toBe(3);
+    expect(cfg.embedded.flaws).toEqual([]);
+    expect(cfg.embedded.python).toBe('/usr/bin/python3');
+    expect(cfg.embedded.portRange.max).toBeLessThan(EPHEMERAL_PORT_START);
+    expect(cfg.embedded.portRange.min, 'the machine cluster on 5432 is out of range').toBeGreaterThan(5432);
+    expect(Object.isFrozen(cfg) && Object.isFrozen(cfg.embedded) && Object.isFrozen(cfg.embedded.flaws)).toBe(true);
+  });
+
+  test('should name the variable and what it accepts for each bad value', () => {
+    const message = problemsOf({
+      STORE_WORKERS: 'abc',
+      STORE_SERVER: 'waitress',
+      STORE_FLAWS: 'non_atomic_orders,made_up',
+      STACK_PORT_RANGE: '30000-40000',
+      TARGET: 'cloud',
+    });
+    expect(message).toContain('STORE_WORKERS: expected an integer from 1 to 32, got "abc"');
+    expect(message).toContain('STORE_SERVER: expected "gunicorn" or "uvicorn", got "waitress"');
+    expect(message).toContain('STORE_FLAWS: expected a comma-separated list of:');
+    expect(message).toContain('"non_atomic_orders,made_up"');
+    expect(message).toMatch(/STACK_PORT_RANGE: .*ephemeral range/);
+    expect(message).toContain('TARGET: expected "embedded" or "external", got "cloud"');
+  });
+
+  test('should require a URL and credentials or a token for an external target', () => {
+    expect(problemsOf({ TARGET: 'external' })).toContain('BASE_URL: required when TARGET=external');
+    const bad = problemsOf({ TARGET: 'external', BASE_URL: 'not a url', STORE_USERNAME: 'u' });
+    expect(bad).toContain('BASE_URL: expected an http(s) URL');
+    expect(bad).toContain('STORE_PASSWORD: required together with STORE_USERNAME');
+    expect(problemsOf({ TARGET: 'external', BASE_URL: 'http://127.0.0.1:8000', DATABASE_URL: 'mysql://x' })).toContain(
+      'DATABASE_URL: expected a postgres:// URL',
+    );
+    const ok = loadConfig({ TARGET: 'external', BASE_URL: 'http://127.0.0.1:8000/', JWT_TOKEN: 'aaa.bbb.ccc' }, { checkFiles: false });
+    expect(ok.external?.baseUrl).toBe('http://127.0.0.1:8000');
+  });
+
+  test('should report a missing interpreter and PostgreSQL binaries for the embedded stack', () => {
+    let message = '';
+    try {
+      loadConfig({ PYTHON: '/nonexistent/python3', PG_BIN: '/nonexistent/bin' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('PYTHON: /nonexistent/python3 does not exist');
+    expect(message).toContain('PG_BIN: /nonexistent/bin does not hold initdb, pg_ctl, pg_dump and pg_restore');
+  });
+
+  test('should know exactly the flaws the reference store knows', () => {
+    const python = loadConfig(readEnv(), { checkFiles: false }).embedded.python;
+    const out = spawnSync(python, ['-c', 'from storeproject.flaws import KNOWN_FLAWS; print(",".join(sorted(KNOWN_FLAWS)))'], {
+      cwd: REFERENCE_STORE_DIR,
+      encoding: 'utf8',
+    });
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stdout.trim().split(',')).toEqual([...KNOWN_FLAWS].sort());
+  });
+
+  test('should stop `playwright test` before anything starts when a value is bad', () => {
+    const stackRoot = fs.mkdtempSync(path.join('/tmp', 'sr-badcfg-'));
+    const run = spawnSync('npx', ['playwright', 'test', '--project=smoke'], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: childEnv({ STORE_WORKERS: 'three', STACK_ROOT: stackRoot }),
+    });
+    const output = `${run.stdout}\n${run.stderr}`;
+    expect(run.status, output).not.toBe(0);
+    expect(output).toContain('STORE_WORKERS: expected an integer from 1 to 32, got "three"');
+    expect(fs.readdirSync(stackRoot), 'no stack folder was created').toEqual([]);
+    fs.rmSync(stackRoot, { recursive: true, force: true });
+  });
+});

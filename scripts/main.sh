@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The main job: set-up if needed, the whole fault suite against the embedded stack, reports under reports/.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/setup.sh || exit 1
+rm -rf reports/allure-results reports/allure-report reports/html
+npm test
+status=$?
+echo "[main] building the Allure report (reports/allure-report)"
+npx allure generate reports/allure-results -o reports/allure-report >/dev/null 2>&1 \
+  || echo "[main] allure generate failed (the HTML report is still in reports/html)" >&2
+echo "[main] reports: reports/html/index.html, reports/allure-report/index.html, reports/junit.xml, reports/results.json"
+npx tsx scripts/summary.ts
+exit $status
