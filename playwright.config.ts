@@ -21,10 +21,12 @@ export default defineConfig({
     ['html', { outputFolder: 'reports/html', open: 'never' }],
     ['junit', { outputFile: 'reports/junit.xml' }],
     ['json', { outputFile: 'reports/results.json' }],
+    ['./helpers/report/resilience-reporter.ts', { outputDir: 'reports' }],
     ['allure-playwright', { resultsDir: 'reports/allure-results', suiteTitle: true, environmentInfo: { target: cfg.target, store_server: cfg.embedded.server, store_workers: String(cfg.embedded.workers), store_flaws: cfg.embedded.flaws.join(',') || 'none' } }],
   ],
   projects: [
     { name: 'self', testMatch: 'self/**/*.spec.ts' },
     { name: 'smoke', testMatch: 'smoke.spec.ts' },
+    { name: 'db-outage', testMatch: 'db-outage.spec.ts' },
   ],
 });

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { config } from '../helpers/config';
 import { log } from '../helpers/report/log';
-import { EmbeddedStack } from '../helpers/stack/embedded-stack';
+import { EmbeddedStack, sweepLeftovers } from '../helpers/stack/embedded-stack';
 
 export default async function globalSetup(): Promise<void> {
   const cfg = config();
@@ -12,6 +12,8 @@ export default async function globalSetup(): Promise<void> {
     log(`external target ${cfg.external?.baseUrl}: no embedded stack`);
     return;
   }
+  // stacks of killed runs (any STACK_NAME) are found and cleaned here
+  for (const line of await sweepLeftovers(path.dirname(cfg.embedded.stackDir))) log(`cleaned leftover stack ${line}`);
   const stack = await EmbeddedStack.up(cfg, { pid: process.pid, kind: 'test' }, log);
   fs.writeFileSync(
     path.join(cfg.reportsDir, 'stack.json'),

@@ -1,6 +1,7 @@
 /** Evidence of a test: recorded HTTP exchanges and attachments, always redacted. */
 import { test, type TestInfo } from '@playwright/test';
 import type { Exchange } from '../api/store-api';
+import { METRICS_ATTACHMENT, type ScenarioMetrics } from './metrics';
 import { redact, redactText } from './redact';
 
 export type PhaseName = 'Baseline' | 'Inject' | 'During fault' | 'Recover' | 'Verify' | (string & {});
@@ -30,6 +31,11 @@ export class Evidence {
   /** Attaches a picture or any other file body as it is (no secrets in pictures we draw). */
   async file(name: string, body: Buffer | string, contentType: string): Promise<void> {
     await this.testInfo.attach(name, { body, contentType });
+  }
+
+  /** Attaches the scenario's figures; the resilience reporter gathers them for the run summary. */
+  async metrics(m: ScenarioMetrics): Promise<void> {
+    await this.testInfo.attach(METRICS_ATTACHMENT, { body: JSON.stringify(m, null, 2), contentType: 'application/json' });
   }
 
   /** Attaches the exchanges recorded since index `from` (redacted), when there are any. */

@@ -8,12 +8,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config, Credentials, FlawName } from '../config';
 import { findFreePort } from './ports';
-import { PostgresCluster } from './postgres-cluster';
+import { PostgresCluster, postgresUrl } from './postgres-cluster';
+import { ProxyProcess } from './proxy-process';
 import { isAlive, pidsWithMarker, signalIfOurs, waitForExit, wakeProcessTree } from './processes';
 import { StoreServer } from './store-server';
 
 export const STATE_FILE = 'stack.json';
-const STATE_VERSION = 1;
+const STATE_VERSION = 2;
 
 export interface StackOwner {
   /** the process whose exit makes the stack a leftover (the test runner), or undefined for a playground */
@@ -35,13 +36,15 @@ export interface StackState {
     readonly user: string;
     readonly password: string;
   };
+  /** the fault proxy the store reaches PostgreSQL through */
+  readonly proxy: { readonly name: string; readonly port: number; readonly controlPort: number };
   readonly store: {
     readonly port: number;
     readonly server: 'gunicorn' | 'uvicorn';
     readonly workers: number;
     readonly flaws: readonly FlawName[];
     readonly secretKey: string;
-    /** the database URL the store uses */
+    /** the database URL the store uses (through the proxy) */
     readonly databaseUrl: string;
   };
   readonly users: { readonly customer: Credentials; readonly secondCustomer: Credentials; readonly staff: Credentials };
@@ -69,9 +72,17 @@ function writeStackState(state: StackState): void {
 export class EmbeddedStack {
   readonly cluster: PostgresCluster;
   readonly store: StoreServer;
+  readonly proxy: ProxyProcess;
 
   constructor(readonly state: StackState) {
     this.cluster = new PostgresCluster({ dir: path.join(state.dir, 'pg'), pgBin: state.pgBin, port: state.postgres.port });
+    this.proxy = new ProxyProcess({
+      dir: path.join(state.dir, 'proxy'),
+      name: state.proxy.name,
+      listenPort: state.proxy.port,
+      upstreamPort: state.postgres.port,
+      controlPort: state.proxy.controlPort,
+    });
     this.store = new StoreServer({
       dir: path.join(state.dir, 'store'),
       python: state.python,
@@ -89,10 +100,16 @@ export class EmbeddedStack {
     return this.store.baseUrl;
   }
 
-  /** Direct URL of the store's database (bypasses any fault proxy): for integrity probes, dumps, restores. */
+  /** Direct URL of the store's database (bypasses the fault proxy): for integrity probes, dumps, restores. */
   get databaseUrl(): string {
     const p = this.state.postgres;
     return this.cluster.url(p.user, p.password, p.database);
+  }
+
+  /** The store's own path to its database: through the fault proxy. */
+  get storeDatabaseUrl(): string {
+    const p = this.state.postgres;
+    return postgresUrl({ user: p.user, password: p.password, database: p.database, port: this.state.proxy.port });
   }
 
   /** Loads the stack recorded in dir, or undefined. */
@@ -129,6 +146,8 @@ export class EmbeddedStack {
     const t0 = Date.now();
     const pgPort = await findFreePort(cfg.embedded.portRange);
     const storePort = await findFreePort(cfg.embedded.portRange, [pgPort]);
+    const proxyPort = await findFreePort(cfg.embedded.portRange, [pgPort, storePort]);
+    const controlPort = await findFreePort(cfg.embedded.portRange, [pgPort, storePort, proxyPort]);
     const customerPassword = secret();
     const state: StackState = {
       version: STATE_VERSION,
@@ -138,6 +157,7 @@ export class EmbeddedStack {
       pgBin: cfg.embedded.pgBin,
       python: cfg.embedded.python,
       postgres: { port: pgPort, superPassword: secret(), database: 'store', user: 'store', password: secret() },
+      proxy: { name: 'postgres', port: proxyPort, controlPort },
       store: {
         port: storePort,
         server: cfg.embedded.server,
@@ -155,12 +175,16 @@ export class EmbeddedStack {
     };
     const withUrl: StackState = {
       ...state,
-      store: { ...state.store, databaseUrl: new EmbeddedStack(state).databaseUrl },
+      store: { ...state.store, databaseUrl: new EmbeddedStack(state).storeDatabaseUrl },
     };
     writeStackState(withUrl);
     const stack = new EmbeddedStack(withUrl);
     try {
+      // the proxy (a node process) boots while initdb runs
+      const proxyStarted = time('proxyStartMs', () => stack.proxy.start());
+      proxyStarted.catch(() => undefined); // awaited below; this only keeps an early initdb failure from orphaning it
       await time('initdbMs', () => stack.cluster.init(withUrl.postgres.superPassword));
+      await proxyStarted;
       await time('pgStartMs', () => stack.cluster.start());
       await time('createDbMs', () =>
         stack.cluster.createDatabase(withUrl.postgres.superPassword, {
@@ -212,6 +236,10 @@ export async function cleanupStack(dir: string): Promise<string[]> {
       await stack.store.stop(5_000);
       done.push(`stopped store (master ${master ?? 'gone'})`);
     }
+    if (stack.proxy.pid() !== undefined) {
+      await stack.proxy.stop();
+      done.push('stopped fault proxy');
+    }
   }
   // the postmaster's command line names its data directory, gunicorn's names the pidfile: both are under dir
   const dataDir = path.join(dir, 'pg', 'data');
@@ -236,4 +264,30 @@ export async function cleanupStack(dir: string): Promise<string[]> {
   for (const pid of pidsWithMarker(dir)) await waitForExit(pid, 5_000);
   fs.rmSync(dir, { recursive: true, force: true });
   return done;
+}
+
+/** True when the stack belongs to a test run that is gone (a leftover to clean). */
+export function isLeftover(state: StackState): boolean {
+  return state.owner.kind !== 'playground' && state.owner.pid !== undefined && !isAlive(state.owner.pid);
+}
+
+/** Stack folders under root (each holding a state file, or at least a data directory). */
+export function stackFolders(root: string): string[] {
+  if (!fs.existsSync(root)) return [];
+  return fs
+    .readdirSync(root)
+    .map((name) => path.join(root, name))
+    .filter((dir) => fs.existsSync(path.join(dir, STATE_FILE)) || fs.existsSync(path.join(dir, 'pg', 'data')));
+}
+
+/** Cleans every leftover of a killed run under root; returns one line per stack cleaned. */
+export async function sweepLeftovers(root: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const dir of stackFolders(root)) {
+    const state = readStackStateSafe(dir);
+    if (state && !isLeftover(state)) continue;
+    const done = await cleanupStack(dir);
+    out.push(`${path.basename(dir)}: ${done.join('; ') || 'removed'}`);
+  }
+  return out;
 }

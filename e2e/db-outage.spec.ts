@@ -1,0 +1,346 @@
+/**
+ * The runbook's first section, automated: while PostgreSQL is unavailable an order gets a
+ * controlled error, nothing is partially written, and the same request answers 201 once the
+ * database is back; under concurrent writes, a ledger proves that no order is lost.
+ */
+import { RUNBOOK_ORDER, newIdempotencyKey } from '../helpers/api/payloads';
+import type { Exchange } from '../helpers/api/store-api';
+import type { DbFaultName } from '../helpers/faults/drivers';
+import { STORE_TABLES, orderLineProblems } from '../helpers/integrity/db-probe';
+import { attemptsFromRecords, checkLedger, ledgerOrderBody, newLedgerKey, verdictTable, type LedgerAttempt } from '../helpers/integrity/ledger';
+import { HttpClient } from '../helpers/load/http-client';
+import { LoadRunner } from '../helpers/load/load-runner';
+import { phase } from '../helpers/report/evidence';
+import { findLeaks } from '../helpers/report/leaks';
+import { LogWindow } from '../helpers/report/log-window';
+import type { Target } from '../helpers/target';
+import { waitUntil } from '../helpers/wait';
+import { expect, requireDb, test } from './fixtures';
+
+const ORDER_TABLES = [STORE_TABLES.orders, STORE_TABLES.orderLines];
+
+interface Scenario {
+  readonly fault: DbFaultName;
+  readonly what: string;
+  /** refused: the store learns at once; hang: only connect_timeout tells it */
+  readonly kind: 'refused' | 'hang';
+}
+
+const SCENARIOS: readonly Scenario[] = [
+  { fault: 'db-stop', what: 'PostgreSQL stops', kind: 'refused' },
+  { fault: 'db-crash', what: 'PostgreSQL crashes', kind: 'refused' },
+  { fault: 'db-freeze', what: 'PostgreSQL freezes', kind: 'hang' },
+  { fault: 'db-partition-down', what: 'the link to PostgreSQL goes down', kind: 'refused' },
+  { fault: 'db-partition-blackhole', what: 'the link to PostgreSQL turns into a black hole', kind: 'hang' },
+  { fault: 'db-partition-reset-peer', what: 'every connection to PostgreSQL is reset', kind: 'refused' },
+];
+
+/** Secrets of the target that no error body may contain. */
+function secretsOf(target: Target): string[] {
+  const s = target.stack?.state;
+  return s ? [s.postgres.password, s.postgres.superPassword, s.users.customer.password, s.store.secretKey] : [];
+}
+
+/** Workers of the store under test (the embedded stack knows; an external target is assumed to run 3). */
+const workersOf = (target: Target) => target.stack?.state.store.workers ?? 3;
+
+/** Asserts one answer is a controlled database error: JSON 503 with Retry-After, nothing leaked, within bound. */
+function expectControlledError(ex: Exchange, what: string, boundMs: number, secrets: string[]): void {
+  expect(ex.error, `${what}: no answer within ${Math.round(ex.durationMs)}ms (the store hangs; bound ${boundMs}ms)`).toBeUndefined();
+  const leaks = findLeaks(ex.rawBody ?? '', secrets);
+  expect(leaks, `${what}: the error body leaks ${leaks.join(', ')}: ${ex.rawBody?.slice(0, 300)}`).toEqual([]);
+  expect(ex.status, `${what}: a controlled 503, got ${ex.status}: ${ex.rawBody?.slice(0, 200)}`).toBe(503);
+  expect(ex.responseHeaders?.['content-type'], `${what}: JSON`).toContain('application/json');
+  expect(ex.responseHeaders?.['retry-after'], `${what}: Retry-After`).toMatch(/^\d+$/);
+  expect(ex.durationMs, `${what}: answered after ${Math.round(ex.durationMs)}ms, bound ${boundMs}ms`).toBeLessThanOrEqual(boundMs);
+}
+
+/** Every worker gets requests: `rounds` batches of `workers` concurrent calls, each must be 2xx. */
+async function burst(call: () => Promise<Exchange>, workers: number, rounds: number): Promise<Exchange[]> {
+  const all: Exchange[] = [];
+  for (let r = 0; r < rounds; r++) all.push(...(await Promise.all(Array.from({ length: workers }, call))));
+  return all;
+}
+
+const statuses = (xs: readonly Exchange[]) => xs.map((x) => x.status ?? x.error?.kind ?? '?');
+
+test.describe('database outage @db', () => {
+  for (const sc of SCENARIOS) {
+    test(`should answer the runbook order with a controlled error, write nothing, and answer 201 again when ${sc.what} @db`, async ({
+      api, anonApi, db, evidence, faults, target, cfg,
+    }) => {
+      const probe = requireDb(db);
+      const fault = faults.driver().create(sc.fault);
+      const t = cfg.thresholds;
+      const boundMs = sc.kind === 'refused' ? t.dbRefusedErrorMs : t.dbHangErrorMs;
+      const secrets = secretsOf(target);
+      const workers = workersOf(target);
+      const key = newIdempotencyKey('runbook');
+      const storeLog = target.stack && new LogWindow(target.stack.store.logFile);
+      const pgLog = target.stack && new LogWindow(target.stack.cluster.logFile);
+      test.info().annotations.push({ type: 'fault', description: fault.description });
+
+      const before = await phase(evidence, 'Baseline', async () => {
+        expect((await anonApi.health()).status, 'health before the fault').toBe(200);
+        expect((await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('baseline') })).status).toBe(201);
+        const fp = await probe.fingerprint(ORDER_TABLES);
+        await evidence.json('fingerprint before', fp);
+        return fp;
+      });
+
+      await phase(evidence, 'Inject', async () => {
+        await faults.inject(fault);
+      });
+
+      const during = await phase(evidence, 'During fault', async () => {
+        const order = await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: key });
+        expectControlledError(order, 'POST order-requests (the runbook order)', boundMs, secrets);
+        // JWT authentication reads the user from the database: that must be a 503 too, not a 401 or 500
+        const [list, health] = await Promise.all([api.orders(), anonApi.health()]);
+        expectControlledError(list, 'GET order-requests with the token', boundMs, secrets);
+        expect(health.status, `health during the fault: ${health.rawBody}`).toBe(503);
+        expect(findLeaks(health.rawBody ?? '', secrets), 'health body').toEqual([]);
+        return { errorLatencyMs: order.durationMs, healthStatus: health.status };
+      });
+
+      const recovery = await phase(evidence, 'Recover', async () => {
+        const action = await faults.recover(fault);
+        const dbBackAt = action.endedAt;
+        // first: what the failed request left behind (nothing may have been written)
+        const fp = await probe.fingerprint(ORDER_TABLES);
+        await evidence.json('fingerprint after recovery, before the retry', fp);
+        const tries: Exchange[] = [];
+        const first = await waitUntil(
+          async () => {
+            const ex = await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: key, timeoutMs: t.dbHangErrorMs });
+            tries.push(ex);
+            return ex.status === 201 ? ex : undefined;
+          },
+          { description: 'the same request (same body, same Idempotency-Key) to answer 201', timeoutMs: t.recoverTimeoutMs, intervalMs: t.recoverPollMs },
+        );
+        const timeToRecoverMs = first.startedAt + first.durationMs - dbBackAt;
+        // right after recovery, every worker must serve: stale persistent connections fail here
+        const after = await burst(() => api.createOrder(RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('after') }), workers, 2);
+        return { fp, first, tries, timeToRecoverMs, after };
+      });
+
+      await phase(evidence, 'Verify', async () => {
+        if (storeLog) await evidence.text('store log of the fault window', storeLog.read());
+        if (pgLog) await evidence.text('postgres log of the fault window', pgLog.read());
+        await evidence.metrics({
+          scenario: `${sc.fault}: runbook order`,
+          fault: sc.fault,
+          figures: {
+            errorLatencyMs: Math.round(during.errorLatencyMs),
+            timeToRecoverMs: Math.round(recovery.timeToRecoverMs),
+            triesUntil201: recovery.tries.length,
+          },
+          bounds: { errorLatencyMs: boundMs, timeToRecoverMs: t.recoverToSuccessMs },
+        });
+        expect(recovery.fp, 'the failed request wrote nothing: orders and lines unchanged').toEqual(before);
+        const rows = await probe.query<{ id: string }>('SELECT id FROM store_orderrequest WHERE idempotency_key = $1', [key]);
+        expect(rows.map((r) => Number(r.id)), 'exactly one order for the retried key').toEqual([(recovery.first.body as { id: number }).id]);
+        const [stored] = await probe.ordersWithLines({ ids: [Number(rows[0]!.id)] });
+        expect(orderLineProblems(stored!), 'the order has exactly its lines').toEqual([]);
+        const replay = await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: key });
+        expect(replay.status).toBe(201);
+        expect((replay.body as { id: number }).id, 'a replay of the key answers with the same order, not a duplicate').toBe(
+          (recovery.first.body as { id: number }).id,
+        );
+        expect(recovery.tries.map((x) => x.status).filter((s) => s !== 201 && s !== 503), 'no uncontrolled answer while recovering').toEqual([]);
+        expect(recovery.timeToRecoverMs, `time to recover ${Math.round(recovery.timeToRecoverMs)}ms`).toBeLessThanOrEqual(t.recoverToSuccessMs);
+        expect(statuses(recovery.after), `${recovery.after.length} orders right after recovery`).toEqual(recovery.after.map(() => 201));
+      });
+    });
+  }
+
+  for (const sc of SCENARIOS) {
+    test(`should lose, duplicate and half-write no order under concurrent writes when ${sc.what} @db`, async ({
+      api, anonApi, db, evidence, faults, target, cfg, tokenFor,
+    }) => {
+      test.setTimeout(120_000);
+      const probe = requireDb(db);
+      const fault = faults.driver().create(sc.fault);
+      const t = cfg.thresholds;
+      const secrets = secretsOf(target);
+      test.info().annotations.push({ type: 'fault', description: fault.description });
+      let label = 'baseline';
+      const bodies = new Map<string, ReturnType<typeof ledgerOrderBody>>();
+      const stream = new LoadRunner({
+        baseUrl: target.baseUrl,
+        token: await tokenFor('customer'),
+        concurrency: 4,
+        timeoutMs: t.streamRequestTimeoutMs,
+        thinkTimeMs: 20,
+        maxDurationMs: 90_000,
+        maxRequests: 5_000,
+        phase: () => label,
+        ops: [
+          {
+            name: 'create order',
+            weight: 1,
+            build: (_vu, seq) => {
+              const key = newLedgerKey();
+              const body = ledgerOrderBody(key, seq);
+              bodies.set(key, body);
+              return { method: 'POST', path: '/api/store/order-requests/', body, key };
+            },
+          },
+        ],
+      });
+      const count = (phaseName: string, ok: boolean) =>
+        stream.records.filter((r) => r.phase === phaseName && (r.status !== undefined && r.status < 300) === ok).length;
+
+      const baselineMaxId = await phase(evidence, 'Baseline', async () => {
+        expect((await anonApi.health()).status).toBe(200);
+        const maxId = await probe.maxOrderId();
+        stream.start();
+        await waitUntil(() => count('baseline', true) >= 8, { description: 'the order stream to get 8 orders through', timeoutMs: 15_000 });
+        return maxId;
+      });
+
+      try {
+        await phase(evidence, 'Inject', async () => {
+          label = 'fault';
+          await faults.inject(fault);
+        });
+        await phase(evidence, 'During fault', async () => {
+          const since = Date.now();
+          await waitUntil(() => Date.now() - since >= t.faultHoldMs && count('fault', false) >= 4, {
+            description: `the fault to hold ${t.faultHoldMs}ms and fail at least 4 orders`,
+            timeoutMs: t.faultHoldMs + 20_000,
+          });
+          const errors = stream.records.filter((r) => r.phase === 'fault' && r.errorBody !== undefined && r.status !== undefined);
+          const leaky = errors.filter((r) => findLeaks(r.errorBody ?? '', secrets).length > 0);
+          expect(leaky.map((r) => `${r.status}: ${r.errorBody?.slice(0, 200)}`), 'error bodies during the fault leak nothing').toEqual([]);
+          const uncontrolled = errors.filter((r) => r.status !== 503);
+          expect(uncontrolled.map((r) => `${r.status}: ${r.errorBody?.slice(0, 200)}`), 'every error answer is a 503').toEqual([]);
+        });
+        await phase(evidence, 'Recover', async () => {
+          await faults.recover(fault);
+          label = 'recovered';
+          await waitUntil(() => count('recovered', true) >= 8, { description: 'the order stream to get 8 orders through after recovery', timeoutMs: t.recoverTimeoutMs });
+        });
+      } finally {
+        await stream.stop();
+      }
+
+      await phase(evidence, 'Verify', async () => {
+        const attempts: LedgerAttempt[] = attemptsFromRecords(stream.records);
+        const customerId = Number((await probe.query<{ id: number }>('SELECT id FROM auth_user WHERE username = $1', [target.customer?.username ?? 'customer1']))[0]?.id);
+        const stored = (await probe.ordersWithLines({ afterId: baselineMaxId })).filter((o) => o.userId === customerId);
+        const verdict = checkLedger(attempts, stored);
+        await evidence.json('ledger verdict', verdict);
+        await evidence.text('ledger verdict (table)', verdictTable(verdict));
+        await evidence.json('ledger attempts', attempts.map((a) => ({ ...a, start: new Date(a.start).toISOString() })));
+
+        // retry: every indeterminate or error-but-written attempt, and samples of the rest, with the same key
+        const retryKeys = [
+          ...new Set([
+            ...attempts.filter((a) => a.outcome === 'indeterminate').map((a) => a.key),
+            ...verdict.failedButPresent,
+            ...attempts.filter((a) => a.outcome === 'ok').slice(-10).map((a) => a.key),
+            ...attempts.filter((a) => a.outcome === 'fail').slice(-10).map((a) => a.key),
+          ]),
+        ];
+        const storedIdByKey = new Map(stored.map((o) => [o.email.split('@')[0]!, o.id]));
+        const client = new HttpClient(target.baseUrl, 2);
+        const retries: Array<{ key: string; status?: number; id?: number; storedBefore?: number }> = [];
+        try {
+          for (const key of retryKeys) {
+            const res = await client.request({
+              method: 'POST', path: '/api/store/order-requests/', body: bodies.get(key), timeoutMs: t.requestTimeoutMs,
+              headers: { Authorization: `Bearer ${api.accessToken}`, 'Idempotency-Key': key },
+            });
+            retries.push({ key, status: res.status, id: (res.body as { id?: number } | undefined)?.id, storedBefore: storedIdByKey.get(key) });
+          }
+        } finally {
+          client.close();
+        }
+        await evidence.json('retries with the same key', retries);
+        const after = (await probe.ordersWithLines({ afterId: baselineMaxId })).filter((o) => o.userId === customerId);
+        const perKey = new Map<string, number[]>();
+        for (const o of after) perKey.set(o.email.split('@')[0]!, [...(perKey.get(o.email.split('@')[0]!) ?? []), o.id]);
+
+        await evidence.metrics({
+          scenario: `${sc.fault}: ledger`,
+          fault: sc.fault,
+          figures: {
+            attempts: verdict.attempts, ok: verdict.ok, fail: verdict.fail, indeterminate: verdict.indeterminate,
+            lost: verdict.lost.length, unexpected: verdict.unexpected.length, duplicated: verdict.duplicated.length,
+            partial: verdict.partial.length, recovered: verdict.recovered.length, failedButPresent: verdict.failedButPresent.length,
+            retried: retries.length, verdict: verdict.valid ? 'valid' : 'INVALID',
+          },
+        });
+        expect(
+          { lost: verdict.lost, unexpected: verdict.unexpected, duplicated: verdict.duplicated, partial: verdict.partial, mismatched: verdict.mismatched },
+          `ledger: ${verdict.attempts} attempts, ${verdict.ok} acknowledged`,
+        ).toEqual({ lost: [], unexpected: [], duplicated: [], partial: [], mismatched: [] });
+        expect(retries.filter((r) => r.status !== 201).map((r) => `${r.key}: ${r.status}`), 'every retry answers 201').toEqual([]);
+        expect(
+          retries.filter((r) => r.storedBefore !== undefined && r.id !== r.storedBefore).map((r) => `${r.key}: stored ${r.storedBefore}, retry answered ${r.id}`),
+          'a retry of a written order answers with that order',
+        ).toEqual([]);
+        expect(
+          [...perKey].filter(([, ids]) => ids.length > 1).map(([k, ids]) => `${k}: orders ${ids.join(', ')}`),
+          'no duplicate order for any key after the retries',
+        ).toEqual([]);
+        expect(after.flatMap(orderLineProblems), 'every order has exactly its lines after the retries').toEqual([]);
+      });
+    });
+  }
+
+  test('should serve every request right after PostgreSQL restarts while the store is idle @db', async ({ api, anonApi, evidence, faults, target }) => {
+    const fault = faults.driver().create('db-stop');
+    const workers = workersOf(target);
+    await phase(evidence, 'Baseline', async () => {
+      // every worker opens (and, with persistent connections, keeps) a database connection
+      const warm = await burst(() => anonApi.health(), workers, 3);
+      expect(statuses(warm)).toEqual(warm.map(() => 200));
+    });
+    await phase(evidence, 'Inject', async () => {
+      await faults.inject(fault);
+    });
+    await phase(evidence, 'Recover', async () => {
+      await faults.recover(fault);
+    });
+    await phase(evidence, 'Verify', async () => {
+      const after = await burst(() => api.createOrder(RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('bounce') }), workers, 2);
+      expect(statuses(after), `${after.length} orders right after the bounce (a stale connection fails here)`).toEqual(after.map(() => 201));
+      await evidence.metrics({ scenario: 'db-stop: idle bounce', fault: 'db-stop', figures: { requestsAfter: after.length, failures: after.filter((x) => x.status !== 201).length } });
+    });
+  });
+
+  test('should keep serving, slower, while answers from PostgreSQL are delayed @db', async ({ api, evidence, faults }) => {
+    const latencyMs = 100;
+    const fault = faults.driver().create('db-latency', { latencyMs });
+    const baseline = await phase(evidence, 'Baseline', async () => {
+      const ex = await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('latency') });
+      expect(ex.status).toBe(201);
+      return ex.durationMs;
+    });
+    await phase(evidence, 'Inject', async () => {
+      await faults.inject(fault);
+    });
+    const slow = await phase(evidence, 'During fault', async () => {
+      const ex = await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('latency') });
+      expect(ex.status, 'orders still succeed').toBe(201);
+      // an order is several round trips to the database (connect, auth, validation, insert): each is delayed
+      expect(ex.durationMs, 'the delay reaches the client').toBeGreaterThanOrEqual(latencyMs);
+      return ex.durationMs;
+    });
+    await phase(evidence, 'Recover', async () => {
+      await faults.recover(fault);
+    });
+    await phase(evidence, 'Verify', async () => {
+      const ex = await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('latency') });
+      expect(ex.status).toBe(201);
+      expect(ex.durationMs, 'back to normal speed').toBeLessThan(slow);
+      await evidence.metrics({
+        scenario: 'db-latency: orders under a slow link',
+        fault: 'db-latency',
+        figures: { addedLatencyMs: latencyMs, orderMsBefore: Math.round(baseline), orderMsDuring: Math.round(slow), orderMsAfter: Math.round(ex.durationMs) },
+      });
+    });
+  });
+});

@@ -1,0 +1,80 @@
+/** A reversible fault, and withFault, which always reverts it. */
+import type { CommandRecord } from '../stack/command';
+
+/** What one inject or recover did: evidence for the report. */
+export interface FaultAction {
+  readonly fault: string;
+  readonly action: 'inject' | 'recover';
+  /** epoch ms when the action started / ended */
+  readonly startedAt: number;
+  readonly endedAt: number;
+  /** what was done, for a person: "pg_ctl stop -m fast", "SIGSTOP 1234 1235 ..." */
+  readonly detail: string;
+  readonly commands: readonly CommandRecord[];
+  /** recover only: false when there was nothing to revert */
+  readonly changed: boolean;
+}
+
+/** A reversible fault. recover() is idempotent and safe when inject() never ran. */
+export interface Fault {
+  readonly name: string;
+  /** one line for reports: what breaks and how */
+  readonly description: string;
+  inject(): Promise<FaultAction>;
+  /** reverts the fault and resolves once the target is reachable again on its own path */
+  recover(): Promise<FaultAction>;
+}
+
+/** Builds a FaultAction around an async body that returns its detail and commands. */
+export async function act(
+  fault: string,
+  action: 'inject' | 'recover',
+  body: () => Promise<{ detail: string; commands?: CommandRecord[]; changed?: boolean }>,
+): Promise<FaultAction> {
+  const startedAt = Date.now();
+  const r = await body();
+  return { fault, action, startedAt, endedAt: Date.now(), detail: r.detail, commands: r.commands ?? [], changed: r.changed ?? true };
+}
+
+/**
+ * Injects fault, runs body, and always recovers, even when body throws; when both body and
+ * recovery fail, both errors are reported together.
+ */
+export async function withFault<T>(fault: Fault, body: (injected: FaultAction) => Promise<T>): Promise<T> {
+  let injected: FaultAction;
+  try {
+    injected = await fault.inject();
+  } catch (error) {
+    await fault.recover().catch(() => undefined);
+    throw error;
+  }
+  let result: T;
+  try {
+    result = await body(injected);
+  } catch (error) {
+    try {
+      await fault.recover();
+    } catch (recoverError) {
+      throw new AggregateError([error, recoverError], `${fault.name}: the test failed and recovery failed too`);
+    }
+    throw error;
+  }
+  await fault.recover();
+  return result;
+}
+
+/** Recovers every fault in reverse order of injection, aggregating errors. */
+export async function recoverAll(faults: readonly Fault[]): Promise<FaultAction[]> {
+  const actions: FaultAction[] = [];
+  const errors: unknown[] = [];
+  for (const fault of [...faults].reverse()) {
+    try {
+      actions.push(await fault.recover());
+    } catch (error) {
+      errors.push(error);
+    }
+  }
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new AggregateError(errors, `${errors.length} faults failed to recover`);
+  return actions;
+}

@@ -1,0 +1,40 @@
+/** Client of a Toxiproxy-compatible control API (ours, or a real Toxiproxy on an external target). */
+import type { ProxyDescription, Stream, Toxic, ToxicType } from './tcp-fault-proxy';
+
+export class ToxiproxyClient {
+  constructor(readonly apiUrl: string, private readonly timeoutMs = 5_000) {}
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.apiUrl}${path}`, {
+      method,
+      headers: body === undefined ? undefined : { 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`toxiproxy ${method} ${path} answered ${res.status}: ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  proxies(): Promise<Record<string, ProxyDescription>> {
+    return this.call('GET', '/proxies');
+  }
+  proxy(name: string): Promise<ProxyDescription> {
+    return this.call('GET', `/proxies/${encodeURIComponent(name)}`);
+  }
+  setEnabled(name: string, enabled: boolean): Promise<ProxyDescription> {
+    return this.call('POST', `/proxies/${encodeURIComponent(name)}`, { enabled });
+  }
+  addToxic(proxy: string, toxic: { name: string; type: ToxicType; stream: Stream; attributes: Record<string, number> }): Promise<Toxic> {
+    return this.call('POST', `/proxies/${encodeURIComponent(proxy)}/toxics`, { ...toxic, toxicity: 1 });
+  }
+  /** Removes a toxic; a toxic that is already gone is fine (recovery is idempotent). */
+  async removeToxic(proxy: string, name: string): Promise<void> {
+    const toxics = (await this.proxy(proxy)).toxics;
+    if (toxics.some((t) => t.name === name)) await this.call('DELETE', `/proxies/${encodeURIComponent(proxy)}/toxics/${encodeURIComponent(name)}`);
+  }
+  /** Every proxy enabled, every toxic removed. */
+  reset(): Promise<void> {
+    return this.call('POST', '/reset');
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * A lean HTTP/1.1 client on node:http for load and ledger traffic (StoreApi, on Playwright's
+ * APIRequestContext, is for the assertions). gunicorn's sync workers answer `Connection: close`,
+ * so the agent never reuses a socket it was told to close, and never retries on its own.
+ */
+import http from 'node:http';
+import type { NetworkErrorKind } from '../api/store-api';
+
+export interface HttpResult {
+  readonly status?: number;
+  readonly headers?: http.IncomingHttpHeaders;
+  readonly body?: unknown;
+  readonly errorKind?: NetworkErrorKind;
+  readonly errorMessage?: string;
+  readonly durationMs: number;
+}
+
+export interface HttpRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+}
+
+/** Maps a node:http error to the kind the ledger records. */
+export function errorKindOf(error: NodeJS.ErrnoException): NetworkErrorKind {
+  if (error.name === 'TimeoutError' || error.name === 'AbortError' || error.code === 'ETIMEDOUT') return 'timeout';
+  if (error.code === 'ECONNRESET' || error.code === 'EPIPE' || /socket hang up/.test(error.message)) return 'reset';
+  if (error.code === 'ECONNREFUSED') return 'refused';
+  return 'other';
+}
+
+/** A client bound to one base URL with its own agent (sockets bounded by maxSockets). */
+export class HttpClient {
+  private readonly agent: http.Agent;
+  private readonly url: URL;
+
+  constructor(baseUrl: string, maxSockets = 64) {
+    this.url = new URL(baseUrl);
+    this.agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
+  }
+
+  /** Sends one request; never throws (network errors come back as errorKind). */
+  request(req: HttpRequest): Promise<HttpResult> {
+    const t0 = performance.now();
+    const payload = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
+    return new Promise((resolve) => {
+      let settled = false;
+      const done = (r: Omit<HttpResult, 'durationMs'>) => {
+        if (settled) return;
+        settled = true;
+        resolve({ ...r, durationMs: performance.now() - t0 });
+      };
+      const signal = AbortSignal.timeout(req.timeoutMs);
+      const r = http.request(
+        {
+          host: this.url.hostname,
+          port: this.url.port,
+          method: req.method,
+          path: req.path,
+          agent: this.agent,
+          signal,
+          headers: {
+            Accept: 'application/json',
+            ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) } : {}),
+            ...req.headers,
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', (e: NodeJS.ErrnoException) => done({ errorKind: errorKindOf(e), errorMessage: e.message }));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let body: unknown = text;
+            if ((res.headers['content-type'] ?? '').includes('json')) {
+              try {
+                body = JSON.parse(text);
+              } catch {
+                body = text;
+              }
+            }
+            done({ status: res.statusCode, headers: res.headers, body });
+          });
+        },
+      );
+      r.on('error', (e: NodeJS.ErrnoException) => done({ errorKind: errorKindOf(e), errorMessage: e.message }));
+      r.end(payload);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * A bounded load runner: N virtual users issue a weighted mix of requests until stopped, with a
+ * hard cap on requests and on time. Every request is recorded with the phase it started in.
+ */
+import type { NetworkErrorKind } from '../api/store-api';
+import { delay } from '../wait';
+import { HttpClient, type HttpResult } from './http-client';
+
+export interface LoadOp {
+  readonly name: string;
+  readonly weight: number;
+  /** builds the request for virtual user vu's seq-th request */
+  build(vu: number, seq: number): { method: string; path: string; body?: unknown; headers?: Record<string, string>; key?: string };
+}
+
+export interface LoadRecord {
+  readonly vu: number;
+  readonly seq: number;
+  readonly op: string;
+  readonly phase: string;
+  /** epoch ms */
+  readonly start: number;
+  readonly end: number;
+  readonly status?: number;
+  readonly errorKind?: NetworkErrorKind;
+  /** Idempotency-Key, for orders */
+  readonly key?: string;
+  /** order id from a 2xx order answer */
+  readonly orderId?: number;
+  /** the error body of a non-2xx answer (kept for leak checks), truncated */
+  readonly errorBody?: string;
+}
+
+export interface LoadOptions {
+  readonly baseUrl: string;
+  readonly concurrency: number;
+  readonly ops: readonly LoadOp[];
+  /** hard caps: the runner stops at whichever comes first */
+  readonly maxDurationMs: number;
+  readonly maxRequests: number;
+  readonly timeoutMs: number;
+  /** pause between a VU's requests (0: back to back) */
+  readonly thinkTimeMs?: number;
+  /** label of the current phase, read when each request starts */
+  readonly phase?: () => string;
+  readonly token?: string;
+}
+
+/** Runs virtual users until stop(), maxDurationMs or maxRequests. */
+export class LoadRunner {
+  readonly records: LoadRecord[] = [];
+  private stopping = false;
+  private issued = 0;
+  private running: Promise<void> | undefined;
+  private readonly client: HttpClient;
+  private readonly totalWeight: number;
+  startedAt = 0;
+  endedAt = 0;
+
+  constructor(readonly opts: LoadOptions) {
+    if (opts.ops.length === 0) throw new Error('LoadRunner: no ops');
+    this.client = new HttpClient(opts.baseUrl, opts.concurrency * 2);
+    this.totalWeight = opts.ops.reduce((s, o) => s + o.weight, 0);
+  }
+
+  /** Starts the virtual users (returns at once). */
+  start(): this {
+    if (this.running) throw new Error('LoadRunner: already started');
+    this.startedAt = Date.now();
+    const deadline = this.startedAt + this.opts.maxDurationMs;
+    const vus = Array.from({ length: this.opts.concurrency }, (_, vu) => this.virtualUser(vu, deadline));
+    this.running = Promise.all(vus).then(() => {
+      this.endedAt = Date.now();
+      this.client.close();
+    });
+    return this;
+  }
+
+  /** Asks every VU to finish its current request, and waits for them. */
+  async stop(): Promise<LoadRecord[]> {
+    this.stopping = true;
+    await this.running;
+    return this.records;
+  }
+
+  /** Resolves when the runner ended by itself (caps) or was stopped. */
+  async finished(): Promise<LoadRecord[]> {
+    await this.running;
+    return this.records;
+  }
+
+  get isRunning(): boolean {
+    return this.running !== undefined && this.endedAt === 0;
+  }
+
+  private pick(seq: number): LoadOp {
+    if (this.opts.ops.length === 1) return this.opts.ops[0]!;
+    // deterministic weighted round-robin: the same mix on every run
+    let point = (seq * 7919) % this.totalWeight;
+    for (const op of this.opts.ops) {
+      if (point < op.weight) return op;
+      point -= op.weight;
+    }
+    return this.opts.ops[this.opts.ops.length - 1]!;
+  }
+
+  private async virtualUser(vu: number, deadline: number): Promise<void> {
+    for (let seq = 0; !this.stopping && Date.now() < deadline && this.issued < this.opts.maxRequests; seq++) {
+      this.issued++;
+      const op = this.pick(seq * this.opts.concurrency + vu);
+      const spec = op.build(vu, seq);
+      const phase = this.opts.phase?.() ?? 'load';
+      const start = Date.now();
+      const res: HttpResult = await this.client.request({
+        method: spec.method,
+        path: spec.path,
+        body: spec.body,
+        timeoutMs: this.opts.timeoutMs,
+        headers: {
+          ...(this.opts.token ? { Authorization: `Bearer ${this.opts.token}` } : {}),
+          ...(spec.key ? { 'Idempotency-Key': spec.key } : {}),
+          ...spec.headers,
+        },
+      });
+      const ok = res.status !== undefined && res.status >= 200 && res.status < 300;
+      const id = ok ? (res.body as { id?: unknown } | undefined)?.id : undefined;
+      this.records.push({
+        vu, seq, op: op.name, phase, start, end: start + res.durationMs,
+        status: res.status, errorKind: res.errorKind, key: spec.key,
+        orderId: typeof id === 'number' ? id : undefined,
+        errorBody: ok ? undefined : (typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? res.errorMessage ?? '')).slice(0, 2000),
+      });
+      if (this.opts.thinkTimeMs) await delay(this.opts.thinkTimeMs);
+    }
+  }
+}

@@ -1,0 +1,70 @@
+/** The fault proxy between the store and PostgreSQL, as a detached process of the stack. */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ToxiproxyClient } from '../faults/toxiproxy-client';
+import { PROJECT_ROOT } from '../paths';
+import { waitUntil } from '../wait';
+import { isAlive, pidsWithMarker, readPidFile, signalIfOurs, waitForExit } from './processes';
+
+export interface ProxyProcessOptions {
+  readonly dir: string;
+  readonly name: string;
+  readonly listenPort: number;
+  readonly upstreamPort: number;
+  readonly controlPort: number;
+}
+
+/** Starts/stops the fault-proxy process by PID; `client` drives it. */
+export class ProxyProcess {
+  readonly pidFile: string;
+  readonly logFile: string;
+  readonly client: ToxiproxyClient;
+
+  constructor(readonly opts: ProxyProcessOptions) {
+    this.pidFile = path.join(opts.dir, 'fault-proxy.pid');
+    this.logFile = path.join(opts.dir, 'fault-proxy.log');
+    this.client = new ToxiproxyClient(`http://127.0.0.1:${opts.controlPort}`);
+  }
+
+  async start(timeoutMs = 15_000): Promise<number> {
+    fs.mkdirSync(this.opts.dir, { recursive: true });
+    const log = fs.openSync(this.logFile, 'a');
+    const child = spawn(
+      process.execPath,
+      [
+        '--import', 'tsx', path.join(PROJECT_ROOT, 'scripts', 'fault-proxy.ts'),
+        '--name', this.opts.name,
+        '--listen', String(this.opts.listenPort),
+        '--upstream', `127.0.0.1:${this.opts.upstreamPort}`,
+        '--control', String(this.opts.controlPort),
+        '--pidfile', this.pidFile,
+      ],
+      { cwd: PROJECT_ROOT, detached: true, stdio: ['ignore', log, log] },
+    );
+    fs.closeSync(log);
+    child.unref();
+    let exited: number | null = null;
+    child.once('exit', (code) => (exited = code ?? -1));
+    await waitUntil(
+      async () => {
+        if (exited !== null) throw new Error(`fault proxy exited with ${exited}: ${fs.readFileSync(this.logFile, 'utf8').slice(-1000)}`);
+        return (await this.client.proxies())[this.opts.name] !== undefined;
+      },
+      { description: `fault proxy control API on 127.0.0.1:${this.opts.controlPort}`, timeoutMs, intervalMs: 25 },
+    );
+    return child.pid ?? -1;
+  }
+
+  pid(): number | undefined {
+    const pid = readPidFile(this.pidFile);
+    return pid !== undefined && isAlive(pid) ? pid : undefined;
+  }
+
+  async stop(): Promise<void> {
+    const pid = readPidFile(this.pidFile);
+    if (pid !== undefined && signalIfOurs(pid, 'SIGTERM', this.pidFile)) await waitForExit(pid, 3_000);
+    for (const p of pidsWithMarker(this.pidFile)) signalIfOurs(p, 'SIGKILL', this.pidFile);
+    fs.rmSync(this.pidFile, { force: true });
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * The backstop after a crash: `npm run recover` brings every service of every live stack under
+ * STACK_ROOT back (unfreezes PostgreSQL, starts what is stopped, resets the fault proxy, restarts
+ * the store) and removes the stacks of killed test runs.
+ */
+import path from 'node:path';
+import { ConfigError, loadConfig, readEnv } from '../helpers/config';
+import { log } from '../helpers/report/log';
+import { EmbeddedStack, isLeftover, readStackState, stackFolders, sweepLeftovers } from '../helpers/stack/embedded-stack';
+import { healStack } from '../helpers/stack/heal';
+
+async function main(): Promise<number> {
+  const cfg = loadConfig({ ...readEnv(), TARGET: 'embedded' });
+  const root = path.dirname(cfg.embedded.stackDir);
+  for (const line of await sweepLeftovers(root)) log(`removed leftover stack ${line}`);
+  let failures = 0;
+  for (const dir of stackFolders(root)) {
+    const state = readStackState(dir);
+    if (!state || isLeftover(state)) continue;
+    try {
+      const done = await healStack(new EmbeddedStack(state), cfg.thresholds.recoverTimeoutMs);
+      log(`${path.basename(dir)}: ${done.join('; ') || 'healthy, nothing to do'}`);
+    } catch (error) {
+      failures++;
+      log(`${path.basename(dir)}: could not heal: ${(error as Error).message}`);
+    }
+  }
+  return failures === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof ConfigError ? error.message : (error as Error).stack}\n`);
+    process.exit(1);
+  },
+);
