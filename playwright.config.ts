@@ -1,12 +1,14 @@
+import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 import { config } from './helpers/config';
 
 // validates the whole configuration before anything starts: a bad value ends the run here
 const cfg = config();
+const reports = (name: string) => path.join(cfg.reportsDir, name);
 
 export default defineConfig({
   testDir: './e2e',
-  outputDir: './reports/test-output',
+  outputDir: reports('test-output'),
   globalSetup: './e2e/global-setup.ts',
   globalTeardown: './e2e/global-teardown.ts',
   // one stack, faults that affect every client: tests run one at a time, and never retried
@@ -18,11 +20,11 @@ export default defineConfig({
   forbidOnly: true,
   reporter: [
     ['list'],
-    ['html', { outputFolder: 'reports/html', open: 'never' }],
-    ['junit', { outputFile: 'reports/junit.xml' }],
-    ['json', { outputFile: 'reports/results.json' }],
-    ['./helpers/report/resilience-reporter.ts', { outputDir: 'reports' }],
-    ['allure-playwright', { resultsDir: 'reports/allure-results', suiteTitle: true, environmentInfo: { target: cfg.target, store_server: cfg.embedded.server, store_workers: String(cfg.embedded.workers), store_flaws: cfg.embedded.flaws.join(',') || 'none' } }],
+    ['html', { outputFolder: reports('html'), open: 'never' }],
+    ['junit', { outputFile: reports('junit.xml') }],
+    ['json', { outputFile: reports('results.json') }],
+    ['./helpers/report/resilience-reporter.ts', { outputDir: cfg.reportsDir }],
+    ['allure-playwright', { resultsDir: reports('allure-results'), suiteTitle: true, environmentInfo: { target: cfg.target, store_server: cfg.embedded.server, store_workers: String(cfg.embedded.workers), store_flaws: cfg.embedded.flaws.join(',') || 'none' } }],
   ],
   projects: [
     { name: 'self', testMatch: 'self/**/*.spec.ts' },

@@ -194,6 +194,7 @@ export function loadConfig(env: Env, opts: { checkFiles?: boolean } = {}): Confi
       parse(spec.env, int(1, 3_600_000), 'milliseconds, an integer from 1 to 3600000', spec.default),
     ]),
   ) as Thresholds;
+  const reportsDir = parse('REPORTS_DIR', z.string().refine((s) => path.isAbsolute(s)), 'an absolute path', path.join(PROJECT_ROOT, 'reports'));
   const reuseStack = parse('STACK_REUSE', z.enum(['0', '1', 'true', 'false']), '1/true or 0/false', 'false');
 
   let external: ExternalTarget | undefined;
@@ -239,7 +240,7 @@ export function loadConfig(env: Env, opts: { checkFiles?: boolean } = {}): Confi
     embedded: { python, pgBin, server, workers, flaws, stackDir: path.join(stackRoot, stackName), portRange, reuse: reuseStack === '1' || reuseStack === 'true' },
     external,
     thresholds,
-    reportsDir: path.join(PROJECT_ROOT, 'reports'),
+    reportsDir,
   });
 }
 

@@ -1,0 +1,67 @@
+import { spawn } from 'node:child_process';
+import { expect, test } from '@playwright/test';
+import { childEnv, loadConfig, readEnv } from '../../helpers/config';
+import { PROJECT_ROOT } from '../../helpers/paths';
+import { EmbeddedStack } from '../../helpers/stack/embedded-stack';
+import { childPids, processState, waitForExit } from '../../helpers/stack/processes';
+import { waitUntil } from '../../helpers/wait';
+
+const STACK_NAME = 'self-interrupt';
+
+/**
+ * Ctrl+C in the middle of a fault: the run is interrupted while PostgreSQL is frozen or stopped.
+ * The child run reuses a stack this test owns, so that what the interruption leaves behind can be
+ * inspected afterwards: PostgreSQL must be running and unfrozen, the proxy clean, the store healthy.
+ */
+test.describe('interrupting a run mid-fault @self', () => {
+  test.setTimeout(120_000);
+  const cfg = loadConfig({ ...readEnv(), STACK_NAME, TARGET: 'embedded' });
+  let stack: EmbeddedStack | undefined;
+  test.beforeAll(async () => {
+    stack = await EmbeddedStack.up(cfg, { pid: process.pid, kind: 'helper-test' });
+  });
+  test.afterAll(async () => {
+    await stack?.down();
+  });
+
+  const cases = [
+    { grep: 'concurrent writes when PostgreSQL freezes', faulted: (s: EmbeddedStack) => s.cluster.isFrozen(), what: 'frozen' },
+    { grep: 'concurrent writes when PostgreSQL stops', faulted: (s: EmbeddedStack) => !s.cluster.isRunning(), what: 'stopped' },
+  ];
+  for (const c of cases) {
+    test(`should leave PostgreSQL running and unfrozen after SIGINT while it is ${c.what}`, async () => {
+      const s = stack!;
+      const child = spawn('npx', ['playwright', 'test', '--project=db-outage', '--grep', c.grep, '--reporter=line'], {
+        cwd: PROJECT_ROOT,
+        env: childEnv({ STACK_NAME, STACK_REUSE: '1', REPORTS_DIR: test.info().outputPath('child-reports') }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true, // its own process group: SIGINT to the group is what a terminal's Ctrl+C does
+      });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      let output = '';
+      child.stdout?.on('data', (d) => (output += String(d)));
+      child.stderr?.on('data', (d) => (output += String(d)));
+      try {
+        await waitUntil(() => c.faulted(s), { description: `PostgreSQL ${c.what} by the child run`, timeoutMs: 60_000, intervalMs: 20 });
+        process.kill(-child.pid!, 'SIGINT');
+        expect(await waitForExit(child.pid!, 60_000), `the interrupted run exits: ${output.slice(-2000)}`).toBe(true);
+        await exited;
+      } finally {
+        try {
+          process.kill(-child.pid!, 'SIGKILL'); // whatever of the child's group is left (bounded test)
+        } catch {
+          // the group is gone: the usual case
+        }
+      }
+      test.info().attach('interrupted run output', { body: output, contentType: 'text/plain' });
+      expect(output).toMatch(/interrupted/i);
+      const postmaster = s.cluster.postmasterPid();
+      expect(postmaster, 'PostgreSQL runs').toBeDefined();
+      const frozen = [postmaster!, ...childPids(postmaster!)].filter((p) => processState(p) === 'T');
+      expect(frozen, 'no postgres process is stopped (SIGSTOP)').toEqual([]);
+      const proxy = await s.proxy.client.proxy(s.state.proxy.name);
+      expect({ enabled: proxy.enabled, toxics: proxy.toxics }, 'the fault proxy is clean').toEqual({ enabled: true, toxics: [] });
+      expect(await s.store.healthStatus(), 'the store answers health 200').toBe(200);
+    });
+  }
+});
