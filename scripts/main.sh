@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# The main job: set-up if needed, the whole fault suite against the embedded stack, reports under reports/.
+# The main job: set-up if needed, the whole fault suite against the embedded stack, the meta-test
+# (each flaw must turn its test red), and every report under reports/.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/setup.sh || exit 1
-rm -rf reports/allure-results reports/allure-report reports/html
+rm -rf reports/allure-results reports/allure-report reports/html reports/power reports/results.json
 npm test
 status=$?
+npm run -s test:power
+power=$?
 echo "[main] building the Allure report (reports/allure-report)"
 npx allure generate reports/allure-results -o reports/allure-report >/dev/null 2>&1 \
   || echo "[main] allure generate failed (the HTML report is still in reports/html)" >&2
-echo "[main] reports: reports/html/index.html, reports/allure-report/index.html, reports/junit.xml, reports/results.json"
+echo "[main] reports: reports/html/index.html, reports/allure-report/index.html, reports/resilience-summary.md, reports/power/html/index.html, reports/junit.xml"
 npx tsx scripts/summary.ts
-exit $status
+[ "$status" -eq 0 ] && [ "$power" -eq 0 ]

@@ -1,18 +1,28 @@
-/** Reads reports/results.json (Playwright's JSON reporter) and prints "N passed, N failed" last. */
+/**
+ * Sums the runs' JSON results (reports/results.json, and reports/power/results.json when the
+ * meta-test ran) and prints "N passed, N failed" as the last line, for CI.
+ */
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPORTS_DIR } from '../helpers/paths';
+import { config } from '../helpers/config';
 
-interface Stats { expected: number; unexpected: number; flaky: number; skipped: number; duration: number }
+interface Stats { expected: number; unexpected: number; flaky: number; skipped: number }
 
-const file = path.join(REPORTS_DIR, 'results.json');
-if (!fs.existsSync(file)) {
+const dir = config().reportsDir;
+const files = [path.join(dir, 'results.json'), path.join(dir, 'power', 'results.json')].filter((f) => fs.existsSync(f));
+if (!fs.existsSync(path.join(dir, 'results.json'))) {
+  process.stderr.write(`no ${path.join(dir, 'results.json')}: the test run did not finish\n`);
   process.stdout.write('0 passed, 1 failed\n');
-  process.stderr.write(`no ${file}: the test run did not finish\n`);
   process.exit(1);
 }
-const stats = (JSON.parse(fs.readFileSync(file, 'utf8')) as { stats: Stats }).stats;
-const passed = stats.expected;
-const failed = stats.unexpected + stats.flaky;
-if (stats.skipped > 0) process.stdout.write(`${stats.skipped} skipped\n`);
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const f of files) {
+  const stats = (JSON.parse(fs.readFileSync(f, 'utf8')) as { stats: Stats }).stats;
+  passed += stats.expected;
+  failed += stats.unexpected + stats.flaky;
+  skipped += stats.skipped;
+  process.stdout.write(`${path.relative(dir, f)}: ${stats.expected} passed, ${stats.unexpected + stats.flaky} failed, ${stats.skipped} skipped\n`);
+}
 process.stdout.write(`${passed} passed, ${failed} failed\n`);

@@ -1,0 +1,57 @@
+/**
+ * Benchmark: the reference store's CONN_MAX_AGE choice. A fresh connection per request (0, the
+ * default) against persistent connections (60 s, with the request-start usability check), under
+ * wrk on a DB-touching endpoint. Appends to bench/results/conn-max-age.json.
+ * Run: npm run bench:conn-max-age
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadConfig, readEnv } from '../helpers/config';
+import { PROJECT_ROOT } from '../helpers/paths';
+import { log } from '../helpers/report/log';
+import { EmbeddedStack } from '../helpers/stack/embedded-stack';
+import { StoreServer } from '../helpers/stack/store-server';
+
+const DURATION_S = 5;
+const CONNECTIONS = 6;
+
+function wrk(url: string): { rps: number; p50Ms: number; p99Ms: number; errors: string } {
+  const out = execFileSync('wrk', ['-t', '2', '-c', String(CONNECTIONS), '-d', `${DURATION_S}s`, '--latency', url], { encoding: 'utf8' });
+  const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? NaN);
+  const ms = (re: RegExp) => {
+    const m = re.exec(out);
+    if (!m) return NaN;
+    const v = Number(m[1]);
+    return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
+  };
+  return {
+    rps: num(/Requests\/sec:\s+([\d.]+)/),
+    p50Ms: ms(/50%\s+([\d.]+)(us|ms|s)/),
+    p99Ms: ms(/99%\s+([\d.]+)(us|ms|s)/),
+    errors: /Socket errors:.*|Non-2xx.*/.exec(out)?.[0] ?? 'none',
+  };
+}
+
+const cfg = loadConfig({ ...readEnv(), STACK_NAME: 'bench-conn', TARGET: 'embedded' });
+const stack = await EmbeddedStack.up(cfg, { pid: process.pid, kind: 'test' });
+const results: Record<string, ReturnType<typeof wrk>> = {};
+try {
+  for (const age of ['0', '60']) {
+    await stack.store.stop();
+    const server = new StoreServer({ ...stack.store.opts, extraEnv: { STORE_CONN_MAX_AGE: age } });
+    await server.start();
+    wrk(`${stack.baseUrl}/api/store/products/`); // warm-up
+    results[`CONN_MAX_AGE=${age}`] = wrk(`${stack.baseUrl}/api/store/products/`);
+    log(`CONN_MAX_AGE=${age}: ${JSON.stringify(results[`CONN_MAX_AGE=${age}`])}`);
+    await server.stop();
+  }
+} finally {
+  await stack.down();
+}
+const record = { date: new Date().toISOString(), endpoint: 'GET /api/store/products/', workers: cfg.embedded.workers, connections: CONNECTIONS, durationS: DURATION_S, results };
+const file = path.join(PROJECT_ROOT, 'bench', 'results', 'conn-max-age.json');
+const history = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as unknown[]) : [];
+history.push(record);
+fs.writeFileSync(file, `${JSON.stringify(history, null, 2)}\n`);
+process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);

@@ -1,0 +1,53 @@
+/**
+ * The suite's power: each flaw of the reference store, the test that exists to catch it, and
+ * the failure message that proves it was caught for the right reason.
+ */
+import type { FlawName } from '../../helpers/config';
+
+export interface FlawCase {
+  readonly flaw: FlawName;
+  readonly project: string;
+  /** --grep of the catching test(s) */
+  readonly grep: string;
+  /** the failure message must match: red for the right reason */
+  readonly reason: RegExp;
+  readonly why: string;
+}
+
+export const FLAW_CASES: readonly FlawCase[] = [
+  {
+    flaw: 'non_atomic_orders',
+    project: 'db-outage',
+    grep: 'concurrent writes when PostgreSQL stops',
+    reason: /"partial": Array \[[\s\S]*order \d+: lines \[\] do not match its cart/,
+    why: 'the ledger finds orders written without their lines',
+  },
+  {
+    flaw: 'no_db_timeout',
+    project: 'db-outage',
+    grep: 'runbook order with a controlled error.*PostgreSQL freezes',
+    reason: /no answer within \d+ms \(the store hangs; bound \d+ms\)/,
+    why: 'the order hangs on a frozen database instead of a 503 within the bound',
+  },
+  {
+    flaw: 'stale_db_connections',
+    project: 'db-outage',
+    grep: 'restarts while the store is idle',
+    reason: /orders right after the bounce \(a stale connection fails here\)/,
+    why: 'requests right after a database restart fail on dead persistent connections',
+  },
+  {
+    flaw: 'leaky_errors',
+    project: 'db-outage',
+    grep: 'runbook order with a controlled error.*PostgreSQL stops',
+    reason: /the error body leaks .*(a traceback|host:port)/,
+    why: 'the error body shows the traceback and the database host:port',
+  },
+  {
+    flaw: 'duplicate_on_retry',
+    project: 'db-outage',
+    grep: 'concurrent writes when PostgreSQL stops',
+    reason: /a retry of a written order answers with that order/,
+    why: 'a retry with the same Idempotency-Key creates a second order',
+  },
+];
