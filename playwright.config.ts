@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 import { config } from './helpers/config';
+import { standardReporters } from './helpers/report/reporters';
 
 // validates the whole configuration before anything starts: a bad value ends the run here
 const cfg = config();
@@ -19,12 +20,13 @@ export default defineConfig({
   expect: { timeout: 10_000 },
   forbidOnly: true,
   reporter: [
-    ['list'],
-    ['html', { outputFolder: reports('html'), open: 'never' }],
-    ['junit', { outputFile: reports('junit.xml') }],
-    ['json', { outputFile: reports('results.json') }],
+    ...standardReporters(cfg.reportsDir, reports('allure-results'), {
+      target: cfg.target,
+      store_server: cfg.embedded.server,
+      store_workers: String(cfg.embedded.workers),
+      store_flaws: cfg.embedded.flaws.join(',') || 'none',
+    }),
     ['./helpers/report/resilience-reporter.ts', { outputDir: cfg.reportsDir }],
-    ['allure-playwright', { resultsDir: reports('allure-results'), suiteTitle: true, environmentInfo: { target: cfg.target, store_server: cfg.embedded.server, store_workers: String(cfg.embedded.workers), store_flaws: cfg.embedded.flaws.join(',') || 'none' } }],
   ],
   projects: [
     { name: 'self', testMatch: 'self/**/*.spec.ts' },

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 import { config } from './helpers/config';
+import { standardReporters } from './helpers/report/reporters';
 
 const cfg = config();
 const reports = (name: string) => path.join(cfg.reportsDir, 'power', name);
@@ -14,12 +15,6 @@ export default defineConfig({
   retries: 0,
   timeout: 240_000,
   forbidOnly: true,
-  reporter: [
-    ['list'],
-    ['html', { outputFolder: reports('html'), open: 'never' }],
-    ['junit', { outputFile: reports('junit.xml') }],
-    ['json', { outputFile: reports('results.json') }],
-    ['allure-playwright', { resultsDir: path.join(cfg.reportsDir, 'allure-results'), suiteTitle: true }],
-  ],
+  reporter: standardReporters(path.join(cfg.reportsDir, 'power'), path.join(cfg.reportsDir, 'allure-results')),
   projects: [{ name: 'power', testMatch: '**/*.spec.ts' }],
 });

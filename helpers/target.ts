@@ -1,16 +1,10 @@
 /** What the suite tests: the embedded stack (default) or an external deployment named by config. */
-import type { Config, Credentials } from './config';
+import type { Config, ExternalTarget } from './config';
 import { EmbeddedStack } from './stack/embedded-stack';
 
-export interface Target {
+/** The store under test: URL, users, read-only database URL, and the embedded stack when that is it. */
+export interface Target extends ExternalTarget {
   readonly kind: 'embedded' | 'external';
-  readonly baseUrl: string;
-  readonly customer?: Credentials;
-  readonly jwtToken?: string;
-  readonly secondCustomer?: Credentials;
-  readonly staff?: Credentials;
-  /** direct, read-only probes; undefined when an external target gives none */
-  readonly databaseUrl?: string;
   /** the embedded stack, when that is the target */
   readonly stack?: EmbeddedStack;
 }
