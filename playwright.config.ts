@@ -2,12 +2,13 @@ import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 import { config } from './helpers/config';
 import { standardReporters } from './helpers/report/reporters';
+import type { AppServerOption } from './e2e/fixtures';
 
 // validates the whole configuration before anything starts: a bad value ends the run here
 const cfg = config();
 const reports = (name: string) => path.join(cfg.reportsDir, name);
 
-export default defineConfig({
+export default defineConfig<AppServerOption>({
   testDir: './e2e',
   outputDir: reports('test-output'),
   globalSetup: './e2e/global-setup.ts',
@@ -32,5 +33,8 @@ export default defineConfig({
     { name: 'self', testMatch: 'self/**/*.spec.ts' },
     { name: 'smoke', testMatch: 'smoke.spec.ts' },
     { name: 'db-outage', testMatch: 'db-outage.spec.ts' },
+    { name: 'app-restart', testMatch: 'app-restart.spec.ts' },
+    // the same scenarios with gunicorn + uvicorn workers (ASGI), unless the run already is uvicorn
+    ...(cfg.embedded.server === 'gunicorn' ? [{ name: 'app-restart-uvicorn', testMatch: 'app-restart.spec.ts', use: { appServer: 'uvicorn' as const } }] : []),
   ],
 });

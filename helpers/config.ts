@@ -86,11 +86,36 @@ export const THRESHOLD_SPECS = {
     doc: 'client timeout of the concurrent order stream (a timeout is recorded as indeterminate)',
   },
   faultHoldMs: { env: 'FAULT_HOLD_MS', default: 3_000, doc: 'a fault under the order stream lasts at least this long' },
+  appFaultHoldMs: { env: 'APP_FAULT_HOLD_MS', default: 1_500, doc: 'an app-server fault under load lasts at least this long' },
+  appWorkerKillGapMs: {
+    env: 'APP_WORKER_KILL_GAP_MS',
+    default: 150,
+    doc: 'one worker killed: the longest stretch without a successful answer (measured 30-40 ms with 3 workers; a replacement worker boots in 250-300 ms)',
+  },
+  appReloadCompleteMs: {
+    env: 'APP_RELOAD_COMPLETE_MS',
+    default: 5_000,
+    doc: 'graceful reload: every old worker has exited (the store\'s graceful_timeout is 5 s)',
+  },
+  appRestartDowntimeMs: {
+    env: 'APP_RESTART_DOWNTIME_MS',
+    default: 2_000,
+    doc: 'full restart (TERM, exit, start): the longest stretch without a successful answer (measured 0.5-0.7 s sync, 0.8-1.1 s uvicorn)',
+  },
 } as const;
 export type Thresholds = { readonly [K in keyof typeof THRESHOLD_SPECS]: number };
 
+/** Shape of the load the app-server scenarios run through their faults. */
+export interface LoadSettings {
+  /** concurrent virtual users */
+  readonly vus: number;
+  /** pause between a user's requests */
+  readonly thinkTimeMs: number;
+}
+
 export interface Config {
   readonly target: 'embedded' | 'external';
+  readonly load: LoadSettings;
   readonly embedded: EmbeddedSettings;
   readonly external?: ExternalTarget;
   readonly thresholds: Thresholds;
@@ -194,6 +219,10 @@ export function loadConfig(env: Env, opts: { checkFiles?: boolean } = {}): Confi
       parse(spec.env, int(1, 3_600_000), 'milliseconds, an integer from 1 to 3600000', spec.default),
     ]),
   ) as Thresholds;
+  const load: LoadSettings = {
+    vus: parse('LOAD_VUS', int(1, 256), 'an integer from 1 to 256', 6),
+    thinkTimeMs: parse('LOAD_THINK_MS', int(0, 10_000), 'milliseconds from 0 to 10000', 20),
+  };
   const reportsDir = parse('REPORTS_DIR', z.string().refine((s) => path.isAbsolute(s)), 'an absolute path', path.join(PROJECT_ROOT, 'reports'));
   const reuseStack = parse('STACK_REUSE', z.enum(['0', '1', 'true', 'false']), '1/true or 0/false', 'false');
 
@@ -237,6 +266,7 @@ export function loadConfig(env: Env, opts: { checkFiles?: boolean } = {}): Confi
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze({
     target,
+    load,
     embedded: { python, pgBin, server, workers, flaws, stackDir: path.join(stackRoot, stackName), portRange, reuse: reuseStack === '1' || reuseStack === 'true' },
     external,
     thresholds,

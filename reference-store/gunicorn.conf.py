@@ -12,7 +12,10 @@ if _server not in ("gunicorn", "uvicorn"):
     raise ValueError("STORE_SERVER must be gunicorn or uvicorn, got %r" % _server)
 
 wsgi_app = "storeproject.asgi:application" if _server == "uvicorn" else "storeproject.wsgi:application"
-worker_class = "uvicorn.workers.UvicornWorker" if _server == "uvicorn" else "sync"
+# StoreUvicornWorker drains every connection on shutdown (see storeproject/workers.py);
+# STORE_UVICORN_WORKER=uvicorn.workers.UvicornWorker runs the stock one
+_uvicorn_worker = os.environ.get("STORE_UVICORN_WORKER", "storeproject.workers.StoreUvicornWorker")
+worker_class = _uvicorn_worker if _server == "uvicorn" else "sync"
 bind = os.environ.get("STORE_BIND", "127.0.0.1:8000")
 workers = 1 if flaws.on("single_worker") else int(os.environ.get("STORE_WORKERS", "3"))
 pidfile = os.environ.get("STORE_PIDFILE") or None
@@ -33,3 +36,8 @@ def post_worker_init(worker):
         # the flaw: die at once on TERM/QUIT, dropping whatever the worker was serving
         for sig in (signal.SIGTERM, signal.SIGQUIT, signal.SIGINT):
             signal.signal(sig, lambda *_: os._exit(1))
+        if _server == "uvicorn":
+            # uvicorn installs its own handlers when it starts serving: replace the one they call
+            from uvicorn.server import Server
+
+            Server.handle_exit = lambda self, sig, frame: os._exit(1)

@@ -50,4 +50,18 @@ export const FLAW_CASES: readonly FlawCase[] = [
     reason: /a retry of a written order answers with that order/,
     why: 'a retry with the same Idempotency-Key creates a second order',
   },
+  {
+    flaw: 'single_worker',
+    project: 'app-restart',
+    grep: 'one worker is killed',
+    reason: /the longest stretch without a successful answer \(\d+ms\) is within \d+ms/,
+    why: 'a worker death is an outage until the replacement has booted',
+  },
+  {
+    flaw: 'no_graceful_shutdown',
+    project: 'app-restart',
+    grep: 'graceful reload',
+    reason: /no request fails while the workers are replaced[\s\S]*started [\d:.]+: (reset|http 5\d\d)/,
+    why: 'workers that exit at once on reload drop the requests they were serving',
+  },
 ];

@@ -3,7 +3,7 @@ import { expect, test } from '@playwright/test';
 import { childEnv, loadConfig, readEnv } from '../../helpers/config';
 import { PROJECT_ROOT } from '../../helpers/paths';
 import { EmbeddedStack } from '../../helpers/stack/embedded-stack';
-import { childPids, processState, waitForExit } from '../../helpers/stack/processes';
+import { childPids, pidsWithMarker, processState, waitForExit } from '../../helpers/stack/processes';
 import { waitUntil } from '../../helpers/wait';
 
 const STACK_NAME = 'self-interrupt';
@@ -25,13 +25,14 @@ test.describe('interrupting a run mid-fault @self', () => {
   });
 
   const cases = [
-    { grep: 'concurrent writes when PostgreSQL freezes', faulted: (s: EmbeddedStack) => s.cluster.isFrozen(), what: 'frozen' },
-    { grep: 'concurrent writes when PostgreSQL stops', faulted: (s: EmbeddedStack) => !s.cluster.isRunning(), what: 'stopped' },
+    { project: 'db-outage', grep: 'concurrent writes when PostgreSQL freezes', faulted: (s: EmbeddedStack) => s.cluster.isFrozen(), what: 'PostgreSQL is frozen' },
+    { project: 'db-outage', grep: 'concurrent writes when PostgreSQL stops', faulted: (s: EmbeddedStack) => !s.cluster.isRunning(), what: 'PostgreSQL is stopped' },
+    { project: 'app-restart', grep: 'full restart', faulted: (s: EmbeddedStack) => !s.store.isRunning(), what: 'the store is down for a restart' },
   ];
   for (const c of cases) {
-    test(`should leave PostgreSQL running and unfrozen after SIGINT while it is ${c.what}`, async () => {
+    test(`should leave every service running and unfrozen after SIGINT while ${c.what}`, async () => {
       const s = stack!;
-      const child = spawn('npx', ['playwright', 'test', '--project=db-outage', '--grep', c.grep, '--reporter=line'], {
+      const child = spawn('npx', ['playwright', 'test', `--project=${c.project}`, '--grep', c.grep, '--reporter=line'], {
         cwd: PROJECT_ROOT,
         env: childEnv({ STACK_NAME, STACK_REUSE: '1', REPORTS_DIR: test.info().outputPath('child-reports') }),
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -42,7 +43,7 @@ test.describe('interrupting a run mid-fault @self', () => {
       child.stdout?.on('data', (d) => (output += String(d)));
       child.stderr?.on('data', (d) => (output += String(d)));
       try {
-        await waitUntil(() => c.faulted(s), { description: `PostgreSQL ${c.what} by the child run`, timeoutMs: 60_000, intervalMs: 20 });
+        await waitUntil(() => c.faulted(s), { description: `the child run's fault: ${c.what}`, timeoutMs: 60_000, intervalMs: 10 });
         process.kill(-child.pid!, 'SIGINT');
         expect(await waitForExit(child.pid!, 60_000), `the interrupted run exits: ${output.slice(-2000)}`).toBe(true);
         await exited;
@@ -62,6 +63,8 @@ test.describe('interrupting a run mid-fault @self', () => {
       const proxy = await s.proxy.client.proxy(s.state.proxy.name);
       expect({ enabled: proxy.enabled, toxics: proxy.toxics }, 'the fault proxy is clean').toEqual({ enabled: true, toxics: [] });
       expect(await s.store.healthStatus(), 'the store answers health 200').toBe(200);
+      const storeProcesses = pidsWithMarker(s.store.pidFile);
+      expect(storeProcesses.length, `one gunicorn master and its ${s.store.expectedWorkers} workers, nothing left over`).toBe(s.store.expectedWorkers + 1);
     });
   }
 });

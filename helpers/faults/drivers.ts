@@ -6,6 +6,7 @@ import type { Config } from '../config';
 import { healStack } from '../stack/heal';
 import type { Target } from '../target';
 import { dbPartitionFault, pgFreezeFault, pgStopFault, type DbFaultContext } from './database-faults';
+import { appKillWorkerFault, appReloadFault, appRestartFault, appScaleDownFault, type AppFaultContext } from './app-faults';
 import type { Fault } from './fault';
 
 export const DB_FAULTS = [
@@ -19,6 +20,10 @@ export const DB_FAULTS = [
 ] as const;
 export type DbFaultName = (typeof DB_FAULTS)[number];
 
+export const APP_FAULTS = ['app-reload', 'app-kill-worker', 'app-restart', 'app-scale-down'] as const;
+export type AppFaultName = (typeof APP_FAULTS)[number];
+export type FaultName = DbFaultName | AppFaultName;
+
 export interface FaultOptions {
   /** db-latency: added delay */
   readonly latencyMs?: number;
@@ -26,7 +31,7 @@ export interface FaultOptions {
 
 export interface FaultDriver {
   readonly name: string;
-  create(fault: DbFaultName, opts?: FaultOptions): Fault;
+  create(fault: FaultName, opts?: FaultOptions): Fault;
   /** backstop: brings every service back, returns what it had to do */
   heal(): Promise<string[]>;
 }
@@ -42,6 +47,7 @@ export function faultDriverFor(target: Target, cfg: Config): FaultDriver | undef
     proxyName: stack.state.proxy.name,
     recoverTimeoutMs: cfg.thresholds.recoverTimeoutMs,
   };
+  const app: AppFaultContext = { store: () => stack.store, recoverTimeoutMs: cfg.thresholds.recoverTimeoutMs };
   return {
     name: 'local',
     create(fault, opts = {}) {
@@ -60,6 +66,14 @@ export function faultDriverFor(target: Target, cfg: Config): FaultDriver | undef
           return dbPartitionFault(ctx, 'reset_peer');
         case 'db-latency':
           return dbPartitionFault(ctx, 'latency', { latencyMs: opts.latencyMs });
+        case 'app-reload':
+          return appReloadFault(app);
+        case 'app-kill-worker':
+          return appKillWorkerFault(app);
+        case 'app-restart':
+          return appRestartFault(app);
+        case 'app-scale-down':
+          return appScaleDownFault(app);
       }
     },
     heal: () => healStack(stack, cfg.thresholds.recoverTimeoutMs),

@@ -13,6 +13,8 @@ export interface HttpResult {
   readonly errorKind?: NetworkErrorKind;
   readonly errorMessage?: string;
   readonly durationMs: number;
+  /** the first try went out on a kept-alive socket the server had closed, and was retried on a fresh one */
+  readonly retriedStaleSocket?: boolean;
 }
 
 export interface HttpRequest {
@@ -41,16 +43,31 @@ export class HttpClient {
     this.agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
   }
 
-  /** Sends one request; never throws (network errors come back as errorKind). */
-  request(req: HttpRequest): Promise<HttpResult> {
+  /**
+   * Sends one request; never throws (network errors come back as errorKind). A request that fails
+   * on a reused keep-alive socket before any answer arrives is retried once on a fresh connection
+   * when it is safe to (GET/HEAD, or a POST with an Idempotency-Key), as browsers do (RFC 9112 9.3.1):
+   * the server closed an idle connection, the request never reached the application.
+   */
+  async request(req: HttpRequest): Promise<HttpResult> {
+    const t0 = performance.now();
+    const first = await this.once(req, true);
+    const retriable = req.method === 'GET' || req.method === 'HEAD' || Boolean(req.headers?.['Idempotency-Key']);
+    if (!first.staleSocket || !retriable) return { ...first.result, durationMs: performance.now() - t0 };
+    const second = await this.once(req, false);
+    return { ...second.result, durationMs: performance.now() - t0, retriedStaleSocket: true };
+  }
+
+  private once(req: HttpRequest, pooled: boolean): Promise<{ result: HttpResult; staleSocket: boolean }> {
     const t0 = performance.now();
     const payload = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
     return new Promise((resolve) => {
       let settled = false;
-      const done = (r: Omit<HttpResult, 'durationMs'>) => {
+      let answered = false;
+      const done = (r: Omit<HttpResult, 'durationMs'>, staleSocket = false) => {
         if (settled) return;
         settled = true;
-        resolve({ ...r, durationMs: performance.now() - t0 });
+        resolve({ result: { ...r, durationMs: performance.now() - t0 }, staleSocket });
       };
       const signal = AbortSignal.timeout(req.timeoutMs);
       const r = http.request(
@@ -59,7 +76,7 @@ export class HttpClient {
           port: this.url.port,
           method: req.method,
           path: req.path,
-          agent: this.agent,
+          agent: pooled ? this.agent : false,
           signal,
           headers: {
             Accept: 'application/json',
@@ -68,6 +85,7 @@ export class HttpClient {
           },
         },
         (res) => {
+          answered = true;
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('error', (e: NodeJS.ErrnoException) => done({ errorKind: errorKindOf(e), errorMessage: e.message }));
@@ -85,7 +103,10 @@ export class HttpClient {
           });
         },
       );
-      r.on('error', (e: NodeJS.ErrnoException) => done({ errorKind: errorKindOf(e), errorMessage: e.message }));
+      r.on('error', (e: NodeJS.ErrnoException) => {
+        const kind = errorKindOf(e);
+        done({ errorKind: kind, errorMessage: e.message }, r.reusedSocket && !answered && kind === 'reset');
+      });
       r.end(payload);
     });
   }

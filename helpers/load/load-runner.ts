@@ -29,6 +29,10 @@ export interface LoadRecord {
   readonly orderId?: number;
   /** the error body of a non-2xx answer (kept for leak checks), truncated */
   readonly errorBody?: string;
+  /** the first try hit a kept-alive socket the server had closed and was retried on a fresh one */
+  readonly retriedStaleSocket?: boolean;
+  /** the answer replayed an existing order (Idempotent-Replayed): an earlier try of this key was written */
+  readonly replayed?: boolean;
 }
 
 export interface LoadOptions {
@@ -128,6 +132,8 @@ export class LoadRunner {
         vu, seq, op: op.name, phase, start, end: start + res.durationMs,
         status: res.status, errorKind: res.errorKind, key: spec.key,
         orderId: typeof id === 'number' ? id : undefined,
+        retriedStaleSocket: res.retriedStaleSocket,
+        replayed: res.headers?.['idempotent-replayed'] === 'true' || undefined,
         errorBody: ok ? undefined : (typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? res.errorMessage ?? '')).slice(0, 2000),
       });
       if (this.opts.thinkTimeMs) await delay(this.opts.thinkTimeMs);

@@ -71,10 +71,11 @@ function writeStackState(state: StackState): void {
 /** A running (or recorded) embedded stack: its cluster, its store, its URLs. */
 export class EmbeddedStack {
   readonly cluster: PostgresCluster;
-  readonly store: StoreServer;
+  /** replaced by useServer() */
+  store: StoreServer;
   readonly proxy: ProxyProcess;
 
-  constructor(readonly state: StackState) {
+  constructor(public state: StackState) {
     this.cluster = new PostgresCluster({ dir: path.join(state.dir, 'pg'), pgBin: state.pgBin, port: state.postgres.port });
     this.proxy = new ProxyProcess({
       dir: path.join(state.dir, 'proxy'),
@@ -204,6 +205,16 @@ export class EmbeddedStack {
     writeStackState({ ...withUrl, timings });
     log(`embedded stack up in ${timings.totalMs}ms: store ${stack.baseUrl}, postgres 127.0.0.1:${pgPort}`);
     return EmbeddedStack.open(dir) as EmbeddedStack;
+  }
+
+  /** Restarts the store under another server kind (gunicorn sync or uvicorn workers) and records it. */
+  async useServer(server: 'gunicorn' | 'uvicorn', readyTimeoutMs = 30_000): Promise<void> {
+    if (this.state.store.server === server && this.store.isRunning()) return;
+    await this.store.stop();
+    this.state = { ...this.state, store: { ...this.state.store, server } };
+    writeStackState(this.state);
+    this.store = new StoreServer({ ...this.store.opts, server });
+    await this.store.start(readyTimeoutMs);
   }
 
   /** Stops the store and the cluster (by PID / data directory) and removes the stack folder. */

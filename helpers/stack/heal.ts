@@ -4,6 +4,7 @@
  */
 import { waitForPg } from '../integrity/pg-ready';
 import type { EmbeddedStack } from './embedded-stack';
+import { waitUntil } from '../wait';
 import { childPids, processState } from './processes';
 
 /** Heals the stack and returns what it had to do (empty when all was well). */
@@ -42,6 +43,18 @@ export async function healStack(stack: EmbeddedStack, timeoutMs = 30_000): Promi
     await stack.store.stop();
     await stack.store.start(timeoutMs);
     done.push('restarted the unhealthy store');
+  } else {
+    // a scale-down left behind: ask the master for the missing workers
+    const master = stack.store.masterPid();
+    const missing = stack.store.expectedWorkers - stack.store.workerPids().length;
+    if (master !== undefined && missing > 0) {
+      for (let i = 0; i < missing; i++) process.kill(master, 'SIGTTIN');
+      await waitUntil(() => stack.store.workerPids().length >= stack.store.expectedWorkers, {
+        description: `the store to run ${stack.store.expectedWorkers} workers`,
+        timeoutMs,
+      });
+      done.push(`SIGTTIN x${missing}: back to ${stack.store.expectedWorkers} workers`);
+    }
   }
   return done;
 }

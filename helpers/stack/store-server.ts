@@ -123,6 +123,11 @@ export class StoreServer {
     return master === undefined ? [] : childPids(master).filter((p) => isAlive(p) && this.isOurs(p));
   }
 
+  /** Workers the master should run (the single_worker flaw forces one). */
+  get expectedWorkers(): number {
+    return this.opts.flaws.includes('single_worker') ? 1 : this.opts.workers;
+  }
+
   /** True while the master runs. */
   isRunning(): boolean {
     return this.masterPid() !== undefined;

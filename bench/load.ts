@@ -1,0 +1,72 @@
+/**
+ * Benchmark: the suite's load runner against wrk, same endpoint, same concurrency, one run, on
+ * the embedded store (gunicorn sync workers answer `Connection: close`). Goal: the runner reaches
+ * at least 0.8 x wrk's req/s. Appends to bench/results/load.json. Run: npm run bench:load
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig, readEnv } from '../helpers/config';
+import { LoadRunner } from '../helpers/load/load-runner';
+import { loadStats } from '../helpers/load/stats';
+import { PROJECT_ROOT } from '../helpers/paths';
+import { log } from '../helpers/report/log';
+import { EmbeddedStack } from '../helpers/stack/embedded-stack';
+
+const GOAL_RATIO = 0.8;
+const DURATION_S = 6;
+const CONNECTIONS = 8;
+const ENDPOINTS = [
+  { name: 'GET /api/store/products/ (database, a connection per request)', path: '/api/store/products/' },
+  { name: 'GET /api/health/ (database, one SELECT 1)', path: '/api/health/' },
+  { name: 'GET /api/unknown/ (Django only: a JSON 404, no database)', path: '/api/unknown/' },
+];
+
+function wrk(url: string): { rps: number; errors: string } {
+  const out = execFileSync('wrk', ['-t', '2', '-c', String(CONNECTIONS), '-d', `${DURATION_S}s`, url], { encoding: 'utf8' });
+  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN), errors: /Socket errors:.*/.exec(out)?.[0] ?? 'none' };
+}
+
+async function runner(baseUrl: string, p: string): Promise<{ rps: number; errors: Record<string, number>; p99Ms: number }> {
+  const r = new LoadRunner({
+    baseUrl, concurrency: CONNECTIONS, timeoutMs: 10_000, maxDurationMs: DURATION_S * 1000, maxRequests: 1_000_000,
+    ops: [{ name: 'GET', weight: 1, build: () => ({ method: 'GET', path: p }) }],
+  }).start();
+  const records = await r.finished();
+  const s = loadStats(records, { startedAt: r.startedAt, endedAt: r.endedAt });
+  // 404 is this endpoint's right answer: count it as served
+  const errors = Object.fromEntries(Object.entries(s.overall.errorsByKind).filter(([k]) => k !== 'http 404'));
+  return { rps: (records.length * 1000) / (r.endedAt - r.startedAt), errors, p99Ms: s.overall.latencyMs.p99 };
+}
+
+const cfg = loadConfig({ ...readEnv(), STACK_NAME: 'bench-load', TARGET: 'embedded' });
+const stack = await EmbeddedStack.up(cfg, { pid: process.pid, kind: 'test' });
+const results: Array<Record<string, unknown>> = [];
+try {
+  for (const e of ENDPOINTS) {
+    const url = `${stack.baseUrl}${e.path}`;
+    wrk(url); // warm-up
+    const w = wrk(url);
+    const l = await runner(stack.baseUrl, e.path);
+    const ratio = l.rps / w.rps;
+    results.push({ endpoint: e.name, wrkRps: Math.round(w.rps), wrkErrors: w.errors, runnerRps: Math.round(l.rps), runnerErrors: l.errors, runnerP99Ms: Math.round(l.p99Ms), ratio: Number(ratio.toFixed(3)), meetsGoal: ratio >= GOAL_RATIO });
+    log(`${e.name}: wrk ${w.rps.toFixed(0)} req/s, runner ${l.rps.toFixed(0)} req/s, ratio ${ratio.toFixed(2)}`);
+  }
+} finally {
+  await stack.down();
+}
+const record = {
+  date: new Date().toISOString(),
+  machine: { cpus: os.cpus().length, node: process.version },
+  store: `${cfg.embedded.server} x${cfg.embedded.workers}`,
+  connections: CONNECTIONS,
+  durationS: DURATION_S,
+  goalRatio: GOAL_RATIO,
+  results,
+};
+const file = path.join(PROJECT_ROOT, 'bench', 'results', 'load.json');
+const history = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as unknown[]) : [];
+history.push(record);
+fs.writeFileSync(file, `${JSON.stringify(history, null, 2)}\n`);
+process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);

@@ -1,0 +1,247 @@
+/**
+ * The runbook's second section, automated and measured: restart gunicorn/uvicorn while the store is
+ * under load; the remaining workers keep serving, the service is back after the restart, and its
+ * answers are correct. Each scenario runs for the sync workers (project app-restart) and for
+ * uvicorn workers (project app-restart-uvicorn).
+ */
+import { RUNBOOK_ORDER, newIdempotencyKey, type OrderBody } from '../helpers/api/payloads';
+import type { AppFaultName } from '../helpers/faults/drivers';
+import type { FaultAction } from '../helpers/faults/fault';
+import { attemptsFromRecords, checkLedger, verdictTable } from '../helpers/integrity/ledger';
+import { LoadRunner, type LoadRecord } from '../helpers/load/load-runner';
+import { storeMix } from '../helpers/load/mix';
+import { errorKind, isOk, loadStats, statsTable, type LoadStats } from '../helpers/load/stats';
+import { renderTimeline } from '../helpers/load/timeline';
+import { phase } from '../helpers/report/evidence';
+import { findLeaks } from '../helpers/report/leaks';
+import { LogWindow } from '../helpers/report/log-window';
+import { waitUntil } from '../helpers/wait';
+import type { StoreApi } from '../helpers/api/store-api';
+import type { Config } from '../helpers/config';
+import type { DbProbe } from '../helpers/integrity/db-probe';
+import type { Evidence } from '../helpers/report/evidence';
+import type { Target } from '../helpers/target';
+import { expect, requireDb, test, type Faults, type Who } from './fixtures';
+
+interface Run {
+  readonly records: readonly LoadRecord[];
+  readonly stats: LoadStats;
+  readonly injected: FaultAction;
+  readonly recovered: FaultAction;
+  readonly workersBefore: readonly number[];
+  readonly workersAfter: readonly number[];
+  readonly masterBefore?: number;
+  readonly masterAfter?: number;
+  readonly productsBefore: unknown;
+}
+
+/** The fixtures the common experiment uses. */
+interface Ctx {
+  readonly faults: Faults;
+  readonly evidence: Evidence;
+  readonly target: Target;
+  readonly cfg: Config;
+  readonly tokenFor: (who: Who) => Promise<string>;
+  readonly db: DbProbe | undefined;
+  readonly anonApi: StoreApi;
+  readonly storeKind: 'gunicorn' | 'uvicorn';
+}
+
+const failed = (rs: readonly LoadRecord[]) => rs.filter((r) => !isOk(r));
+const describeFailures = (rs: readonly LoadRecord[]) =>
+  rs.map((r) => `${r.op} started ${new Date(r.start).toISOString().slice(11, 23)}: ${errorKind(r)}`);
+
+test.describe('application server under load @app', () => {
+  test.beforeEach(({ target, appServer }) => {
+    test.skip(target.kind === 'external' && appServer !== undefined, `an external target's server kind cannot be switched to ${appServer}`);
+  });
+
+  /**
+   * The common experiment: load through Baseline, Inject, During fault (held for appFaultHoldMs),
+   * Recover; then statistics, the timeline picture and the ledger of the orders in Verify.
+   * `verify` adds the scenario's own assertions.
+   */
+  async function underLoad(
+    fixtures: Ctx,
+    faultName: AppFaultName,
+    verify: (run: Run) => Promise<void> | void,
+  ): Promise<void> {
+    const { faults, evidence, target, cfg, tokenFor, db, anonApi, storeKind } = fixtures;
+    const probe = requireDb(db);
+    const fault = faults.driver().create(faultName);
+    const stack = target.stack;
+    const t = cfg.thresholds;
+    test.info().annotations.push({ type: 'fault', description: `${fault.description} (${storeKind} workers)` });
+    const storeLog = stack && new LogWindow(stack.store.logFile);
+    const bodies = new Map<string, OrderBody>();
+    let label = 'baseline';
+    const runner = new LoadRunner({
+      baseUrl: target.baseUrl,
+      token: await tokenFor('customer'),
+      concurrency: cfg.load.vus,
+      thinkTimeMs: cfg.load.thinkTimeMs,
+      timeoutMs: t.requestTimeoutMs,
+      maxDurationMs: 120_000,
+      maxRequests: 50_000,
+      phase: () => label,
+      ops: storeMix(bodies),
+    });
+    const okIn = (p: string) => runner.records.filter((r) => r.phase === p && isOk(r)).length;
+
+    const base = await phase(evidence, 'Baseline', async () => {
+      expect((await anonApi.health()).status).toBe(200);
+      const products = await anonApi.products();
+      expect(products.status).toBe(200);
+      const maxOrderId = await probe.maxOrderId();
+      const workersBefore = stack?.store.workerPids() ?? [];
+      const masterBefore = stack?.store.masterPid();
+      runner.start();
+      await waitUntil(() => okIn('baseline') >= 20, { description: 'the load to get 20 answers through', timeoutMs: 15_000 });
+      return { productsBefore: products.body, maxOrderId, workersBefore, masterBefore };
+    });
+
+    let injected: FaultAction | undefined;
+    let recovered: FaultAction | undefined;
+    try {
+      injected = await phase(evidence, 'Inject', async () => {
+        label = 'fault';
+        return faults.inject(fault);
+      });
+      await phase(evidence, 'During fault', async () => {
+        // a restart starts again at once (its downtime is what is measured); other faults are held under load
+        const holdMs = faultName === 'app-restart' ? 0 : t.appFaultHoldMs;
+        const since = injected!.endedAt;
+        await waitUntil(() => Date.now() - since >= holdMs && runner.records.filter((r) => r.phase === 'fault').length >= 10, {
+          description: `the fault to hold ${holdMs}ms under load`,
+          timeoutMs: holdMs + 30_000,
+        });
+      });
+      recovered = await phase(evidence, 'Recover', async () => {
+        const action = await faults.recover(fault);
+        label = 'recovered';
+        await waitUntil(() => okIn('recovered') >= 20, { description: 'the load to get 20 answers through after recovery', timeoutMs: t.recoverTimeoutMs });
+        return action;
+      });
+    } finally {
+      await runner.stop();
+    }
+
+    await phase(evidence, 'Verify', async () => {
+      const records = runner.records;
+      const stats = loadStats(records, { startedAt: runner.startedAt, endedAt: runner.endedAt, recoveredAt: recovered!.startedAt });
+      const svg = renderTimeline(records, {
+        title: `${fault.name} under load (${storeKind} workers x${stack?.store.expectedWorkers ?? '?'})`,
+        subtitle: `${cfg.load.vus} virtual users; availability ${(stats.overall.availability * 100).toFixed(2)}%, ${failed(records).length} failed of ${records.length}; longest stretch without success ${stats.downtimeMs.toFixed(0)} ms`,
+        startedAt: runner.startedAt,
+        endedAt: runner.endedAt,
+        markers: [
+          { at: injected!.startedAt, label: `inject ${fault.name}`, kind: 'inject' },
+          { at: recovered!.startedAt, label: 'recover', kind: 'recover' },
+        ],
+        downtime: { from: stats.downtimeFrom, to: stats.downtimeTo },
+      });
+      await evidence.file('timeline.svg', svg, 'image/svg+xml');
+      await evidence.text('load statistics', statsTable(stats));
+      if (failed(records).length > 0) await evidence.json('failed requests', failed(records));
+      if (storeLog) await evidence.text('store log of the run', storeLog.read());
+
+      const customerId = Number((await probe.query<{ id: number }>('SELECT id FROM auth_user WHERE username = $1', [target.customer?.username ?? 'customer1']))[0]?.id);
+      const stored = (await probe.ordersWithLines({ afterId: base.maxOrderId })).filter((o) => o.userId === customerId);
+      const verdict = checkLedger(attemptsFromRecords(records), stored);
+      await evidence.text('ledger verdict (table)', verdictTable(verdict));
+
+      const run: Run = {
+        records, stats, injected: injected!, recovered: recovered!,
+        workersBefore: base.workersBefore, workersAfter: stack?.store.workerPids() ?? [],
+        masterBefore: base.masterBefore, masterAfter: stack?.store.masterPid(), productsBefore: base.productsBefore,
+      };
+      await evidence.metrics({
+        scenario: `${fault.name} (${storeKind})`,
+        fault: fault.name,
+        figures: {
+          requests: records.length,
+          failed: failed(records).length,
+          availabilityPct: Number((stats.overall.availability * 100).toFixed(3)),
+          downtimeMs: Math.round(stats.downtimeMs),
+          firstSuccessAfterRecoverMs: stats.firstSuccessAfterRecoverMs === undefined ? null : Math.round(stats.firstSuccessAfterRecoverMs),
+          p99Ms: Math.round(stats.overall.latencyMs.p99),
+          injectMs: injected!.endedAt - injected!.startedAt,
+          recoverMs: recovered!.endedAt - recovered!.startedAt,
+          staleSocketRetries: stats.staleSocketRetries,
+          ledger: verdict.valid ? 'valid' : 'INVALID',
+        },
+        bounds: faultName === 'app-kill-worker' ? { downtimeMs: t.appWorkerKillGapMs } : faultName === 'app-restart' ? { downtimeMs: t.appRestartDowntimeMs } : { failed: 0 },
+      });
+
+      // HTTP error answers only: a client-side error message (ECONNREFUSED host:port) is not the store's
+      // a retried order answered by a replay was written on its first try, whose answer was dropped in flight
+      const droppedInFlight = records.filter((r) => r.retriedStaleSocket && r.replayed);
+      expect(
+        droppedInFlight.map((r) => `${r.op} started ${new Date(r.start).toISOString().slice(11, 23)}: first answer lost, the retry replayed order ${r.orderId}`),
+        'no answer was dropped in flight (a retry replaying a written order)',
+      ).toEqual([]);
+      const leaky = failed(records).filter((r) => r.status !== undefined && r.errorBody && findLeaks(r.errorBody).length > 0);
+      expect(leaky.map((r) => r.errorBody), 'error bodies leak nothing').toEqual([]);
+      expect(
+        { lost: verdict.lost, unexpected: verdict.unexpected, duplicated: verdict.duplicated, partial: verdict.partial, mismatched: verdict.mismatched },
+        `ledger of ${verdict.attempts} orders (${verdict.ok} acknowledged): none lost, unexpected, duplicated or partial`,
+      ).toEqual({ lost: [], unexpected: [], duplicated: [], partial: [], mismatched: [] });
+      await verify(run);
+    });
+  }
+
+  test('should fail no request and complete a graceful reload (SIGHUP) @app', async ({ faults, evidence, target, cfg, tokenFor, db, anonApi, storeKind }) => {
+    const fixtures: Ctx = { faults, evidence, target, cfg, tokenFor, db, anonApi, storeKind };
+    await underLoad(fixtures, 'app-reload', (run) => {
+      expect(describeFailures(failed(run.records)), 'no request fails while the workers are replaced').toEqual([]);
+      const completeMs = run.recovered.endedAt - run.injected.startedAt;
+      expect(completeMs, `the reload completes: every old worker exited ${completeMs}ms after SIGHUP`).toBeLessThanOrEqual(cfg.thresholds.appReloadCompleteMs);
+      expect(run.workersAfter.filter((p) => run.workersBefore.includes(p)), 'every worker was replaced').toEqual([]);
+    });
+  });
+
+  test('should keep serving on the other workers when one worker is killed (SIGKILL) @app', async ({ faults, evidence, target, cfg, tokenFor, db, anonApi, storeKind }) => {
+    const fixtures: Ctx = { faults, evidence, target, cfg, tokenFor, db, anonApi, storeKind };
+    await underLoad(fixtures, 'app-kill-worker', (run) => {
+      const killedAt = run.injected.endedAt;
+      const afterKill = failed(run.records).filter((r) => r.start > killedAt);
+      expect(describeFailures(afterKill), 'every request that started after the kill is served by another worker').toEqual([]);
+      // what a dead worker can take down: sync workers serve one request at a time; an uvicorn worker
+      // holds every connection it accepted, so the bound is what was in flight when it died
+      const inFlight = run.records.filter((r) => r.start <= killedAt && r.end >= run.injected.startedAt).length;
+      const bound = storeKind === 'gunicorn' ? 1 : inFlight;
+      expect(failed(run.records).length, `failures (${failed(run.records).length}) are at most the requests in flight on the killed worker (${bound})`).toBeLessThanOrEqual(bound);
+      expect(
+        Math.round(run.stats.downtimeMs),
+        `the longest stretch without a successful answer (${Math.round(run.stats.downtimeMs)}ms) is within ${cfg.thresholds.appWorkerKillGapMs}ms`,
+      ).toBeLessThanOrEqual(cfg.thresholds.appWorkerKillGapMs);
+      const respawned = run.workersAfter.filter((p) => !run.workersBefore.includes(p));
+      expect(respawned.length, `the master respawned a worker (before ${run.workersBefore.join(' ')}, after ${run.workersAfter.join(' ')})`).toBe(1);
+      expect(run.workersAfter.length).toBe(run.workersBefore.length);
+    });
+  });
+
+  test('should come back with the same answers after a full restart (TERM, start) @app', async ({ faults, evidence, target, cfg, tokenFor, db, anonApi, storeKind, api }) => {
+    const fixtures: Ctx = { faults, evidence, target, cfg, tokenFor, db, anonApi, storeKind };
+    await underLoad(fixtures, 'app-restart', async (run) => {
+      expect(run.masterAfter, 'a new master runs').toBeDefined();
+      expect(run.masterAfter).not.toBe(run.masterBefore);
+      expect(
+        Math.round(run.stats.downtimeMs),
+        `the restart's downtime (${Math.round(run.stats.downtimeMs)}ms: shutdown ${run.injected.endedAt - run.injected.startedAt}ms, boot ${run.recovered.endedAt - run.recovered.startedAt}ms) is within ${cfg.thresholds.appRestartDowntimeMs}ms`,
+      ).toBeLessThanOrEqual(cfg.thresholds.appRestartDowntimeMs);
+      const products = await anonApi.products();
+      expect(products.body, 'products after the restart equal the baseline').toEqual(run.productsBefore);
+      const order = await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('restart') });
+      expect(order.status, 'a new order after the restart').toBe(201);
+    });
+  });
+
+  test('should keep serving while scaled down and up (TTOU, TTIN) @app', async ({ faults, evidence, target, cfg, tokenFor, db, anonApi, storeKind }) => {
+    const fixtures: Ctx = { faults, evidence, target, cfg, tokenFor, db, anonApi, storeKind };
+    await underLoad(fixtures, 'app-scale-down', (run) => {
+      expect(describeFailures(failed(run.records)), 'no request fails while a worker is retired and another started').toEqual([]);
+      expect(run.workersAfter.length, 'back to the full worker count').toBe(run.workersBefore.length);
+    });
+  });
+});

@@ -1,0 +1,48 @@
+"""gunicorn worker classes of the reference store.
+
+StoreUvicornWorker fixes a shutdown race of uvicorn 0.17 (Debian 12's): on SIGTERM the server asks
+each open connection, once, to close after its current response; a connection it misses (seen:
+one picked up around that moment, ESTABLISHED, busy with a keep-alive client sending a request
+every few ms) keeps being served, the old worker sits in "Waiting for connections to close" and
+a graceful reload (HUP) only completes when the master kills it for silence 30 s later, which
+drops whatever it is serving then. Measured: reload under load took 28 s instead of ~0.1 s. The
+fix repeats the close request every 100 ms until the connections are gone.
+"""
+import asyncio
+import logging
+
+from uvicorn.server import Server
+from uvicorn.workers import UvicornWorker
+
+log = logging.getLogger("store")
+
+
+class DrainingServer(Server):
+    async def shutdown(self, sockets=None):
+        async def keep_asking():
+            while True:
+                for connection in list(self.server_state.connections):
+                    try:
+                        connection.shutdown()
+                    except Exception:  # a connection closing under us: nothing left to ask
+                        pass
+                await asyncio.sleep(0.1)
+
+        asker = asyncio.ensure_future(keep_asking())
+        try:
+            await super().shutdown(sockets=sockets)
+        finally:
+            asker.cancel()
+
+
+class StoreUvicornWorker(UvicornWorker):
+    async def _serve(self):
+        self.config.app = self.wsgi
+        server = DrainingServer(config=self.config)
+        await server.serve(sockets=self.sockets)
+        if not server.started:
+            import sys
+
+            from gunicorn.arbiter import Arbiter
+
+            sys.exit(Arbiter.WORKER_BOOT_ERROR)
