@@ -23,6 +23,8 @@ export interface HttpRequest {
   readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
+  /** parse a 2xx JSON body (error bodies are always kept); false saves the work under load */
+  readonly parseBody?: boolean;
 }
 
 /** Maps a node:http error to the kind the ledger records. */
@@ -67,9 +69,15 @@ export class HttpClient {
       const done = (r: Omit<HttpResult, 'durationMs'>, staleSocket = false) => {
         if (settled) return;
         settled = true;
+        clearTimeout(timer);
         resolve({ result: { ...r, durationMs: performance.now() - t0 }, staleSocket });
       };
-      const signal = AbortSignal.timeout(req.timeoutMs);
+      // one timer per request, cleared on completion (AbortSignal.timeout would keep thousands alive under load)
+      const timer = setTimeout(() => {
+        const e = Object.assign(new Error(`request timed out after ${req.timeoutMs}ms`), { name: 'TimeoutError' });
+        done({ errorKind: 'timeout', errorMessage: e.message });
+        r.destroy(e);
+      }, req.timeoutMs);
       const r = http.request(
         {
           host: this.url.hostname,
@@ -77,7 +85,6 @@ export class HttpClient {
           method: req.method,
           path: req.path,
           agent: pooled ? this.agent : false,
-          signal,
           headers: {
             Accept: 'application/json',
             ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) } : {}),
@@ -90,6 +97,11 @@ export class HttpClient {
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('error', (e: NodeJS.ErrnoException) => done({ errorKind: errorKindOf(e), errorMessage: e.message }));
           res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            if (req.parseBody === false && status >= 200 && status < 300) {
+              done({ status, headers: res.headers });
+              return;
+            }
             const text = Buffer.concat(chunks).toString('utf8');
             let body: unknown = text;
             if ((res.headers['content-type'] ?? '').includes('json')) {

@@ -120,6 +120,8 @@ export class LoadRunner {
         path: spec.path,
         body: spec.body,
         timeoutMs: this.opts.timeoutMs,
+        // only an order's answer is read (its id, for the ledger)
+        parseBody: spec.key !== undefined,
         headers: {
           ...(this.opts.token ? { Authorization: `Bearer ${this.opts.token}` } : {}),
           ...(spec.key ? { 'Idempotency-Key': spec.key } : {}),

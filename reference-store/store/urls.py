@@ -14,4 +14,5 @@ urlpatterns = [
     path("token/", TokenObtainPairView.as_view(), name="token_obtain_pair"),
     path("token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
     path("health/", views.health, name="health"),
+    path("live/", views.live, name="live"),
 ]

@@ -23,6 +23,11 @@ log = logging.getLogger("store")
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 
+def live(request):
+    """Liveness: the process answers (no database). /api/health/ is readiness."""
+    return JsonResponse({"status": "alive", "pid": os.getpid()})
+
+
 def health(request):
     """200 when the database answers a query, else 503; both JSON."""
     info = {"server": settings.STORE_SERVER_KIND, "pid": os.getpid(), "flaws": settings.STORE_FLAWS}
