@@ -34,6 +34,7 @@ export default defineConfig<AppServerOption>({
     { name: 'smoke', testMatch: 'smoke.spec.ts' },
     { name: 'db-outage', testMatch: 'db-outage.spec.ts' },
     { name: 'app-restart', testMatch: 'app-restart.spec.ts' },
+    { name: 'backup-restore', testMatch: 'backup-restore.spec.ts' },
     // the same scenarios with gunicorn + uvicorn workers (ASGI), unless the run already is uvicorn
     ...(cfg.embedded.server === 'gunicorn' ? [{ name: 'app-restart-uvicorn', testMatch: 'app-restart.spec.ts', use: { appServer: 'uvicorn' as const } }] : []),
   ],

@@ -41,6 +41,8 @@ export interface ExternalTarget {
   readonly staff?: Credentials;
   /** read-only integrity probes; without it the DB checks are reported as not run */
   readonly databaseUrl?: string;
+  /** ALLOW_DESTRUCTIVE_RESTORE_OF named this database: backup tests may restore over it with --clean */
+  readonly destructiveRestoreAllowed?: boolean;
 }
 
 export interface EmbeddedSettings {
@@ -246,8 +248,16 @@ export function loadConfig(env: Env, opts: { checkFiles?: boolean } = {}): Confi
       problems.push('STORE_USERNAME/STORE_PASSWORD or JWT_TOKEN: one is required when TARGET=external');
     }
     const databaseUrl = parse('DATABASE_URL', pgUrl, 'a postgres:// URL (used read-only)', '') || undefined;
+    const allowRestoreOf = get('ALLOW_DESTRUCTIVE_RESTORE_OF');
+    const dbName = databaseUrl && URL.canParse(databaseUrl) ? decodeURIComponent(new URL(databaseUrl).pathname.slice(1)) : undefined;
+    if (allowRestoreOf !== undefined && allowRestoreOf !== dbName) {
+      problems.push(
+        `ALLOW_DESTRUCTIVE_RESTORE_OF: names the database a backup test may wipe and restore; it must equal DATABASE_URL's database (${dbName ?? 'no DATABASE_URL'}), got ${quoted(allowRestoreOf)}`,
+      );
+    }
     external = {
       baseUrl,
+      destructiveRestoreAllowed: allowRestoreOf !== undefined && allowRestoreOf === dbName,
       customer,
       jwtToken,
       secondCustomer: creds('STORE_USERNAME_2', 'STORE_PASSWORD_2'),

@@ -54,11 +54,11 @@ export class StoreServer {
     }, ['PATH', 'LANG', 'LC_ALL', 'HOME', 'TZ']);
   }
 
-  /** Runs a manage.py command (migrate, seed, migrate --check ...). */
-  manage(args: readonly string[], timeoutMs = 120_000): Promise<CommandRecord> {
+  /** Runs a manage.py command (migrate, seed, migrate --check ...), optionally against another database. */
+  manage(args: readonly string[], timeoutMs = 120_000, databaseUrl?: string): Promise<CommandRecord> {
     return runCommand(this.opts.python, ['manage.py', ...args], {
       cwd: REFERENCE_STORE_DIR,
-      env: this.env(),
+      env: databaseUrl ? { ...this.env(), STORE_DATABASE_URL: databaseUrl } : this.env(),
       timeoutMs,
       secrets: [this.opts.seedPassword],
     });
