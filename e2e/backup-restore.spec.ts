@@ -260,18 +260,26 @@ test.describe('the restore checker goes red @backup', () => {
     await driver.dump(file);
     const changes = await makeChanges(api, await apiAs('staff'));
     // without --clean and without --exit-on-error: what pg_restore does when told nothing
-    let record: unknown;
     try {
-      record = await driver.restore(file, driver.target, { clean: false, exitOnError: false, singleTransaction: false });
-    } catch (error) {
-      record = error instanceof CommandError ? error.record : error;
+      let record: unknown;
+      try {
+        record = await driver.restore(file, driver.target, { clean: false, exitOnError: false, singleTransaction: false });
+      } catch (error) {
+        record = error instanceof CommandError ? error.record : error;
+      }
+      await evidence.json('pg_restore without --clean', record);
+      const verdict = await verifyRestored(probe, expected);
+      await attachVerdict(evidence, 'verdict on a restore without --clean', verdict);
+      const text = verdict.problems.join('\n');
+      expect(text).toContain(`store_orderrequest: 2 rows added (ids ${changes.orders.join(', ')})`);
+      expect(text).toContain(`store_product: 2 rows added (ids ${changes.products.join(', ')})`);
+      // the dump's setval ran: the sequence went back under the rows that stayed
+      expect(text).toMatch(/store_orderrequest: sequence store_orderrequest_id_seq is at \d+ but the table holds id \d+: the next insert collides/);
+    } finally {
+      // put the backup back properly: later tests get a store whose next order does not collide
+      await driver.restore(file, driver.target, { clean: true });
     }
-    await evidence.json('pg_restore without --clean', record);
-    const verdict = await verifyRestored(probe, expected);
-    await attachVerdict(evidence, 'verdict on a restore without --clean', verdict);
-    const text = verdict.problems.join('\n');
-    expect(text).toContain(`store_orderrequest: 2 rows added (ids ${changes.orders.join(', ')})`);
-    expect(text).toContain(`store_product: 2 rows added (ids ${changes.products.join(', ')})`);
+    expect((await verifyRestored(probe, expected)).problems, 'the backup restored again with --clean').toEqual([]);
   });
 
   test('should fail migrate --check when the restored migration record is behind @backup', async ({ target, cfg, evidence, db }) => {

@@ -20,7 +20,7 @@ export async function verifyRestored(probe: DbProbe, expected: DbSnapshot, migra
   const t0 = Date.now();
   const snapshot = await takeSnapshot(probe, Object.keys(expected.tables));
   const diff = compareSnapshots(expected, snapshot);
-  const problems = describeDiff(diff);
+  const problems = [...describeDiff(diff), ...(await sequencesBehind(probe, snapshot))];
   let check: RestoreVerdict['migrateCheck'];
   if (migrateCheck) {
     try {
@@ -36,4 +36,22 @@ export async function verifyRestored(probe: DbProbe, expected: DbSnapshot, migra
     }
   }
   return { problems, diff, snapshot, migrateCheck: check, durationMs: Date.now() - t0 };
+}
+
+/**
+ * Sequences that would hand out an id already taken: a restore that reset a sequence (setval) over
+ * rows it did not remove makes the next insert fail with a duplicate key.
+ */
+export async function sequencesBehind(probe: DbProbe, snapshot: DbSnapshot): Promise<string[]> {
+  const out: string[] = [];
+  for (const t of Object.values(snapshot.tables)) {
+    if (!t.exists || t.rows === 0) continue;
+    const [row] = await probe.query<{ seq: string | null }>('SELECT pg_get_serial_sequence($1, $2) AS seq', [t.table, t.primaryKey]);
+    const seq = row?.seq?.replace(/^public\./, '').replace(/"/g, '');
+    if (!seq) continue;
+    const maxId = Math.max(...Object.keys(t.rowHashes).map(Number).filter(Number.isFinite));
+    const last = snapshot.sequences[seq]?.lastValue ?? 0;
+    if (last < maxId) out.push(`${t.table}: sequence ${seq} is at ${last} but the table holds id ${maxId}: the next insert collides`);
+  }
+  return out;
 }
