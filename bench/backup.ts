@@ -13,8 +13,8 @@ import { verifyRestored } from '../helpers/backup/verify';
 import { loadConfig, readEnv } from '../helpers/config';
 import { DbProbe } from '../helpers/integrity/db-probe';
 import { takeSnapshot } from '../helpers/integrity/snapshot';
-import { PROJECT_ROOT } from '../helpers/paths';
 import { log } from '../helpers/report/log';
+import { recordResult } from './record';
 import { EmbeddedStack } from '../helpers/stack/embedded-stack';
 
 const STEPS = [1_000, 10_000, 50_000, 100_000];
@@ -68,8 +68,4 @@ try {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 const record = { date: new Date().toISOString(), machine: { cpus: os.cpus().length }, note: 'verify = snapshot (row md5s, sequences) + compare; the tests add migrate --check (~0.4 s)', rows };
-const file = path.join(PROJECT_ROOT, 'bench', 'results', 'backup.json');
-const history = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as unknown[]) : [];
-history.push(record);
-fs.writeFileSync(file, `${JSON.stringify(history, null, 2)}\n`);
-process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
+recordResult('backup', record);

@@ -5,11 +5,9 @@
  * Run: npm run bench:conn-max-age
  */
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import { loadConfig, readEnv } from '../helpers/config';
-import { PROJECT_ROOT } from '../helpers/paths';
 import { log } from '../helpers/report/log';
+import { recordResult } from './record';
 import { EmbeddedStack } from '../helpers/stack/embedded-stack';
 import { StoreServer } from '../helpers/stack/store-server';
 
@@ -50,8 +48,4 @@ try {
   await stack.down();
 }
 const record = { date: new Date().toISOString(), endpoint: 'GET /api/store/products/', workers: cfg.embedded.workers, connections: CONNECTIONS, durationS: DURATION_S, results };
-const file = path.join(PROJECT_ROOT, 'bench', 'results', 'conn-max-age.json');
-const history = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as unknown[]) : [];
-history.push(record);
-fs.writeFileSync(file, `${JSON.stringify(history, null, 2)}\n`);
-process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
+recordResult('conn-max-age', record);

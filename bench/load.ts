@@ -4,14 +4,13 @@
  * at least 0.8 x wrk's req/s. Appends to bench/results/load.json. Run: npm run bench:load
  */
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, readEnv } from '../helpers/config';
 import { LoadRunner } from '../helpers/load/load-runner';
 import { loadStats } from '../helpers/load/stats';
-import { PROJECT_ROOT } from '../helpers/paths';
 import { log } from '../helpers/report/log';
+import { recordResult } from './record';
 import { EmbeddedStack } from '../helpers/stack/embedded-stack';
 
 const GOAL_RATIO = 0.8;
@@ -77,8 +76,4 @@ const record = {
   goalRatio: GOAL_RATIO,
   results,
 };
-const file = path.join(PROJECT_ROOT, 'bench', 'results', 'load.json');
-const history = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as unknown[]) : [];
-history.push(record);
-fs.writeFileSync(file, `${JSON.stringify(history, null, 2)}\n`);
-process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
+recordResult('load', record);

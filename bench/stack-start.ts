@@ -4,12 +4,11 @@
  * Run: npm run bench:stack [-- --runs 5]
  */
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { childEnv, loadConfig, readEnv } from '../helpers/config';
 import { PROJECT_ROOT } from '../helpers/paths';
 import { log } from '../helpers/report/log';
+import { recordResult } from './record';
 import { EmbeddedStack } from '../helpers/stack/embedded-stack';
 
 const GOAL_COLD_START_MS = 5_000;
@@ -50,9 +49,5 @@ const record = {
   coldStartMeetsGoal: (coldStart.totalMs ?? Infinity) <= GOAL_COLD_START_MS,
   smokeSuite: { wallMs: smokeWallMs, exitCode: smoke.status, includesStackUpDown: true },
 };
-const file = path.join(PROJECT_ROOT, 'bench', 'results', 'stack-start.json');
-const history = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as unknown[]) : [];
-history.push(record);
-fs.writeFileSync(file, `${JSON.stringify(history, null, 2)}\n`);
-process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
+recordResult('stack-start', record);
 if (smoke.status !== 0) process.stderr.write(smoke.stdout.slice(-2000));

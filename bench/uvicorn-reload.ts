@@ -3,13 +3,11 @@
  * keep-alive load, with uvicorn's stock worker and with the store's StoreUvicornWorker.
  * Appends to bench/results/uvicorn-reload.json. Run: npm run bench:uvicorn-reload [-- --runs 8]
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { loadConfig, readEnv } from '../helpers/config';
 import { LoadRunner } from '../helpers/load/load-runner';
 import { storeMix } from '../helpers/load/mix';
-import { PROJECT_ROOT } from '../helpers/paths';
 import { log } from '../helpers/report/log';
+import { recordResult } from './record';
 import { EmbeddedStack } from '../helpers/stack/embedded-stack';
 import { isAlive } from '../helpers/stack/processes';
 import { StoreServer } from '../helpers/stack/store-server';
@@ -59,8 +57,4 @@ try {
   await stack.down();
 }
 const record = { date: new Date().toISOString(), runs, load: '6 keep-alive clients, GET products/brands, 20 ms think time', results };
-const file = path.join(PROJECT_ROOT, 'bench', 'results', 'uvicorn-reload.json');
-const history = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as unknown[]) : [];
-history.push(record);
-fs.writeFileSync(file, `${JSON.stringify(history, null, 2)}\n`);
-process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
+recordResult('uvicorn-reload', record);

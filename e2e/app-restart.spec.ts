@@ -145,7 +145,7 @@ test.describe('application server under load @app', () => {
       if (failed(records).length > 0) await evidence.json('failed requests', failed(records));
       if (storeLog) await evidence.text('store log of the run', storeLog.read());
 
-      const customerId = Number((await probe.query<{ id: number }>('SELECT id FROM auth_user WHERE username = $1', [target.customer?.username ?? 'customer1']))[0]?.id);
+      const customerId = await probe.userId(target.customer?.username ?? 'customer1');
       const stored = (await probe.ordersWithLines({ afterId: base.maxOrderId })).filter((o) => o.userId === customerId);
       const verdict = checkLedger(attemptsFromRecords(records), stored);
       await evidence.text('ledger verdict (table)', verdictTable(verdict));

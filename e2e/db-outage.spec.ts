@@ -228,7 +228,7 @@ test.describe('database outage @db', () => {
 
       await phase(evidence, 'Verify', async () => {
         const attempts: LedgerAttempt[] = attemptsFromRecords(stream.records);
-        const customerId = Number((await probe.query<{ id: number }>('SELECT id FROM auth_user WHERE username = $1', [target.customer?.username ?? 'customer1']))[0]?.id);
+        const customerId = await probe.userId(target.customer?.username ?? 'customer1');
         const stored = (await probe.ordersWithLines({ afterId: baselineMaxId })).filter((o) => o.userId === customerId);
         const verdict = checkLedger(attempts, stored);
         await evidence.json('ledger verdict', verdict);

@@ -85,6 +85,13 @@ export class DbProbe {
     }));
   }
 
+  /** Id of a user by username (the ledger's orders are that user's). */
+  async userId(username: string): Promise<number> {
+    const [row] = await this.query<{ id: number }>('SELECT id FROM auth_user WHERE username = $1', [username]);
+    if (row === undefined) throw new Error(`no user ${username} in the database`);
+    return Number(row.id);
+  }
+
   /** Highest order id (0 when none). */
   async maxOrderId(): Promise<number> {
     const [row] = await this.query<{ m: string | null }>('SELECT max(id) AS m FROM store_orderrequest');
