@@ -5,7 +5,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
-import path from 'node:path';
 import { loadConfig, readEnv } from '../helpers/config';
 import { LoadRunner } from '../helpers/load/load-runner';
 import { loadStats } from '../helpers/load/stats';
