@@ -10,6 +10,8 @@ import { STORE_TABLES, orderLineProblems } from '../helpers/integrity/db-probe';
 import { attemptsFromRecords, checkLedger, ledgerOrderBody, newLedgerKey, verdictTable, type LedgerAttempt } from '../helpers/integrity/ledger';
 import { HttpClient } from '../helpers/load/http-client';
 import { LoadRunner } from '../helpers/load/load-runner';
+import { loadStats, statsTable } from '../helpers/load/stats';
+import { renderTimeline, type TimelineMarker } from '../helpers/load/timeline';
 import { phase } from '../helpers/report/evidence';
 import { findLeaks } from '../helpers/report/leaks';
 import { LogWindow } from '../helpers/report/log-window';
@@ -189,6 +191,7 @@ test.describe('database outage @db', () => {
           },
         ],
       });
+      const marks: TimelineMarker[] = [];
       const count = (phaseName: string, ok: boolean) =>
         stream.records.filter((r) => r.phase === phaseName && (r.status !== undefined && r.status < 300) === ok).length;
 
@@ -203,7 +206,7 @@ test.describe('database outage @db', () => {
       try {
         await phase(evidence, 'Inject', async () => {
           label = 'fault';
-          await faults.inject(fault);
+          marks.push({ at: (await faults.inject(fault)).startedAt, label: `inject ${fault.name}`, kind: 'inject' });
         });
         await phase(evidence, 'During fault', async () => {
           const since = Date.now();
@@ -218,7 +221,7 @@ test.describe('database outage @db', () => {
           expect(uncontrolled.map((r) => `${r.status}: ${r.errorBody?.slice(0, 200)}`), 'every error answer is a 503').toEqual([]);
         });
         await phase(evidence, 'Recover', async () => {
-          await faults.recover(fault);
+          marks.push({ at: (await faults.recover(fault)).startedAt, label: 'recover', kind: 'recover' });
           label = 'recovered';
           await waitUntil(() => count('recovered', true) >= 8, { description: 'the order stream to get 8 orders through after recovery', timeoutMs: t.recoverTimeoutMs });
         });
@@ -231,6 +234,20 @@ test.describe('database outage @db', () => {
         const customerId = await probe.userId(target.customer?.username ?? 'customer1');
         const stored = (await probe.ordersWithLines({ afterId: baselineMaxId })).filter((o) => o.userId === customerId);
         const verdict = checkLedger(attempts, stored);
+        const stats = loadStats(stream.records, { startedAt: stream.startedAt, endedAt: stream.endedAt, recoveredAt: marks[1]?.at });
+        await evidence.file(
+          'timeline.svg',
+          renderTimeline(stream.records, {
+            title: `${fault.name}: orders from 4 concurrent clients`,
+            subtitle: `${verdict.attempts} attempts: ${verdict.ok} acknowledged, ${verdict.fail} failed, ${verdict.indeterminate} indeterminate; ledger ${verdict.valid ? 'valid' : 'INVALID'}`,
+            startedAt: stream.startedAt,
+            endedAt: stream.endedAt,
+            markers: marks,
+            downtime: { from: stats.downtimeFrom, to: stats.downtimeTo },
+          }),
+          'image/svg+xml',
+        );
+        await evidence.text('load statistics', statsTable(stats));
         await evidence.json('ledger verdict', verdict);
         await evidence.text('ledger verdict (table)', verdictTable(verdict));
         await evidence.json('ledger attempts', attempts.map((a) => ({ ...a, start: new Date(a.start).toISOString() })));
