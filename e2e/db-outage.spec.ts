@@ -192,6 +192,7 @@ test.describe('database outage @db', () => {
         ],
       });
       const marks: TimelineMarker[] = [];
+      const storeLog = target.stack && new LogWindow(target.stack.store.logFile);
       const count = (phaseName: string, ok: boolean) =>
         stream.records.filter((r) => r.phase === phaseName && (r.status !== undefined && r.status < 300) === ok).length;
 
@@ -248,6 +249,7 @@ test.describe('database outage @db', () => {
           'image/svg+xml',
         );
         await evidence.text('load statistics', statsTable(stats));
+        if (storeLog) await evidence.text('store log of the fault window', storeLog.read());
         await evidence.json('ledger verdict', verdict);
         await evidence.text('ledger verdict (table)', verdictTable(verdict));
         await evidence.json('ledger attempts', attempts.map((a) => ({ ...a, start: new Date(a.start).toISOString() })));
