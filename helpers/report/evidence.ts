@@ -9,7 +9,6 @@ export type PhaseName = 'Baseline' | 'Inject' | 'During fault' | 'Recover' | 'Ve
 /** Collects a test's exchanges and attaches evidence to the current step. */
 export class Evidence {
   readonly exchanges: Exchange[] = [];
-  readonly phaseTimes: Array<{ name: string; startedAt: number; endedAt?: number }> = [];
 
   constructor(private readonly testInfo: TestInfo) {}
 
@@ -72,12 +71,9 @@ function pick(h: Readonly<Record<string, string>>, keys: string[]) {
 export async function phase<T>(evidence: Evidence, name: PhaseName, body: () => Promise<T>): Promise<T> {
   return test.step(name, async () => {
     const from = evidence.exchanges.length;
-    const entry: { name: string; startedAt: number; endedAt?: number } = { name, startedAt: Date.now() };
-    evidence.phaseTimes.push(entry);
     try {
       return await body();
     } finally {
-      entry.endedAt = Date.now();
       await evidence.exchangesSince(from);
     }
   });
