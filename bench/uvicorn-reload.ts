@@ -3,6 +3,7 @@
  * keep-alive load, with uvicorn's stock worker and with the store's StoreUvicornWorker.
  * Appends to bench/results/uvicorn-reload.json. Run: npm run bench:uvicorn-reload [-- --runs 8]
  */
+import { fetchAccessToken } from '../helpers/api/token';
 import { loadConfig, readEnv } from '../helpers/config';
 import { LoadRunner } from '../helpers/load/load-runner';
 import { storeMix } from '../helpers/load/mix';
@@ -24,8 +25,7 @@ const cfg = loadConfig({ ...readEnv(), STACK_NAME: 'bench-reload', STORE_SERVER:
 const stack = await EmbeddedStack.up(cfg, { pid: process.pid, kind: 'test' });
 const results: Record<string, { completeMs: number[]; over5s: number; failed: number; failedKinds: Record<string, number>; staleSocketRetries: number }> = {};
 try {
-  const res = await fetch(`${stack.baseUrl}/api/token/`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(stack.state.users.customer) });
-  const token = ((await res.json()) as { access: string }).access;
+  const token = await fetchAccessToken(stack.baseUrl, stack.state.users.customer);
   for (const [name, workerClass] of Object.entries(WORKERS)) {
     await stack.store.stop();
     const server = new StoreServer({ ...stack.store.opts, extraEnv: { STORE_UVICORN_WORKER: workerClass } });

@@ -113,6 +113,8 @@ export interface LoadSettings {
   readonly vus: number;
   /** pause between a user's requests */
   readonly thinkTimeMs: number;
+  /** concurrent order writers of the db-outage ledger */
+  readonly ledgerClients: number;
 }
 
 export interface Config {
@@ -224,6 +226,7 @@ export function loadConfig(env: Env, opts: { checkFiles?: boolean } = {}): Confi
   const load: LoadSettings = {
     vus: parse('LOAD_VUS', int(1, 256), 'an integer from 1 to 256', 6),
     thinkTimeMs: parse('LOAD_THINK_MS', int(0, 10_000), 'milliseconds from 0 to 10000', 20),
+    ledgerClients: parse('LEDGER_CLIENTS', int(1, 64), 'an integer from 1 to 64', 4),
   };
   const reportsDir = parse('REPORTS_DIR', z.string().refine((s) => path.isAbsolute(s)), 'an absolute path', path.join(PROJECT_ROOT, 'reports'));
   const reuseStack = parse('STACK_REUSE', z.enum(['0', '1', 'true', 'false']), '1/true or 0/false', 'false');

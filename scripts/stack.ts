@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { childEnv, ConfigError, loadConfig, readEnv, type Config } from '../helpers/config';
 import { PROJECT_ROOT } from '../helpers/paths';
+import { fetchAccessToken } from '../helpers/api/token';
 import { log } from '../helpers/report/log';
 import { EmbeddedStack } from '../helpers/stack/embedded-stack';
 
@@ -17,17 +18,7 @@ function playgroundConfig(name = 'playground'): Config {
   return loadConfig({ ...env, TARGET: 'embedded', STACK_NAME: env.STACK_NAME ?? name });
 }
 
-async function token(stack: EmbeddedStack): Promise<string> {
-  const res = await fetch(`${stack.baseUrl}/api/token/`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(stack.state.users.customer),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const body = (await res.json()) as { access?: string };
-  if (res.status !== 200 || !body.access) throw new Error(`token request answered ${res.status}`);
-  return body.access;
-}
+const token = (stack: EmbeddedStack) => fetchAccessToken(stack.baseUrl, stack.state.users.customer);
 
 /** The running playground stack, or a new one. */
 async function upOrReuse(cfg: Config): Promise<EmbeddedStack> {

@@ -27,8 +27,10 @@ export interface LoadRecord {
   readonly key?: string;
   /** order id from a 2xx order answer */
   readonly orderId?: number;
-  /** the error body of a non-2xx answer (kept for leak checks), truncated */
+  /** the body of a non-2xx answer (kept for leak checks), truncated; only the server's words */
   readonly errorBody?: string;
+  /** the client-side error when no answer came (ECONNREFUSED ...) */
+  readonly errorMessage?: string;
   /** the first try hit a kept-alive socket the server had closed and was retried on a fresh one */
   readonly retriedStaleSocket?: boolean;
   /** the answer replayed an existing order (Idempotent-Replayed): an earlier try of this key was written */
@@ -136,7 +138,8 @@ export class LoadRunner {
         orderId: typeof id === 'number' ? id : undefined,
         retriedStaleSocket: res.retriedStaleSocket,
         replayed: res.headers?.['idempotent-replayed'] === 'true' || undefined,
-        errorBody: ok ? undefined : (typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? res.errorMessage ?? '')).slice(0, 2000),
+        errorBody: ok || res.status === undefined ? undefined : (typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? '')).slice(0, 2000),
+        errorMessage: res.errorMessage,
       });
       if (this.opts.thinkTimeMs) await delay(this.opts.thinkTimeMs);
     }

@@ -138,13 +138,4 @@ export class PostgresCluster {
   url(user: string, password: string, database: string): string {
     return postgresUrl({ user, password, database, port: this.port });
   }
-
-  /** The last lines of the server log (for error messages and evidence). */
-  logTail(lines = 30): string {
-    try {
-      return fs.readFileSync(this.logFile, 'utf8').split('\n').slice(-lines).join('\n');
-    } catch {
-      return '(no server log)';
-    }
-  }
 }

@@ -1,4 +1,5 @@
 /** Process helpers that act by PID only, and only on processes proven to be ours. */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { waitUntil } from '../wait';
 
@@ -96,4 +97,57 @@ export function wakeProcessTree(pid: number, marker: string): void {
       // already gone
     }
   }
+}
+
+export interface DetachedStart {
+  readonly file: string;
+  readonly args: readonly string[];
+  readonly cwd: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** stdout and stderr are appended here */
+  readonly logFile: string;
+  /** true once the service answers */
+  readonly ready: () => Promise<boolean>;
+  readonly description: string;
+  readonly timeoutMs: number;
+}
+
+/**
+ * Starts a service in its own process group (it outlives the caller, Ctrl+C does not reach it) and
+ * waits until ready() holds; if it exits or never gets ready, its whole group is killed and the
+ * error carries the end of its log. Returns the PID.
+ */
+export async function startDetached(o: DetachedStart): Promise<number> {
+  const log = fs.openSync(o.logFile, 'a');
+  const child = spawn(o.file, [...o.args], { cwd: o.cwd, env: o.env, detached: true, stdio: ['ignore', log, log] });
+  fs.closeSync(log);
+  child.unref();
+  const pid = child.pid;
+  const tail = () => {
+    try {
+      return fs.readFileSync(o.logFile, 'utf8').slice(-2000);
+    } catch {
+      return '(no log)';
+    }
+  };
+  if (pid === undefined) throw new Error(`${o.description}: the process did not start\n${tail()}`);
+  let exited: number | null = null;
+  child.once('exit', (code) => (exited = code ?? -1));
+  try {
+    await waitUntil(
+      async () => {
+        if (exited !== null) throw new Error(`exited with ${exited}`);
+        return o.ready();
+      },
+      { description: o.description, timeoutMs: o.timeoutMs, intervalMs: 25 },
+    );
+  } catch (error) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    throw new Error(`${(error as Error).message}\n--- log ---\n${tail()}`);
+  }
+  return pid;
 }

@@ -1,11 +1,9 @@
 /** The fault proxy between the store and PostgreSQL, as a detached process of the stack. */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ToxiproxyClient } from '../faults/toxiproxy-client';
 import { PROJECT_ROOT } from '../paths';
-import { waitUntil } from '../wait';
-import { isAlive, pidsWithMarker, readPidFile, signalIfOurs, waitForExit } from './processes';
+import { isAlive, pidsWithMarker, readPidFile, signalIfOurs, startDetached, waitForExit } from './processes';
 
 export interface ProxyProcessOptions {
   readonly dir: string;
@@ -29,10 +27,9 @@ export class ProxyProcess {
 
   async start(timeoutMs = 15_000): Promise<number> {
     fs.mkdirSync(this.opts.dir, { recursive: true });
-    const log = fs.openSync(this.logFile, 'a');
-    const child = spawn(
-      process.execPath,
-      [
+    return startDetached({
+      file: process.execPath,
+      args: [
         '--import', 'tsx', path.join(PROJECT_ROOT, 'scripts', 'fault-proxy.ts'),
         '--name', this.opts.name,
         '--listen', String(this.opts.listenPort),
@@ -40,21 +37,14 @@ export class ProxyProcess {
         '--control', String(this.opts.controlPort),
         '--pidfile', this.pidFile,
       ],
-      { cwd: PROJECT_ROOT, detached: true, stdio: ['ignore', log, log] },
-    );
-    fs.closeSync(log);
-    child.unref();
-    let exited: number | null = null;
-    child.once('exit', (code) => (exited = code ?? -1));
-    await waitUntil(
-      async () => {
-        if (exited !== null) throw new Error(`fault proxy exited with ${exited}: ${fs.readFileSync(this.logFile, 'utf8').slice(-1000)}`);
-        return (await this.client.proxies())[this.opts.name] !== undefined;
-      },
-      { description: `fault proxy control API on 127.0.0.1:${this.opts.controlPort}`, timeoutMs, intervalMs: 25 },
-    );
-    return child.pid ?? -1;
+      cwd: PROJECT_ROOT,
+      logFile: this.logFile,
+      ready: async () => (await this.client.proxies().catch(() => ({} as Record<string, unknown>)))[this.opts.name] !== undefined,
+      description: `fault proxy control API on 127.0.0.1:${this.opts.controlPort}`,
+      timeoutMs,
+    });
   }
+
 
   pid(): number | undefined {
     const pid = readPidFile(this.pidFile);

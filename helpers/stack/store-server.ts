@@ -1,12 +1,10 @@
 /** The reference store under gunicorn (sync workers) or gunicorn + uvicorn workers, started detached. */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { childEnv, type FlawName } from '../config';
 import { REFERENCE_STORE_DIR } from '../paths';
-import { waitUntil } from '../wait';
 import { CommandRecord, runCommand } from './command';
-import { childPids, isAlive, pidsWithMarker, readPidFile, signalIfOurs, waitForExit } from './processes';
+import { childPids, isAlive, pidsWithMarker, readPidFile, signalIfOurs, startDetached, waitForExit } from './processes';
 
 export interface StoreServerOptions {
   /** folder of this server: pidfile, log */
@@ -69,36 +67,25 @@ export class StoreServer {
     fs.mkdirSync(this.opts.dir, { recursive: true });
     fs.rmSync(this.pidFile, { force: true });
     const started = Date.now();
-    const log = fs.openSync(this.logFile, 'a');
-    // --pid on the command line marks every process of this server with our stack folder
-    const child = spawn(this.opts.python, ['-m', 'gunicorn', '-c', 'gunicorn.conf.py', '--pid', this.pidFile], {
-      cwd: REFERENCE_STORE_DIR,
-      env: this.env(),
-      detached: true,
-      stdio: ['ignore', log, log],
-    });
-    fs.closeSync(log);
-    const pid = child.pid;
-    if (pid === undefined) throw new Error(`gunicorn did not start: ${this.logTail()}`);
-    let exitCode: number | null = null;
-    child.once('exit', (code) => {
-      exitCode = code ?? -1;
-    });
-    child.unref();
     try {
-      await waitUntil(
-        async () => {
-          if (exitCode !== null) throw new Error(`gunicorn exited with ${exitCode}`);
-          return (await this.healthStatus()) === 200;
-        },
-        { description: `store on ${this.baseUrl} to answer /api/health/ 200`, timeoutMs: readyTimeoutMs, intervalMs: 50 },
-      );
+      // --pid on the command line marks every process of this server with our stack folder
+      const pid = await startDetached({
+        file: this.opts.python,
+        args: ['-m', 'gunicorn', '-c', 'gunicorn.conf.py', '--pid', this.pidFile],
+        cwd: REFERENCE_STORE_DIR,
+        env: this.env(),
+        logFile: this.logFile,
+        ready: async () => (await this.healthStatus()) === 200,
+        description: `store on ${this.baseUrl} to answer /api/health/ 200`,
+        timeoutMs: readyTimeoutMs,
+      });
+      return { pid, readyMs: Date.now() - started };
     } catch (error) {
       await this.stop();
-      throw new Error(`${(error as Error).message}\n--- store log ---\n${this.logTail()}`);
+      throw error;
     }
-    return { pid, readyMs: Date.now() - started };
   }
+
 
   /** HTTP status of /api/health/, or undefined when nothing answers. */
   async healthStatus(timeoutMs = 3_000): Promise<number | undefined> {
@@ -149,14 +136,5 @@ export class StoreServer {
     for (const pid of pidsWithMarker(this.pidFile)) signalIfOurs(pid, 'SIGKILL', this.pidFile);
     for (const pid of pidsWithMarker(this.pidFile)) await waitForExit(pid, 2_000);
     fs.rmSync(this.pidFile, { force: true });
-  }
-
-  /** The last lines of the store's log. */
-  logTail(lines = 40): string {
-    try {
-      return fs.readFileSync(this.logFile, 'utf8').split('\n').slice(-lines).join('\n');
-    } catch {
-      return '(no store log)';
-    }
   }
 }
