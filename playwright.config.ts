@@ -22,10 +22,12 @@ export default defineConfig<AppServerOption>({
   forbidOnly: true,
   reporter: [
     ...standardReporters(cfg.reportsDir, reports('allure-results'), {
-      target: cfg.target,
-      store_server: cfg.embedded.server,
-      store_workers: String(cfg.embedded.workers),
-      store_flaws: cfg.embedded.flaws.join(',') || 'none',
+      target: cfg.target === 'external' ? `external ${cfg.external?.baseUrl}` : 'embedded',
+      store_server: cfg.external?.server ?? cfg.embedded.server,
+      store_workers: String(cfg.external ? (cfg.external.workers ?? 'counted') : cfg.embedded.workers),
+      store_flaws: cfg.target === 'external' ? 'n/a' : cfg.embedded.flaws.join(',') || 'none',
+      db_driver: cfg.external?.db.kind ?? 'local',
+      app_driver: cfg.external?.app.kind ?? 'local',
     }),
     ['./helpers/report/resilience-reporter.ts', { outputDir: cfg.reportsDir }],
   ],
@@ -36,6 +38,7 @@ export default defineConfig<AppServerOption>({
     { name: 'app-restart', testMatch: 'app-restart.spec.ts' },
     { name: 'backup-restore', testMatch: 'backup-restore.spec.ts' },
     // the same scenarios with gunicorn + uvicorn workers (ASGI), unless the run already is uvicorn
-    ...(cfg.embedded.server === 'gunicorn' ? [{ name: 'app-restart-uvicorn', testMatch: 'app-restart.spec.ts', use: { appServer: 'uvicorn' as const } }] : []),
+    // (an external target runs what it runs: STORE_SERVER says which)
+    ...(cfg.target === 'embedded' && cfg.embedded.server === 'gunicorn' ? [{ name: 'app-restart-uvicorn', testMatch: 'app-restart.spec.ts', use: { appServer: 'uvicorn' as const } }] : []),
   ],
 });

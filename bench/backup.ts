@@ -8,7 +8,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { seedBulkOrders } from '../helpers/backup/bulk-data';
-import { backupDriverFor } from '../helpers/backup/for-target';
 import { verifyRestored } from '../helpers/backup/verify';
 import { loadConfig, readEnv } from '../helpers/config';
 import { DbProbe } from '../helpers/integrity/db-probe';
@@ -16,6 +15,7 @@ import { takeSnapshot } from '../helpers/integrity/snapshot';
 import { log } from '../helpers/report/log';
 import { recordResult } from './record';
 import { EmbeddedStack } from '../helpers/stack/embedded-stack';
+import { embeddedTarget } from '../helpers/targets/embedded-target';
 
 const STEPS = [1_000, 10_000, 50_000, 100_000];
 
@@ -24,11 +24,13 @@ const stack = await EmbeddedStack.up(cfg, { pid: process.pid, kind: 'test' });
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sr-bench-backup-'));
 const rows: Array<Record<string, number>> = [];
 try {
-  const driver = backupDriverFor({ kind: 'embedded', baseUrl: stack.baseUrl, databaseUrl: stack.databaseUrl, stack }, cfg)!;
+  const backup = embeddedTarget(stack, cfg).backup;
+  if (!backup.ok) throw new Error(backup.missing);
+  const driver = backup.value;
   const probe = new DbProbe(stack.databaseUrl);
   let total = 0;
   for (const target of STEPS) {
-    await seedBulkOrders(stack.databaseUrl, target - total);
+    await seedBulkOrders(stack.databaseUrl, target - total, await probe.userId(stack.state.users.secondCustomer.username));
     total = target;
     const file = path.join(dir, `backup-${target}.dump`);
     const t = (f: () => Promise<unknown>) => async () => {

@@ -5,7 +5,7 @@
  * uvicorn workers (project app-restart-uvicorn).
  */
 import { RUNBOOK_ORDER, newIdempotencyKey, type OrderBody } from '../helpers/api/payloads';
-import type { AppFaultName } from '../helpers/faults/drivers';
+import type { AppFaultName } from '../helpers/faults/catalog';
 import type { FaultAction } from '../helpers/faults/fault';
 import { attemptsFromRecords, checkLedger, verdictTable } from '../helpers/integrity/ledger';
 import { LoadRunner, type LoadRecord } from '../helpers/load/load-runner';
@@ -14,24 +14,23 @@ import { errorKind, isOk, loadStats, statsTable, type LoadStats } from '../helpe
 import { renderTimeline } from '../helpers/load/timeline';
 import { phase } from '../helpers/report/evidence';
 import { findLeaks } from '../helpers/report/leaks';
-import { LogWindow } from '../helpers/report/log-window';
 import { waitUntil } from '../helpers/wait';
 import type { StoreApi } from '../helpers/api/store-api';
-import type { Config } from '../helpers/config';
+import type { Config, ServerKind } from '../helpers/config';
+import type { ServerIdentity } from '../helpers/drivers/types';
 import type { DbProbe } from '../helpers/integrity/db-probe';
 import type { Evidence } from '../helpers/report/evidence';
 import type { Target } from '../helpers/target';
-import { expect, requireDb, test, type Faults, type Who } from './fixtures';
+import { expect, need, requireDb, test, type Faults, type UserIdentity, type Who } from './fixtures';
 
 interface Run {
   readonly records: readonly LoadRecord[];
   readonly stats: LoadStats;
   readonly injected: FaultAction;
   readonly recovered: FaultAction;
-  readonly workersBefore: readonly number[];
-  readonly workersAfter: readonly number[];
-  readonly masterBefore?: number;
-  readonly masterAfter?: number;
+  /** the server's identity before and after, where the target's driver can know it */
+  readonly before?: ServerIdentity;
+  readonly after?: ServerIdentity;
   readonly productsBefore: unknown;
 }
 
@@ -42,9 +41,10 @@ interface Ctx {
   readonly target: Target;
   readonly cfg: Config;
   readonly tokenFor: (who: Who) => Promise<string>;
+  readonly userOf: (who: Who) => Promise<UserIdentity>;
   readonly db: DbProbe | undefined;
   readonly anonApi: StoreApi;
-  readonly storeKind: 'gunicorn' | 'uvicorn';
+  readonly storeKind: ServerKind;
 }
 
 const failed = (rs: readonly LoadRecord[]) => rs.filter((r) => !isOk(r));
@@ -52,10 +52,6 @@ const describeFailures = (rs: readonly LoadRecord[]) =>
   rs.map((r) => `${r.op} started ${new Date(r.start).toISOString().slice(11, 23)}: ${errorKind(r)}`);
 
 test.describe('application server under load @app', () => {
-  test.beforeEach(({ target, appServer }) => {
-    test.skip(target.kind === 'external' && appServer !== undefined, `an external target's server kind cannot be switched to ${appServer}`);
-  });
-
   /**
    * The common experiment: load through Baseline, Inject, During fault (held for appFaultHoldMs),
    * Recover; then statistics, the timeline picture and the ledger of the orders in Verify.
@@ -66,13 +62,13 @@ test.describe('application server under load @app', () => {
     faultName: AppFaultName,
     verify: (run: Run) => Promise<void> | void,
   ): Promise<void> {
-    const { faults, evidence, target, cfg, tokenFor, db, anonApi, storeKind } = fixtures;
+    const { faults, evidence, target, cfg, tokenFor, userOf, db, anonApi, storeKind } = fixtures;
     const probe = requireDb(db);
-    const fault = faults.driver().create(faultName);
-    const stack = target.stack;
+    const fault = faults.create(faultName);
     const t = cfg.thresholds;
+    const identity = target.server.identity.ok ? target.server.identity.value : undefined;
     test.info().annotations.push({ type: 'fault', description: `${fault.description} (${storeKind} workers)` });
-    const storeLog = stack && new LogWindow(stack.store.logFile);
+    const storeLog = target.logs.store.ok ? target.logs.store.value.open() : target.logs.store.missing;
     const bodies = new Map<string, OrderBody>();
     let label = 'baseline';
     const runner = new LoadRunner({
@@ -93,11 +89,11 @@ test.describe('application server under load @app', () => {
       const products = await anonApi.products();
       expect(products.status).toBe(200);
       const maxOrderId = await probe.maxOrderId();
-      const workersBefore = stack?.store.workerPids() ?? [];
-      const masterBefore = stack?.store.masterPid();
+      const before = identity && (await identity());
+      if (before) await evidence.json('server before', before);
       runner.start();
       await waitUntil(() => okIn('baseline') >= 20, { description: 'the load to get 20 answers through', timeoutMs: 15_000 });
-      return { productsBefore: products.body, maxOrderId, workersBefore, masterBefore };
+      return { productsBefore: products.body, maxOrderId, before };
     });
 
     let injected: FaultAction | undefined;
@@ -130,7 +126,7 @@ test.describe('application server under load @app', () => {
       const records = runner.records;
       const stats = loadStats(records, { startedAt: runner.startedAt, endedAt: runner.endedAt, recoveredAt: recovered!.startedAt });
       const svg = renderTimeline(records, {
-        title: `${fault.name} under load (${storeKind} workers x${stack?.store.expectedWorkers ?? '?'})`,
+        title: `${fault.name} under load (${storeKind} workers x${(await target.server.expectedWorkers()) ?? '?'})`,
         subtitle: `${cfg.load.vus} virtual users; availability ${(stats.overall.availability * 100).toFixed(2)}%, ${failed(records).length} failed of ${records.length}; longest stretch without success ${stats.downtimeMs.toFixed(0)} ms`,
         startedAt: runner.startedAt,
         endedAt: runner.endedAt,
@@ -143,18 +139,18 @@ test.describe('application server under load @app', () => {
       await evidence.file('timeline.svg', svg, 'image/svg+xml');
       await evidence.text('load statistics', statsTable(stats));
       if (failed(records).length > 0) await evidence.json('failed requests', failed(records));
-      if (storeLog) await evidence.text('store log of the run', storeLog.read());
+      await evidence.text('store log of the run', typeof storeLog === 'string' ? `(not available: ${storeLog})` : await storeLog.read());
 
-      const customerId = await probe.userId(target.customer?.username ?? 'customer1');
+      const customerId = (await userOf('customer')).userId;
       const stored = (await probe.ordersWithLines({ afterId: base.maxOrderId })).filter((o) => o.userId === customerId);
       const verdict = checkLedger(attemptsFromRecords(records), stored);
       await evidence.text('ledger verdict (table)', verdictTable(verdict));
 
       const run: Run = {
         records, stats, injected: injected!, recovered: recovered!,
-        workersBefore: base.workersBefore, workersAfter: stack?.store.workerPids() ?? [],
-        masterBefore: base.masterBefore, masterAfter: stack?.store.masterPid(), productsBefore: base.productsBefore,
+        before: base.before, after: identity && (await identity()), productsBefore: base.productsBefore,
       };
+      if (run.after) await evidence.json('server after', run.after);
       await evidence.metrics({
         scenario: `${fault.name} (${storeKind})`,
         fault: fault.name,
@@ -180,7 +176,7 @@ test.describe('application server under load @app', () => {
         droppedInFlight.map((r) => `${r.op} started ${new Date(r.start).toISOString().slice(11, 23)}: first answer lost, the retry replayed order ${r.orderId}`),
         'no answer was dropped in flight (a retry replaying a written order)',
       ).toEqual([]);
-      const leaky = failed(records).filter((r) => r.errorBody && findLeaks(r.errorBody).length > 0);
+      const leaky = failed(records).filter((r) => r.errorBody && findLeaks(r.errorBody, target.secrets).length > 0);
       expect(leaky.map((r) => r.errorBody), 'error bodies leak nothing').toEqual([]);
       expect(
         { lost: verdict.lost, unexpected: verdict.unexpected, duplicated: verdict.duplicated, partial: verdict.partial, mismatched: verdict.mismatched },
@@ -190,19 +186,29 @@ test.describe('application server under load @app', () => {
     });
   }
 
-  test('should fail no request and complete a graceful reload (SIGHUP) @app', async ({ faults, evidence, target, cfg, tokenFor, db, anonApi, storeKind }) => {
-    const fixtures: Ctx = { faults, evidence, target, cfg, tokenFor, db, anonApi, storeKind };
-    await underLoad(fixtures, 'app-reload', (run) => {
+  /** The server's identity before and after the fault (the test needs the capability: need() skipped it otherwise). */
+  function identities(run: Run): { before: ServerIdentity; after: ServerIdentity } {
+    if (!run.before || !run.after) throw new Error('the server identity was not read before and after the fault');
+    return { before: run.before, after: run.after };
+  }
+  const doneAt = (a: FaultAction) => a.observedAt ?? a.endedAt;
+
+  test('should fail no request and complete a graceful reload (SIGHUP) @app', async ({ faults, evidence, target, cfg, tokenFor, userOf, db, anonApi, storeKind }) => {
+    need(target.server.identity);
+    await underLoad({ faults, evidence, target, cfg, tokenFor, userOf, db, anonApi, storeKind }, 'app-reload', (run) => {
       expect(describeFailures(failed(run.records)), 'no request fails while the workers are replaced').toEqual([]);
-      const completeMs = run.recovered.endedAt - run.injected.startedAt;
-      expect(completeMs, `the reload completes: every old worker exited ${completeMs}ms after SIGHUP`).toBeLessThanOrEqual(cfg.thresholds.appReloadCompleteMs);
-      expect(run.workersAfter.filter((p) => run.workersBefore.includes(p)), 'every worker was replaced').toEqual([]);
+      const completeMs = doneAt(run.recovered) - run.injected.startedAt;
+      expect(completeMs, `the reload completes: every old worker exited ${completeMs}ms after the reload began`).toBeLessThanOrEqual(cfg.thresholds.appReloadCompleteMs);
+      const { before, after } = identities(run);
+      expect(before.workers.length, 'workers were seen before the reload').toBeGreaterThan(0);
+      expect(after.workers.filter((w) => before.workers.includes(w)), `every worker was replaced (before ${before.workers.join(' ')})`).toEqual([]);
+      expect(after.workers.length, 'as many workers as before').toBe(before.workers.length);
     });
   });
 
-  test('should keep serving on the other workers when one worker is killed (SIGKILL) @app', async ({ faults, evidence, target, cfg, tokenFor, db, anonApi, storeKind }) => {
-    const fixtures: Ctx = { faults, evidence, target, cfg, tokenFor, db, anonApi, storeKind };
-    await underLoad(fixtures, 'app-kill-worker', (run) => {
+  test('should keep serving on the other workers when one worker is killed (SIGKILL) @app', async ({ faults, evidence, target, cfg, tokenFor, userOf, db, anonApi, storeKind }) => {
+    need(target.server.identity);
+    await underLoad({ faults, evidence, target, cfg, tokenFor, userOf, db, anonApi, storeKind }, 'app-kill-worker', (run) => {
       const killedAt = run.injected.endedAt;
       const afterKill = failed(run.records).filter((r) => r.start > killedAt);
       expect(describeFailures(afterKill), 'every request that started after the kill is served by another worker').toEqual([]);
@@ -215,17 +221,22 @@ test.describe('application server under load @app', () => {
         Math.round(run.stats.downtimeMs),
         `the longest stretch without a successful answer (${Math.round(run.stats.downtimeMs)}ms) is within ${cfg.thresholds.appWorkerKillGapMs}ms`,
       ).toBeLessThanOrEqual(cfg.thresholds.appWorkerKillGapMs);
-      const respawned = run.workersAfter.filter((p) => !run.workersBefore.includes(p));
-      expect(respawned.length, `the master respawned a worker (before ${run.workersBefore.join(' ')}, after ${run.workersAfter.join(' ')})`).toBe(1);
-      expect(run.workersAfter.length).toBe(run.workersBefore.length);
+      const { before, after } = identities(run);
+      const respawned = after.workers.filter((w) => !before.workers.includes(w));
+      expect(respawned.length, `a worker was replaced (before ${before.workers.join(' ')}, after ${after.workers.join(' ')})`).toBe(1);
+      expect(after.workers.length, 'as many workers as before').toBe(before.workers.length);
     });
   });
 
-  test('should come back with the same answers after a full restart (TERM, start) @app', async ({ faults, evidence, target, cfg, tokenFor, db, anonApi, storeKind, api }) => {
-    const fixtures: Ctx = { faults, evidence, target, cfg, tokenFor, db, anonApi, storeKind };
-    await underLoad(fixtures, 'app-restart', async (run) => {
-      expect(run.masterAfter, 'a new master runs').toBeDefined();
-      expect(run.masterAfter).not.toBe(run.masterBefore);
+  test('should come back with the same answers after a full restart (TERM, start) @app', async ({ faults, evidence, target, cfg, tokenFor, userOf, db, anonApi, storeKind, api }) => {
+    await underLoad({ faults, evidence, target, cfg, tokenFor, userOf, db, anonApi, storeKind }, 'app-restart', async (run) => {
+      if (run.before && run.after) {
+        expect(run.after.instance, 'a new server instance runs').toBeDefined();
+        expect(run.after.instance, 'the instance is not the one before the restart').not.toBe(run.before.instance);
+      } else {
+        // the driver cannot name the instance: the fault proved the store went down instead
+        expect(run.injected.observation, 'the restart took the store down').toMatch(/stops answering health 200/);
+      }
       expect(
         Math.round(run.stats.downtimeMs),
         `the restart's downtime (${Math.round(run.stats.downtimeMs)}ms: shutdown ${run.injected.endedAt - run.injected.startedAt}ms, boot ${run.recovered.endedAt - run.recovered.startedAt}ms) is within ${cfg.thresholds.appRestartDowntimeMs}ms`,
@@ -237,11 +248,13 @@ test.describe('application server under load @app', () => {
     });
   });
 
-  test('should keep serving while scaled down and up (TTOU, TTIN) @app', async ({ faults, evidence, target, cfg, tokenFor, db, anonApi, storeKind }) => {
-    const fixtures: Ctx = { faults, evidence, target, cfg, tokenFor, db, anonApi, storeKind };
-    await underLoad(fixtures, 'app-scale-down', (run) => {
+  test('should keep serving while scaled down and up (TTOU, TTIN) @app', async ({ faults, evidence, target, cfg, tokenFor, userOf, db, anonApi, storeKind }) => {
+    need(target.server.identity);
+    await underLoad({ faults, evidence, target, cfg, tokenFor, userOf, db, anonApi, storeKind }, 'app-scale-down', (run) => {
       expect(describeFailures(failed(run.records)), 'no request fails while a worker is retired and another started').toEqual([]);
-      expect(run.workersAfter.length, 'back to the full worker count').toBe(run.workersBefore.length);
+      const { before, after } = identities(run);
+      expect(before.workers.length, 'workers were seen before scaling').toBeGreaterThan(1);
+      expect(after.workers.length, 'back to the full worker count').toBe(before.workers.length);
     });
   });
 });

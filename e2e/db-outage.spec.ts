@@ -5,7 +5,7 @@
  */
 import { RUNBOOK_ORDER, newIdempotencyKey, type OrderBody } from '../helpers/api/payloads';
 import type { Exchange } from '../helpers/api/store-api';
-import type { DbFaultName } from '../helpers/faults/drivers';
+import type { DbFaultName } from '../helpers/faults/catalog';
 import { STORE_TABLES, orderLineProblems } from '../helpers/integrity/db-probe';
 import { attemptsFromRecords, checkLedger, verdictTable, type LedgerAttempt } from '../helpers/integrity/ledger';
 import { storeMix } from '../helpers/load/mix';
@@ -15,8 +15,9 @@ import { loadStats, statsTable } from '../helpers/load/stats';
 import { renderTimeline, type TimelineMarker } from '../helpers/load/timeline';
 import { phase } from '../helpers/report/evidence';
 import { findLeaks } from '../helpers/report/leaks';
-import { LogWindow } from '../helpers/report/log-window';
-import type { Target } from '../helpers/target';
+import type { LogSource, LogWindow } from '../helpers/drivers/logs';
+import type { Evidence } from '../helpers/report/evidence';
+import type { Capability } from '../helpers/target';
 import { waitUntil } from '../helpers/wait';
 import { expect, requireDb, test } from './fixtures';
 
@@ -38,17 +39,18 @@ const SCENARIOS: readonly Scenario[] = [
   { fault: 'db-partition-reset-peer', what: 'every connection to PostgreSQL is reset', kind: 'refused' },
 ];
 
-/** Secrets of the target that no error body may contain. */
-function secretsOf(target: Target): string[] {
-  const s = target.stack?.state;
-  return s ? [s.postgres.password, s.postgres.superPassword, s.users.customer.password, s.store.secretKey] : [];
+/** Opens a log window when the target has that log; what it lacks is said in the report instead. */
+function openLog(log: Capability<LogSource>): LogWindow | string {
+  return log.ok ? log.value.open() : log.missing;
 }
 
-/** Workers of the store under test (the embedded stack knows; an external target is assumed to run 3). */
-const workersOf = (target: Target) => target.stack?.state.store.workers ?? 3;
+/** Attaches what a log window caught, or why the target gives no such log. */
+async function attachLog(evidence: Evidence, name: string, w: LogWindow | string): Promise<void> {
+  await evidence.text(name, typeof w === 'string' ? `(not available: ${w})` : await w.read());
+}
 
 /** Asserts one answer is a controlled database error: JSON 503 with Retry-After, nothing leaked, within bound. */
-function expectControlledError(ex: Exchange, what: string, boundMs: number, secrets: string[]): void {
+function expectControlledError(ex: Exchange, what: string, boundMs: number, secrets: readonly string[]): void {
   const took = Math.round(ex.durationMs);
   expect(ex.error, `${what} gets an answer, not a hang (waited ${took}ms)`).toBeUndefined();
   const leaks = findLeaks(ex.rawBody ?? '', secrets);
@@ -74,14 +76,15 @@ test.describe('database outage @db', () => {
       api, anonApi, db, evidence, faults, target, cfg,
     }) => {
       const probe = requireDb(db);
-      const fault = faults.driver().create(sc.fault);
+      const fault = faults.create(sc.fault);
       const t = cfg.thresholds;
       const boundMs = sc.kind === 'refused' ? t.dbRefusedErrorMs : t.dbHangErrorMs;
-      const secrets = secretsOf(target);
-      const workers = workersOf(target);
+      const secrets = target.secrets;
+      // requests per round right after recovery: one per worker when the target knows its workers
+      const workers = (await target.server.expectedWorkers()) ?? cfg.load.vus;
       const key = newIdempotencyKey('runbook');
-      const storeLog = target.stack && new LogWindow(target.stack.store.logFile);
-      const pgLog = target.stack && new LogWindow(target.stack.cluster.logFile);
+      const storeLog = openLog(target.logs.store);
+      const pgLog = openLog(target.logs.postgres);
       test.info().annotations.push({ type: 'fault', description: fault.description });
 
       const before = await phase(evidence, 'Baseline', async () => {
@@ -129,8 +132,8 @@ test.describe('database outage @db', () => {
       });
 
       await phase(evidence, 'Verify', async () => {
-        if (storeLog) await evidence.text('store log of the fault window', storeLog.read());
-        if (pgLog) await evidence.text('postgres log of the fault window', pgLog.read());
+        await attachLog(evidence, 'store log of the fault window', storeLog);
+        await attachLog(evidence, 'postgres log of the fault window', pgLog);
         await evidence.metrics({
           scenario: `${sc.fault}: runbook order`,
           fault: sc.fault,
@@ -160,13 +163,13 @@ test.describe('database outage @db', () => {
 
   for (const sc of SCENARIOS) {
     test(`should lose, duplicate and half-write no order under concurrent writes when ${sc.what} @db`, async ({
-      api, anonApi, db, evidence, faults, target, cfg, tokenFor,
+      api, anonApi, db, evidence, faults, target, cfg, tokenFor, userOf,
     }) => {
       test.setTimeout(120_000);
       const probe = requireDb(db);
-      const fault = faults.driver().create(sc.fault);
+      const fault = faults.create(sc.fault);
       const t = cfg.thresholds;
-      const secrets = secretsOf(target);
+      const secrets = target.secrets;
       test.info().annotations.push({ type: 'fault', description: fault.description });
       let label = 'baseline';
       const bodies = new Map<string, OrderBody>();
@@ -182,7 +185,7 @@ test.describe('database outage @db', () => {
         ops: storeMix(bodies, { products: 0, brands: 0, ownOrders: 0 }),
       });
       const marks: TimelineMarker[] = [];
-      const storeLog = target.stack && new LogWindow(target.stack.store.logFile);
+      const storeLog = openLog(target.logs.store);
       const count = (phaseName: string, ok: boolean) =>
         stream.records.filter((r) => r.phase === phaseName && (r.status !== undefined && r.status < 300) === ok).length;
 
@@ -222,7 +225,7 @@ test.describe('database outage @db', () => {
 
       await phase(evidence, 'Verify', async () => {
         const attempts: LedgerAttempt[] = attemptsFromRecords(stream.records);
-        const customerId = await probe.userId(target.customer?.username ?? 'customer1');
+        const customerId = (await userOf('customer')).userId;
         const stored = (await probe.ordersWithLines({ afterId: baselineMaxId })).filter((o) => o.userId === customerId);
         const verdict = checkLedger(attempts, stored);
         const stats = loadStats(stream.records, { startedAt: stream.startedAt, endedAt: stream.endedAt, recoveredAt: marks[1]?.at });
@@ -239,7 +242,7 @@ test.describe('database outage @db', () => {
           'image/svg+xml',
         );
         await evidence.text('load statistics', statsTable(stats));
-        if (storeLog) await evidence.text('store log of the fault window', storeLog.read());
+        await attachLog(evidence, 'store log of the fault window', storeLog);
         await evidence.json('ledger verdict', verdict);
         await evidence.text('ledger verdict (table)', verdictTable(verdict));
         await evidence.json('ledger attempts', attempts.map((a) => ({ ...a, start: new Date(a.start).toISOString() })));
@@ -300,9 +303,10 @@ test.describe('database outage @db', () => {
     });
   }
 
-  test('should serve every request right after PostgreSQL restarts while the store is idle @db', async ({ api, anonApi, evidence, faults, target }) => {
-    const fault = faults.driver().create('db-stop');
-    const workers = workersOf(target);
+  test('should serve every request right after PostgreSQL restarts while the store is idle @db', async ({ api, anonApi, evidence, faults, target, cfg }) => {
+    const fault = faults.create('db-stop');
+    // one request per worker when the target knows its workers, so that each one's connection is exercised
+    const workers = (await target.server.expectedWorkers()) ?? cfg.load.vus;
     await phase(evidence, 'Baseline', async () => {
       // every worker opens (and, with persistent connections, keeps) a database connection
       const warm = await burst(() => anonApi.health(), workers, 3);
@@ -323,7 +327,7 @@ test.describe('database outage @db', () => {
 
   test('should keep serving, slower, while answers from PostgreSQL are delayed @db', async ({ api, evidence, faults }) => {
     const latencyMs = 100;
-    const fault = faults.driver().create('db-latency', { latencyMs });
+    const fault = faults.create('db-latency', { latencyMs });
     const baseline = await phase(evidence, 'Baseline', async () => {
       const ex = await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('latency') });
       expect(ex.status).toBe(201);

@@ -5,12 +5,18 @@ import { config } from '../helpers/config';
 import { log } from '../helpers/report/log';
 import { EmbeddedStack, sweepLeftovers } from '../helpers/stack/embedded-stack';
 import { healStack } from '../helpers/stack/heal';
+import { resolveTarget } from '../helpers/target';
 
 export default async function globalSetup(): Promise<void> {
   const cfg = config();
   fs.mkdirSync(cfg.reportsDir, { recursive: true });
   if (cfg.target === 'external') {
-    log(`external target ${cfg.external?.baseUrl}: no embedded stack`);
+    const target = resolveTarget(cfg);
+    log(`external target: ${target.label}`);
+    // a run killed mid-fault leaves its target faulted: bring it back before anything else
+    const healed = await target.heal();
+    if (healed.length) log(`healed what an earlier run left: ${healed.join('; ')}`);
+    for (const line of await target.preflight()) log(`preflight: ${line}`);
     return;
   }
   // stacks of killed runs (any STACK_NAME) are found and cleaned here

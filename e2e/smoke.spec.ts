@@ -1,6 +1,6 @@
 import { RUNBOOK_ORDER, newIdempotencyKey, orderBody, type OrderBody } from '../helpers/api/payloads';
 import { STORE_TABLES, orderLineProblems } from '../helpers/integrity/db-probe';
-import { expect, requireDb, test } from './fixtures';
+import { expect, needUser, requireDb, test } from './fixtures';
 
 const ORDER_TABLES = [STORE_TABLES.orders, STORE_TABLES.orderLines];
 
@@ -22,7 +22,7 @@ test.describe('smoke @smoke', () => {
     expect((await anonApi.brands()).status, 'brands without a token').toBe(200);
   });
 
-  test('should create the runbook order with 201 and store it with its lines', async ({ api, db, evidence }) => {
+  test('should create the runbook order with 201 and store it with its lines', async ({ api, db, evidence, userOf }) => {
     const probe = requireDb(db);
     const created = await api.createOrder(RUNBOOK_ORDER);
     expect(created.status, JSON.stringify(created.body)).toBe(201);
@@ -40,8 +40,13 @@ test.describe('smoke @smoke', () => {
     expect(stored, 'the order is in the database').toBeDefined();
     expect(stored?.lines).toEqual([{ productId: 1, quantity: 1, price: '10.00' }]);
     expect(orderLineProblems(stored!)).toEqual([]);
-    const [user] = await probe.query<{ username: string }>('SELECT username FROM auth_user WHERE id = $1', [stored!.userId]);
-    expect(user?.username, 'the order belongs to the token user').toBe('customer1');
+    const me = await userOf('customer');
+    expect(stored!.userId, "the order belongs to the token's user").toBe(me.userId);
+    expect(order.user, 'the answer names that user').toBe(me.userId);
+    if (me.username) {
+      const [user] = await probe.query<{ username: string }>('SELECT username FROM auth_user WHERE id = $1', [stored!.userId]);
+      expect(user?.username, 'and that user is the one who logged in').toBe(me.username);
+    }
   });
 
   test('should refuse requests without a token with 401 and write nothing', async ({ anonApi, db }) => {
@@ -78,15 +83,18 @@ test.describe('smoke @smoke', () => {
     });
   }
 
-  test("should file an order under the token's user, whatever the body says", async ({ api, apiAs, db }) => {
+  test("should file an order under the token's user, whatever the body says", async ({ api, apiAs, db, target, userOf }) => {
     const probe = requireDb(db);
+    needUser(target, 'secondCustomer');
     const second = await apiAs('secondCustomer');
-    const created = await second.createOrder({ ...RUNBOOK_ORDER, user: 1 });
+    const [first, other] = [await userOf('customer'), await userOf('secondCustomer')];
+    expect(other.userId, 'the two customers are different users').not.toBe(first.userId);
+    // the body claims the order for the first customer
+    const created = await second.createOrder({ ...RUNBOOK_ORDER, user: first.userId });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const id = (created.body as { id: number }).id;
     const [stored] = await probe.ordersWithLines({ ids: [id] });
-    const [owner] = await probe.query<{ username: string }>('SELECT username FROM auth_user WHERE id = $1', [stored!.userId]);
-    expect(owner?.username).toBe('customer2');
+    expect(stored?.userId, "the order is the second customer's, whose token sent it").toBe(other.userId);
     // and the first customer can neither list nor read it
     const list = await api.orders({ limit: 500 });
     expect((list.body as { results: Array<{ id: number }> }).results.map((o) => o.id)).not.toContain(id);
@@ -122,8 +130,8 @@ test.describe('smoke @smoke', () => {
   });
 
   test('should refresh a token and keep product creation for staff only', async ({ anonApi, api, target }) => {
-    const creds = target.customer;
-    test.skip(!creds, 'the target gives a JWT_TOKEN, not credentials');
+    const creds = target.users.customer;
+    test.skip(!creds, 'the target gives a JWT_TOKEN, not STORE_USERNAME/STORE_PASSWORD: refresh needs a login');
     const pair = await anonApi.send('POST', '/api/token/', creds, { anonymous: true });
     expect(pair.status).toBe(200);
     const refreshed = await anonApi.refresh((pair.body as { refresh: string }).refresh);

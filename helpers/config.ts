@@ -8,7 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
+import { parseExternal, type ExternalTarget } from './config-external';
 import { PROJECT_ROOT } from './paths';
+
+export type { ExternalTarget } from './config-external';
 
 /** Flaw switches of the reference store (reference-store/storeproject/flaws.py holds the same list). */
 export const KNOWN_FLAWS = [
@@ -32,23 +35,13 @@ export interface Credentials {
   readonly password: string;
 }
 
-export interface ExternalTarget {
-  readonly baseUrl: string;
-  /** customer whose token the suite uses; or jwtToken instead */
-  readonly customer?: Credentials;
-  readonly jwtToken?: string;
-  readonly secondCustomer?: Credentials;
-  readonly staff?: Credentials;
-  /** read-only integrity probes; without it the DB checks are reported as not run */
-  readonly databaseUrl?: string;
-  /** ALLOW_DESTRUCTIVE_RESTORE_OF named this database: backup tests may restore over it with --clean */
-  readonly destructiveRestoreAllowed?: boolean;
-}
+/** The app server's kind: gunicorn sync workers (WSGI) or gunicorn with uvicorn workers (ASGI). */
+export type ServerKind = 'gunicorn' | 'uvicorn';
 
 export interface EmbeddedSettings {
   readonly python: string;
   readonly pgBin: string;
-  readonly server: 'gunicorn' | 'uvicorn';
+  readonly server: ServerKind;
   readonly workers: number;
   readonly flaws: readonly FlawName[];
   /** folder of this stack: data dir, sockets, logs, pidfiles, state file */
@@ -98,6 +91,16 @@ export const THRESHOLD_SPECS = {
     env: 'APP_RELOAD_COMPLETE_MS',
     default: 5_000,
     doc: 'graceful reload: every old worker has exited (the store\'s graceful_timeout is 5 s)',
+  },
+  faultObserveTimeoutMs: {
+    env: 'FAULT_OBSERVE_TIMEOUT_MS',
+    default: 10_000,
+    doc: 'a fault must show its effect within this (database refusing or hanging, workers replaced, server down), else "fault not observed"',
+  },
+  driverCommandTimeoutMs: {
+    env: 'DRIVER_COMMAND_TIMEOUT_MS',
+    default: 60_000,
+    doc: 'each command a fault driver runs (systemctl, docker compose, kubectl, your own) is killed after this',
   },
   appRestartDowntimeMs: {
     env: 'APP_RESTART_DOWNTIME_MS',
@@ -178,8 +181,7 @@ export function loadConfig(env: Env, opts: { checkFiles?: boolean } = {}): Confi
     .string()
     .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol))
     .transform((s) => s.replace(/\/+$/, ''));
-  const pgUrl = z.string().refine((s) => URL.canParse(s) && /^postgres(ql)?:$/.test(new URL(s).protocol));
-
+  
   const target = parse('TARGET', z.enum(['embedded', 'external']), '"embedded" or "external"', 'embedded');
 
   // embedded stack
@@ -250,30 +252,24 @@ export function loadConfig(env: Env, opts: { checkFiles?: boolean } = {}): Confi
     if (!customer && !jwtToken) {
       problems.push('STORE_USERNAME/STORE_PASSWORD or JWT_TOKEN: one is required when TARGET=external');
     }
-    const databaseUrl = parse('DATABASE_URL', pgUrl, 'a postgres:// URL (used read-only)', '') || undefined;
-    const allowRestoreOf = get('ALLOW_DESTRUCTIVE_RESTORE_OF');
-    const dbName = databaseUrl && URL.canParse(databaseUrl) ? decodeURIComponent(new URL(databaseUrl).pathname.slice(1)) : undefined;
-    if (allowRestoreOf !== undefined && allowRestoreOf !== dbName) {
-      problems.push(
-        `ALLOW_DESTRUCTIVE_RESTORE_OF: names the database a backup test may wipe and restore; it must equal DATABASE_URL's database (${dbName ?? 'no DATABASE_URL'}), got ${quoted(allowRestoreOf)}`,
-      );
+    if (flaws.length > 0) problems.push('STORE_FLAWS: switches flaws of the embedded reference store; an external target runs what it runs');
+    external = parseExternal(
+      { get, parse, problems, checkFiles },
+      { baseUrl, customer, jwtToken, secondCustomer: creds('STORE_USERNAME_2', 'STORE_PASSWORD_2'), staff: creds('STORE_STAFF_USERNAME', 'STORE_STAFF_PASSWORD'), server },
+    );
+  } else {
+    // external settings left in .env are ignored by an embedded run (the stack has its own drivers)
+    if (checkFiles) {
+      if (!fs.existsSync(python)) problems.push(`PYTHON: ${python} does not exist (Debian: /usr/bin/python3)`);
+      if (!pgBin) {
+        problems.push('PG_BIN: no /usr/lib/postgresql/*/bin found; install postgresql or set PG_BIN');
+      } else if (!['initdb', 'pg_ctl', 'pg_dump', 'pg_restore'].every((b) => fs.existsSync(path.join(pgBin, b)))) {
+        problems.push(`PG_BIN: ${pgBin} does not hold initdb, pg_ctl, pg_dump and pg_restore`);
+      }
     }
-    external = {
-      baseUrl,
-      destructiveRestoreAllowed: allowRestoreOf !== undefined && allowRestoreOf === dbName,
-      customer,
-      jwtToken,
-      secondCustomer: creds('STORE_USERNAME_2', 'STORE_PASSWORD_2'),
-      staff: creds('STORE_STAFF_USERNAME', 'STORE_STAFF_PASSWORD'),
-      databaseUrl,
-    };
-  } else if (checkFiles) {
-    if (!fs.existsSync(python)) problems.push(`PYTHON: ${python} does not exist (Debian: /usr/bin/python3)`);
-    if (!pgBin) {
-      problems.push('PG_BIN: no /usr/lib/postgresql/*/bin found; install postgresql or set PG_BIN');
-    } else if (!['initdb', 'pg_ctl', 'pg_dump', 'pg_restore'].every((b) => fs.existsSync(path.join(pgBin, b)))) {
-      problems.push(`PG_BIN: ${pgBin} does not hold initdb, pg_ctl, pg_dump and pg_restore`);
-    }
+  }
+  if (target === 'external' && checkFiles && pgBin && !['pg_dump', 'pg_restore'].every((b) => fs.existsSync(path.join(pgBin, b)))) {
+    problems.push(`PG_BIN: ${pgBin} does not hold pg_dump and pg_restore (the backup family runs them against DATABASE_URL)`);
   }
 
   if (problems.length > 0) throw new ConfigError(problems);

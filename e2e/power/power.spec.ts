@@ -29,6 +29,7 @@ for (const c of FLAW_CASES) {
     const child = spawn('npx', ['playwright', 'test', `--project=${c.project}`, '--grep', c.grep, '--reporter=json'], {
       cwd: PROJECT_ROOT,
       env: childEnv({
+        TARGET: 'embedded',
         STORE_FLAWS: c.flaw,
         STACK_NAME: `power-${c.flaw.replace(/_/g, '-')}`,
         REPORTS_DIR: out,

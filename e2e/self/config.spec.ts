@@ -83,7 +83,7 @@ test.describe('config @self', () => {
       cwd: PROJECT_ROOT,
       encoding: 'utf8',
       timeout: 60_000,
-      env: childEnv({ STORE_WORKERS: 'three', STACK_ROOT: stackRoot, REPORTS_DIR: test.info().outputPath('child-reports') }),
+      env: childEnv({ TARGET: 'embedded', STORE_WORKERS: 'three', STACK_ROOT: stackRoot, REPORTS_DIR: test.info().outputPath('child-reports') }),
     });
     const output = `${run.stdout}\n${run.stderr}`;
     expect(run.status, output).not.toBe(0);

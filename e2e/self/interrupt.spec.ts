@@ -34,7 +34,7 @@ test.describe('interrupting a run mid-fault @self', () => {
       const s = stack!;
       const child = spawn('npx', ['playwright', 'test', `--project=${c.project}`, '--grep', c.grep, '--reporter=line'], {
         cwd: PROJECT_ROOT,
-        env: childEnv({ STACK_NAME, STACK_REUSE: '1', REPORTS_DIR: test.info().outputPath('child-reports') }),
+        env: childEnv({ STACK_NAME, TARGET: 'embedded', STACK_REUSE: '1', REPORTS_DIR: test.info().outputPath('child-reports') }),
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true, // its own process group: SIGINT to the group is what a terminal's Ctrl+C does
       });

@@ -7,13 +7,11 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import pg from 'pg';
-import { runCommand, type CommandRecord } from '../stack/command';
+import { CommandError, runCommand, type CommandRecord } from '../stack/command';
 
 export interface DumpOptions {
   /** pg_dump -T: leave these tables out (a broken backup, for the checker's own tests) */
   readonly excludeTables?: readonly string[];
-  /** pg_dump --exclude-table-data: keep the table, leave its rows out */
-  readonly excludeTableData?: readonly string[];
 }
 
 export interface RestoreOptions {
@@ -48,68 +46,105 @@ export interface BackupDriver {
 
 /** Thrown before anything runs when a destructive restore targets a database not marked disposable. */
 export class DestructiveRestoreRefused extends Error {
-  constructor(target: RestoreTarget) {
+  constructor(target: RestoreTarget, what = 'restore with --clean into') {
     super(
-      `refusing to restore with --clean into ${target.label}: it is not marked disposable. ` +
-        'The embedded database always is; for an external one set ALLOW_DESTRUCTIVE_RESTORE_OF=<its database name> ' +
+      `refusing to ${what} ${target.label}: it is not marked disposable. ` +
+        'The embedded database always is; for an external one set ALLOW_DESTRUCTIVE_RESTORE_OF=<host:port/database> (and RESTORE_DATABASE_URL) ' +
         'if, and only if, losing everything in it is acceptable. Nothing was changed.',
     );
     this.name = 'DestructiveRestoreRefused';
   }
 }
 
-/** Refuses a destructive restore into a target that is not disposable (call before touching anything). */
-export function assertRestoreAllowed(into: RestoreTarget, opts: RestoreOptions): void {
-  if (opts.clean && !into.disposable) throw new DestructiveRestoreRefused(into);
+/** pg_dump could not read something: names what the backup role needs, in one line. */
+export class BackupPrivilegeError extends Error {
+  constructor(role: string, object: string, cause: CommandError) {
+    super(
+      `pg_dump as role "${role}" was refused ${object}: the backup role needs SELECT on every table and sequence of the store's schema ` +
+        `(GRANT SELECT ON ALL TABLES IN SCHEMA public TO "${role}"; GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO "${role}") ` +
+        `or membership in pg_read_all_data (PostgreSQL 14+). Set BACKUP_DATABASE_URL to such a role. [${cause.record.command} exit ${cause.record.exitCode}]`,
+    );
+    this.name = 'BackupPrivilegeError';
+  }
 }
 
-/** libpq connection arguments and environment for a URL (the password goes in PGPASSWORD, not argv). */
-function connection(url: string): { args: string[]; env: Record<string, string>; database: string } {
+/** Refuses a destructive restore into a target that is not disposable (call before touching anything). */
+export function assertRestoreAllowed(into: RestoreTarget, opts: RestoreOptions): void {
+  if (!into.disposable) throw new DestructiveRestoreRefused(into, opts.clean ? 'restore with --clean into' : 'restore into');
+}
+
+/**
+ * libpq connection for a URL: the whole URL (sslmode and every other parameter kept) without its
+ * password, which goes in PGPASSWORD instead of argv.
+ */
+export function libpqConnection(url: string): { dbname: string; env: Record<string, string>; database: string; role: string } {
   const u = new URL(url);
-  const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  const password = decodeURIComponent(u.password);
+  u.password = '';
   return {
-    args: ['-h', u.hostname, '-p', u.port || '5432', '-U', decodeURIComponent(u.username)],
-    env: { PGPASSWORD: decodeURIComponent(u.password), PGCONNECT_TIMEOUT: '10' },
-    database,
+    dbname: u.toString(),
+    env: { ...(password ? { PGPASSWORD: password } : {}), PGCONNECT_TIMEOUT: '10' },
+    database: decodeURIComponent(u.pathname.replace(/^\//, '')),
+    role: decodeURIComponent(u.username),
   };
+}
+
+export interface PgBackupOptions {
+  readonly pgBin: string;
+  /** for messages: "the external database store on db.example:5432" */
+  readonly label: string;
+  /** the role pg_dump connects as */
+  readonly dumpUrl: string;
+  /** the role that restores; only for a disposable database */
+  readonly restoreUrl?: string;
+  /** a role that may CREATE DATABASE for scratch databases; only for a disposable database */
+  readonly adminUrl?: string;
+  readonly disposable: boolean;
+  readonly timeoutMs?: number;
 }
 
 /** pg_dump -Fc and pg_restore from a PostgreSQL bin folder, over TCP. */
 export class PgBackupDriver implements BackupDriver {
   readonly name = 'pg_dump/pg_restore';
+  readonly target: RestoreTarget;
+  private readonly timeoutMs: number;
 
-  constructor(
-    private readonly pgBin: string,
-    readonly target: RestoreTarget,
-    /** a role that may CREATE DATABASE (the embedded superuser); defaults to the target's own */
-    private readonly adminUrl: string = target.url,
-    private readonly timeoutMs = 300_000,
-  ) {}
+  constructor(private readonly o: PgBackupOptions) {
+    this.target = { label: o.label, url: o.restoreUrl ?? o.dumpUrl, disposable: o.disposable && o.restoreUrl !== undefined };
+    this.timeoutMs = o.timeoutMs ?? 300_000;
+  }
 
   async dump(file: string, opts: DumpOptions = {}): Promise<CommandRecord> {
-    const c = connection(this.target.url);
-    const args = ['-Fc', '-f', file, ...c.args, '-d', c.database];
+    const c = libpqConnection(this.o.dumpUrl);
+    const args = ['-Fc', '-f', file, `--dbname=${c.dbname}`];
     for (const t of opts.excludeTables ?? []) args.push(`--exclude-table=${t}`);
-    for (const t of opts.excludeTableData ?? []) args.push(`--exclude-table-data=${t}`);
-    return runCommand(`${this.pgBin}/pg_dump`, args, { env: c.env, timeoutMs: this.timeoutMs, secrets: [c.env.PGPASSWORD ?? ''] });
+    try {
+      return await runCommand(`${this.o.pgBin}/pg_dump`, args, { env: c.env, timeoutMs: this.timeoutMs });
+    } catch (error) {
+      const denied = error instanceof CommandError && /permission denied for (table|sequence|schema|relation|database) ("?[\w.]+"?)/i.exec(error.record.stderr);
+      if (denied) throw new BackupPrivilegeError(c.role, `on ${denied[1]} ${denied[2]}`, error as CommandError);
+      throw error;
+    }
   }
 
   async restore(file: string, into: RestoreTarget, opts: RestoreOptions): Promise<CommandRecord> {
     assertRestoreAllowed(into, opts);
     if (!fs.existsSync(file)) throw new Error(`no dump at ${file}`);
-    const c = connection(into.url);
-    const args = [...c.args, '-d', c.database];
+    const c = libpqConnection(into.url);
+    const args = [`--dbname=${c.dbname}`];
     if (opts.clean) args.push('--clean', '--if-exists');
     if (opts.exitOnError ?? true) args.push('--exit-on-error');
     if (opts.singleTransaction ?? true) args.push('--single-transaction');
     args.push(file);
-    return runCommand(`${this.pgBin}/pg_restore`, args, { env: c.env, timeoutMs: this.timeoutMs, secrets: [c.env.PGPASSWORD ?? ''] });
+    return runCommand(`${this.o.pgBin}/pg_restore`, args, { env: c.env, timeoutMs: this.timeoutMs });
   }
 
   async createScratch(): Promise<ScratchDatabase> {
+    const adminUrl = this.o.adminUrl;
+    if (!this.target.disposable || !adminUrl) throw new DestructiveRestoreRefused(this.target, 'create a scratch database next to');
     const owner = decodeURIComponent(new URL(this.target.url).username);
-    const name = `${connection(this.target.url).database}_scratch_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: this.adminUrl, connectionTimeoutMillis: 10_000 });
+    const name = `${libpqConnection(this.target.url).database}_scratch_${randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 10_000 });
     await admin.connect();
     try {
       await admin.query(`CREATE DATABASE "${name}" OWNER "${owner.replace(/"/g, '""')}"`);
@@ -123,7 +158,7 @@ export class PgBackupDriver implements BackupDriver {
       url: url.toString(),
       disposable: true,
       drop: async () => {
-        const a = new pg.Client({ connectionString: this.adminUrl, connectionTimeoutMillis: 10_000 });
+        const a = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 10_000 });
         await a.connect();
         try {
           await a.query(`DROP DATABASE IF EXISTS "${name}"`);

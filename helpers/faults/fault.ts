@@ -13,6 +13,25 @@ export interface FaultAction {
   readonly commands: readonly CommandRecord[];
   /** recover only: false when there was nothing to revert */
   readonly changed: boolean;
+  /** what proved the fault took effect (inject) or was reverted (recover), and when */
+  readonly observation?: string;
+  readonly observedAt?: number;
+}
+
+/** The fault was applied but its effect never showed: a problem of the fault or its driver, not of the store. */
+export class FaultNotObserved extends Error {
+  constructor(fault: string, driver: string, expected: string, elapsedMs: number, last: string) {
+    super(`fault not observed: ${fault} (${driver}): ${expected} not seen within ${elapsedMs}ms after the action (last: ${last})`);
+    this.name = 'FaultNotObserved';
+  }
+}
+
+/** The fault was reverted but the target did not come back: a failure of its own, named as such. */
+export class FaultDidNotRecover extends Error {
+  constructor(fault: string, driver: string, expected: string, elapsedMs: number, last: string) {
+    super(`did not recover: ${fault} (${driver}): ${expected} not seen within ${elapsedMs}ms of the revert (last: ${last})`);
+    this.name = 'FaultDidNotRecover';
+  }
 }
 
 /** A reversible fault. recover() is idempotent and safe when inject() never ran. */
@@ -29,11 +48,14 @@ export interface Fault {
 export async function act(
   fault: string,
   action: 'inject' | 'recover',
-  body: () => Promise<{ detail: string; commands?: CommandRecord[]; changed?: boolean }>,
+  body: () => Promise<{ detail: string; commands?: readonly CommandRecord[]; changed?: boolean; endedAt?: number; observation?: string; observedAt?: number }>,
 ): Promise<FaultAction> {
   const startedAt = Date.now();
   const r = await body();
-  return { fault, action, startedAt, endedAt: Date.now(), detail: r.detail, commands: r.commands ?? [], changed: r.changed ?? true };
+  return {
+    fault, action, startedAt, endedAt: r.endedAt ?? Date.now(), detail: r.detail, commands: r.commands ?? [], changed: r.changed ?? true,
+    observation: r.observation, observedAt: r.observedAt,
+  };
 }
 
 /**

@@ -32,6 +32,21 @@ export function parentPid(pid: number): number | undefined {
   }
 }
 
+/** Start time of a process in clock ticks since boot (/proc/<pid>/stat field 22): with the PID, an identity that survives PID reuse. */
+export function processStartTicks(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** "pid@start": a process identity that a reused PID does not repeat. */
+export function processIdentity(pid: number): string {
+  return `${pid}@${processStartTicks(pid) ?? '?'}`;
+}
+
 /** True while the PID exists and is not a zombie. */
 export function isAlive(pid: number): boolean {
   const state = processState(pid);

@@ -1,0 +1,1001 @@
+/**
+ * Shared machinery of the fault-driver test doubles (systemctl, journalctl, docker, kubectl):
+ * config, argv recording, flag parsing, state files, /proc helpers, and the REAL actions on a
+ * Debian PostgreSQL cluster (pg_ctlcluster) and a gunicorn master (pidfile) started outside the suite.
+ *
+ * Safety rule: a signal only ever goes to a process proven to be the service's, by its command line
+ * (the main process) or its parentage (children), and by (pid, start time) when it was recorded earlier.
+ */
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const DOUBLES_DIR = path.dirname(fileURLToPath(import.meta.url));
+export const BIN_DIR = path.join(DOUBLES_DIR, 'bin');
+export const DEFAULT_TIMEOUT_MS = 60_000;
+export const POLL_MS = 25;
+const CLK_TCK = 100;
+const MAX_LOG_LINES = 5000;
+const MAX_LOG_BYTES = 32 * 1024 * 1024;
+const MINIMAL_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+// signals after which both postgres and gunicorn shut down cleanly (exit status 0)
+const GRACEFUL_SIGNALS = new Set(['SIGTERM', 'SIGINT', 'SIGQUIT']);
+
+// ---------------------------------------------------------------- errors and the tool runner
+
+/** An error that ends the tool with exit `code`, `message` on stderr (and `stdout` first, if any). */
+export class ToolError extends Error {
+  constructor(code, message, stdout = '') {
+    super(message);
+    this.code = code;
+    this.stdout = stdout;
+  }
+}
+
+/** An argv form the double does not implement: exit 2 with `<tool> double: unsupported: <argv>`. */
+export class Unsupported extends Error {}
+
+/** Writes text to stdout (synchronous on Linux pipes and files, so process.exit loses nothing). */
+export function out(text) {
+  if (text) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** Writes text to stderr. */
+export function err(text) {
+  if (text) process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+function shellQuote(argv) {
+  return argv.map((a) => (a === '' || /[\s'"\\$`]/.test(a) ? JSON.stringify(a) : a)).join(' ');
+}
+
+/**
+ * Runs a double: loads the config, calls handler({argv, cfg, tool}) for its exit code, maps errors to
+ * exit codes, and appends the argv record at exit (also on errors and when the double is signalled).
+ */
+export async function runTool(tool, handler) {
+  const argv = process.argv.slice(2);
+  const startedAt = Date.now();
+  let cfg;
+  let recorded = false;
+  const finish = (code) => {
+    if (!recorded) {
+      recorded = true;
+      if (cfg?.argvLog) {
+        const rec = { tool, argv, at: new Date(startedAt).toISOString(), exitCode: code, durationMs: Date.now() - startedAt };
+        try {
+          // one write on an O_APPEND file: concurrent doubles do not interleave their lines
+          fs.appendFileSync(cfg.argvLog, `${JSON.stringify(rec)}\n`);
+        } catch (e) {
+          err(`${tool} double: cannot append to argvLog ${cfg.argvLog}: ${e.message}`);
+        }
+      }
+    }
+    process.exit(code);
+  };
+  // a driver that gives up on a slow double still gets its argv recorded
+  for (const [sig, n] of [['SIGTERM', 15], ['SIGINT', 2], ['SIGHUP', 1]]) process.on(sig, () => finish(128 + n));
+  let code;
+  try {
+    cfg = loadConfig();
+    bootFileDir = cfg.stateDir;
+    code = (await handler({ argv, cfg, tool })) ?? 0;
+  } catch (e) {
+    if (e instanceof Unsupported) {
+      err(`${tool} double: unsupported: ${shellQuote(argv)}`);
+      if (e.message) err(`${tool} double: (${e.message})`);
+      code = 2;
+    } else if (e instanceof ToolError) {
+      if (e.stdout) out(e.stdout);
+      err(e.message);
+      code = e.code;
+    } else {
+      err(`${tool} double: internal error: ${e?.stack ?? e}`);
+      code = 1;
+    }
+  }
+  finish(code);
+}
+
+// ---------------------------------------------------------------- config
+
+/** Reads and checks the JSON config named by STORE_DOUBLES_CONFIG. */
+export function loadConfig() {
+  const file = process.env.STORE_DOUBLES_CONFIG;
+  if (!file) throw new ToolError(2, 'store doubles: STORE_DOUBLES_CONFIG is not set (path of the doubles JSON config)');
+  let cfg;
+  try {
+    cfg = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ToolError(2, `store doubles: cannot read config ${file}: ${e.message}`);
+  }
+  const bad = (what) => {
+    throw new ToolError(2, `store doubles: config ${file}: ${what}`);
+  };
+  if (typeof cfg.argvLog !== 'string' || !path.isAbsolute(cfg.argvLog)) bad('argvLog must be an absolute path');
+  if (typeof cfg.stateDir !== 'string' || !path.isAbsolute(cfg.stateDir)) bad('stateDir must be an absolute path');
+  if (!cfg.services || typeof cfg.services !== 'object') bad('services is missing');
+  for (const [name, s] of Object.entries(cfg.services)) {
+    if (!/^[A-Za-z0-9_.-]+$/.test(name)) bad(`service name ${JSON.stringify(name)} must be [A-Za-z0-9_.-]+`);
+    if (s.kind === 'postgres') {
+      for (const k of ['version', 'cluster', 'dataDir', 'logFile']) if (!s[k]) bad(`services.${name}.${k} is missing`);
+      if (!Number.isInteger(s.port)) bad(`services.${name}.port must be an integer`);
+    } else if (s.kind === 'gunicorn') {
+      for (const k of ['pidFile', 'logFile', 'healthUrl']) if (!s[k]) bad(`services.${name}.${k} is missing`);
+      if (!s.command?.file) bad(`services.${name}.command.file is missing`);
+    } else bad(`services.${name}.kind must be postgres or gunicorn`);
+  }
+  const refs = [
+    ...Object.values(cfg.systemd?.units ?? {}),
+    ...Object.values(cfg.compose?.services ?? {}),
+    ...Object.values(cfg.kubernetes?.statefulsets ?? {}).map((w) => w.service),
+    ...Object.values(cfg.kubernetes?.deployments ?? {}).map((w) => w.service),
+  ];
+  for (const r of refs) if (!cfg.services[r]) bad(`${JSON.stringify(r)} is not a key of services`);
+  return cfg;
+}
+
+// ---------------------------------------------------------------- argv parsing
+
+/**
+ * Parses argv against table ({'--name': {key, value?: true, multi?: true}}); a flag without `value` is a
+ * boolean (`--x`, `--x=true|false`). Accepts `--x=v`, `--x v`, `-x v`, `-xv`. Unknown flag: Unsupported.
+ * With stopAtPositional the first positional and everything after it are returned untouched in args.
+ */
+export function parseFlags(argv, table, { stopAtPositional = false } = {}) {
+  const flags = {};
+  const args = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      args.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!a.startsWith('-') || a === '-') {
+      if (stopAtPositional) {
+        args.push(...argv.slice(i));
+        break;
+      }
+      args.push(a);
+      continue;
+    }
+    let name = a;
+    let value;
+    const eq = a.indexOf('=');
+    if (a.startsWith('--') && eq > 0) {
+      name = a.slice(0, eq);
+      value = a.slice(eq + 1);
+    }
+    let spec = table[name];
+    if (!spec && !a.startsWith('--') && a.length > 2 && table[a.slice(0, 2)]?.value) {
+      name = a.slice(0, 2);
+      spec = table[name];
+      value = a.slice(2);
+    }
+    if (!spec) throw new Unsupported(`unknown flag ${a}`);
+    if (spec.value) {
+      if (value === undefined) {
+        if (i + 1 >= argv.length) throw new Unsupported(`flag ${name} needs a value`);
+        value = argv[++i];
+      }
+    } else {
+      value = value ?? 'true';
+      if (value !== 'true' && value !== 'false') throw new Unsupported(`flag ${name} takes true or false`);
+      value = value === 'true';
+    }
+    if (spec.multi) (flags[spec.key] ??= []).push(value);
+    else flags[spec.key] = value;
+  }
+  return { flags, args };
+}
+
+/** Throws Unsupported unless every parsed flag key is in allowed. */
+export function onlyFlags(flags, allowed, what) {
+  for (const k of Object.keys(flags)) if (!allowed.includes(k)) throw new Unsupported(`${what} does not take that flag (${k})`);
+}
+
+/** Canonical signal name (SIGKILL) from KILL, SIGKILL, sigkill or 9; ToolError(1) when unknown. */
+export function signalName(s, tool) {
+  const sigs = os.constants.signals;
+  if (/^\d+$/.test(s)) {
+    const name = Object.keys(sigs).find((k) => sigs[k] === Number(s));
+    if (name) return name;
+  } else {
+    const up = String(s).toUpperCase();
+    const name = up.startsWith('SIG') ? up : `SIG${up}`;
+    if (name in sigs) return name;
+  }
+  throw new ToolError(1, `${tool}: failed to parse signal string ${s}`);
+}
+
+/** Signal number of a canonical name. */
+export function signalNumber(name) {
+  return os.constants.signals[name];
+}
+
+// ---------------------------------------------------------------- time
+
+/** Promise that resolves after ms. */
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function sleepSync(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Polls fn (may be async) every intervalMs until it returns a truthy value (returned) or timeoutMs passes (undefined). */
+export async function waitFor(fn, timeoutMs, intervalMs = POLL_MS) {
+  const deadline = Date.now() + Math.max(0, timeoutMs);
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    const left = deadline - Date.now();
+    if (left <= 0) return undefined;
+    await sleep(Math.min(intervalMs, left));
+  }
+}
+
+/** ISO time with whole seconds: 2026-11-27T05:40:00Z. */
+export const isoSeconds = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** ISO time with 9 fractional digits (RFC3339Nano as docker and kubectl print it). */
+export const isoNanos = (ms) => new Date(ms).toISOString().replace(/Z$/, '000000Z');
+
+/** Milliseconds of a Go duration (90s, 1m30s, 500ms, 2h, 0), or undefined when malformed. */
+export function parseGoDuration(s) {
+  if (s === '0') return 0;
+  if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(s)) return undefined;
+  const unit = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let ms = 0;
+  for (const [, n, , u] of s.matchAll(/(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(n) * unit[u];
+  return ms;
+}
+
+/** Milliseconds of an RFC3339 time (fraction and offset optional), or undefined when malformed. */
+export function parseRfc3339(s) {
+  const m = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:?\d{2})$/.exec(s);
+  if (!m) return undefined;
+  const tz = /^[Zz]$/.test(m[4]) ? 'Z' : m[4].replace(/^([+-]\d{2})(\d{2})$/, '$1:$2');
+  const ms = Date.parse(`${m[1]}T${m[2]}${(m[3] ?? '').slice(0, 4)}${tz}`);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** docker's human duration (go-units HumanDuration): "Less than a second", "3 seconds", "About a minute". */
+export function humanDuration(ms) {
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < 1) return 'Less than a second';
+  if (seconds === 1) return '1 second';
+  if (seconds < 60) return `${seconds} seconds`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes === 1) return 'About a minute';
+  if (minutes < 60) return `${minutes} minutes`;
+  const hours = Math.floor(ms / 3_600_000 + 0.5);
+  if (hours === 1) return 'About an hour';
+  if (hours < 48) return `${hours} hours`;
+  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
+  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
+  return `${Math.floor(ms / 3_600_000 / 24 / 365)} years`;
+}
+
+/** A UUID-shaped string derived from text (stable for the same text). */
+export function uuidFrom(text) {
+  const h = crypto.createHash('sha1').update(text).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/** Hex sha256 of text. */
+export const sha256 = (text) => crypto.createHash('sha256').update(text).digest('hex');
+
+// ---------------------------------------------------------------- state files
+
+function statePath(cfg, name) {
+  return path.join(cfg.stateDir, `${name}.json`);
+}
+
+/** The state of service name ({} before anything was recorded). */
+export function readState(cfg, name) {
+  try {
+    return JSON.parse(fs.readFileSync(statePath(cfg, name), 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Read-modify-write of a service's state under a lock directory (doubles may run concurrently);
+ * written atomically (temp file + rename). mutate changes the object in place. Returns the new state.
+ */
+export function updateState(cfg, name, mutate) {
+  fs.mkdirSync(cfg.stateDir, { recursive: true });
+  const lock = path.join(cfg.stateDir, `${name}.lock`);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+      try {
+        // a double killed while holding the lock (it is held for microseconds) must not wedge the rest
+        if (Date.now() - fs.statSync(lock).mtimeMs > 30_000) fs.rmdirSync(lock);
+      } catch {
+        /* gone already */
+      }
+      if (Date.now() > deadline) throw new ToolError(1, `store doubles: state lock ${lock} held for more than 10 s`);
+      sleepSync(POLL_MS);
+    }
+  }
+  try {
+    const st = readState(cfg, name);
+    mutate(st);
+    const file = statePath(cfg, name);
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, `${JSON.stringify(st, null, 2)}\n`);
+    fs.renameSync(tmp, file);
+    return st;
+  } finally {
+    fs.rmdirSync(lock);
+  }
+}
+
+// ---------------------------------------------------------------- /proc
+
+/** {state, ppid, ticks} from /proc/<pid>/stat (ticks = field 22, start time since boot), or undefined. */
+export function procStat(pid) {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the command name may contain spaces and parentheses: fields start after the last ')'
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return { state: f[0], ppid: Number(f[1]), ticks: Number(f[19]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The command line of pid, arguments joined by spaces, or undefined when it is gone. */
+export function cmdline(pid) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+let bootMs;
+let bootFileDir;
+/**
+ * Boot time in ms. btime of /proc/stat is whole seconds (process times derived from it could be up to
+ * 1 s early), so the first double measures it to ~10 ms (now - /proc/uptime) and keeps it in stateDir:
+ * every later call derives the same, stable process start times.
+ */
+export function bootTimeMs() {
+  if (bootMs !== undefined) return bootMs;
+  const btime = Number(/^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'))[1]);
+  const file = bootFileDir ? path.join(bootFileDir, 'boot.json') : undefined;
+  try {
+    const saved = JSON.parse(fs.readFileSync(file, 'utf8'));
+    if (saved.btime === btime) return (bootMs = saved.bootMs);
+  } catch {
+    /* first call, or another boot */
+  }
+  const measured = Date.now() - Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 1000;
+  // sanity: the kernel's own figure is the same within a second
+  bootMs = Math.abs(measured - btime * 1000) < 1500 ? Math.round(measured) : btime * 1000;
+  if (file) {
+    try {
+      fs.mkdirSync(bootFileDir, { recursive: true });
+      const tmp = `${file}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, JSON.stringify({ btime, bootMs }));
+      fs.renameSync(tmp, file);
+    } catch {
+      /* still fine for this call */
+    }
+  }
+  return bootMs;
+}
+
+/** Wall-clock ms of a start time in clock ticks since boot. */
+export const ticksToMs = (ticks) => bootTimeMs() + (ticks * 1000) / CLK_TCK;
+
+/**
+ * Now, in the clock of process start times (ticks since boot). Used to compare "started after X":
+ * btime is truncated to whole seconds, so comparing wall clock with btime+ticks could be off by 1 s.
+ */
+export function uptimeTicks() {
+  return Math.floor(Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * CLK_TCK);
+}
+
+const dead = (s) => !s || s.state === 'Z' || s.state === 'X';
+
+/** {pid, ticks, startMs, key} of a live pid (key = "pid:ticks" names this very process), or undefined. */
+export function identify(pid) {
+  const s = procStat(pid);
+  if (dead(s)) return undefined;
+  return { pid, ticks: s.ticks, startMs: ticksToMs(s.ticks), key: `${pid}:${s.ticks}` };
+}
+
+/** True while the process identified earlier (same pid AND start time) is alive. */
+export function sameProcess(id) {
+  const s = procStat(id.pid);
+  return !dead(s) && s.ticks === id.ticks;
+}
+
+/** Process state letter of an identified process (T = stopped), undefined when gone. */
+export function stateOf(id) {
+  return sameProcess(id) ? procStat(id.pid).state : undefined;
+}
+
+/** Identities of the live children of pid (field 4 of /proc/<child>/stat is pid), sorted by pid. */
+export function childrenOf(pid) {
+  const kids = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const s = procStat(Number(d));
+    if (!dead(s) && s.ppid === pid) kids.push({ pid: Number(d), ticks: s.ticks, startMs: ticksToMs(s.ticks), key: `${d}:${s.ticks}` });
+  }
+  return kids.sort((a, b) => a.pid - b.pid);
+}
+
+/** Sends sig to an identified process only if it is still that process; returns whether it was sent. */
+export function sendSignal(id, sig) {
+  if (!sameProcess(id)) return false;
+  try {
+    process.kill(id.pid, sig);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------- subprocesses
+
+let cleanPath;
+/** PATH without the doubles' bin dir: what we run (pg_ctlcluster, pg_isready, gunicorn) must reach the real tools. */
+export function childPath() {
+  if (cleanPath === undefined) {
+    const real = (d) => {
+      try {
+        return fs.realpathSync(d);
+      } catch {
+        return path.resolve(d);
+      }
+    };
+    const bin = real(BIN_DIR);
+    cleanPath = (process.env.PATH ?? MINIMAL_PATH).split(':').filter((d) => d && real(d) !== bin).join(':') || MINIMAL_PATH;
+  }
+  return cleanPath;
+}
+
+/** Absolute path of an executable on childPath(), else fallback. */
+export function which(name, fallback) {
+  for (const d of childPath().split(':')) {
+    const p = path.join(d, name);
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return p;
+    } catch {
+      /* next */
+    }
+  }
+  return fallback;
+}
+
+/**
+ * Runs file with args to its exit, bounded by timeoutMs (then SIGKILL): {code, signal, stdout, stderr, timedOut}.
+ * Resolves on exit, not on pipe close: a daemon it leaves behind may hold an inherited pipe.
+ */
+export function run(file, args, { timeoutMs = DEFAULT_TIMEOUT_MS } = {}) {
+  return new Promise((resolve) => {
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PATH: childPath() } });
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, Math.max(1, timeoutMs));
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      resolve({ code: 127, signal: null, stdout, stderr: `${stderr}${e.message}\n`, timedOut });
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      const done = () => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        resolve({ code, signal, stdout, stderr, timedOut });
+      };
+      // give buffered output a moment to arrive, but do not wait for a pipe a daemon keeps open
+      const t = setTimeout(done, 200);
+      child.on('close', () => {
+        clearTimeout(t);
+        done();
+      });
+    });
+  });
+}
+
+/** HTTP status of a GET of url (undefined on a connection error or after timeoutMs). */
+export function httpStatus(url, timeoutMs = 3000) {
+  return new Promise((resolve) => {
+    const mod = url.startsWith('https:') ? https : http;
+    let settled = false;
+    const settle = (v) => {
+      if (!settled) {
+        settled = true;
+        resolve(v);
+      }
+    };
+    try {
+      const req = mod.get(url, { agent: false, timeout: timeoutMs, rejectUnauthorized: false }, (res) => {
+        res.resume();
+        settle(res.statusCode);
+      });
+      req.on('timeout', () => {
+        req.destroy();
+        settle(undefined);
+      });
+      req.on('error', () => settle(undefined));
+    } catch {
+      settle(undefined);
+    }
+  });
+}
+
+// ---------------------------------------------------------------- log files
+
+// 2026-11-27 05:40:00.123 UTC  (postgres log_line_prefix %m / %t)
+const PG_TS = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(\.\d+)? ([A-Za-z]{1,6}|[+-]\d{2}(?::?\d{2})?)(?=\s|$)/;
+// [2026-11-27 05:40:00 +0000]  (gunicorn's error log)
+const GUNICORN_TS = /^\[(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(\.\d+)? ([+-]\d{2}:?\d{2}|[A-Za-z]{1,6})\]/;
+// 2026-11-27T05:40:00.123Z  (anything ISO)
+const ISO_TS = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:?\d{2})/;
+
+function zoneOffset(z) {
+  if (/^(Z|UTC|GMT|UT)$/i.test(z)) return 'Z';
+  const m = /^([+-]\d{2}):?(\d{2})?$/.exec(z);
+  // other abbreviations (CET, EST...) cannot be resolved: read as UTC (the README says: log in UTC)
+  return m ? `${m[1]}:${m[2] ?? '00'}` : 'Z';
+}
+
+/** {ms, precisionMs} of the timestamp a log line starts with, or undefined. */
+export function lineTimestamp(line) {
+  const m = PG_TS.exec(line) ?? GUNICORN_TS.exec(line) ?? ISO_TS.exec(line);
+  if (!m) return undefined;
+  const ms = Date.parse(`${m[1]}T${m[2]}${(m[3] ?? '').slice(0, 4)}${zoneOffset(m[4])}`);
+  if (Number.isNaN(ms)) return undefined;
+  return { ms, precisionMs: m[3] ? 1 : 1000 };
+}
+
+/** The pid a log line names: postgres `[123]`, gunicorn `[123]`, access log `pid=123`; else undefined. */
+export function linePid(line) {
+  const m = /^(?:\[[^\]]*\]|\S+ \S+ \S+) \[(\d+)\]/.exec(line) ?? /\bpid=(\d+)\b/.exec(line);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Lines of logFile with a timestamp >= sinceMs (undefined: all), as [{ms, text}]. A line without a
+ * timestamp inherits the previous line's; lines before the first timestamp are dropped. The comparison
+ * is at the line's precision (a gunicorn line of the same second is kept). At most the last 5000 lines.
+ */
+export function readLogLines(logFile, sinceMs) {
+  let text;
+  try {
+    const fd = fs.openSync(logFile, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      const start = Math.max(0, size - MAX_LOG_BYTES);
+      const buf = Buffer.alloc(size - start);
+      let got = 0;
+      while (got < buf.length) {
+        const n = fs.readSync(fd, buf, got, buf.length - got, start + got);
+        if (n === 0) break;
+        got += n;
+      }
+      text = buf.subarray(0, got).toString('utf8');
+      if (start > 0) text = text.slice(text.indexOf('\n') + 1); // drop the partial first line
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (e) {
+    if (e.code === 'ENOENT') return [];
+    throw e;
+  }
+  const lines = [];
+  let cur;
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/\r$/, '');
+    const ts = lineTimestamp(line);
+    if (ts) cur = ts;
+    if (!cur || (line === '' && !ts)) continue;
+    if (sinceMs !== undefined && cur.ms < Math.floor(sinceMs / cur.precisionMs) * cur.precisionMs) continue;
+    lines.push({ ms: cur.ms, text: line });
+  }
+  return lines.slice(-MAX_LOG_LINES);
+}
+
+// ---------------------------------------------------------------- services
+
+/**
+ * A service of the config with the real actions on it. Subclasses say how to find the main process
+ * and how to start/stop/reload it; this class keeps the state (exit records, stop requests) shared by
+ * every double, and sends the signals.
+ */
+class Service {
+  constructor(cfg, name) {
+    this.cfg = cfg;
+    this.name = name;
+    this.spec = cfg.services[name];
+    this.kind = this.spec.kind;
+  }
+
+  /** The state file's content. */
+  state() {
+    return readState(this.cfg, this.name);
+  }
+
+  /** Read-modify-write of the state file. */
+  update(mutate) {
+    return updateState(this.cfg, this.name, mutate);
+  }
+
+  /** Live children of the main process (postgres backends and auxiliaries, gunicorn workers). */
+  children() {
+    const m = this.main();
+    return m ? childrenOf(m.pid) : [];
+  }
+
+  /** True when the main process is stopped by SIGSTOP (state T). */
+  frozen() {
+    const m = this.main();
+    return !!m && stateOf(m) === 'T';
+  }
+
+  /**
+   * Records what is seen now: a (new) main process, or the end of the last one seen, so that
+   * "exited"/"failed" and FinishedAt can be told later. Every double calls this before acting.
+   */
+  observe() {
+    const m = this.main();
+    const now = Date.now();
+    return this.update((st) => {
+      st.createdMs ??= m ? m.startMs : now;
+      if (m) {
+        st.lastMain = { key: m.key, pid: m.pid, startMs: m.startMs };
+        st.expectRunning = true;
+        st.stopRequested = false;
+      } else if (st.lastMain && st.exit?.key !== st.lastMain.key) {
+        const pending = st.pendingExit?.key === st.lastMain.key ? st.pendingExit : undefined;
+        // 1: it ended for a reason no double caused (a crash we did not see)
+        st.exit = { key: st.lastMain.key, code: pending ? pending.code : 1, atMs: now };
+      }
+    });
+  }
+
+  /** Starts the service unless its main process runs; returns whether it was started. */
+  async start() {
+    this.observe();
+    if (this.main()) return false;
+    await this.doStart();
+    const m = this.main();
+    this.update((st) => {
+      st.stopRequested = false;
+      st.expectRunning = true;
+      if (m) st.lastMain = { key: m.key, pid: m.pid, startMs: m.startMs };
+      this.onStarted(st, m);
+    });
+    return true;
+  }
+
+  /**
+   * Stops the service (postgres: pg_ctlcluster stop -m mode; gunicorn: SIGTERM), SIGKILLs what is left
+   * after timeoutMs, records a requested stop. No-op when not running; returns whether it stopped it.
+   */
+  async stop({ mode = 'fast', timeoutMs = DEFAULT_TIMEOUT_MS } = {}) {
+    this.observe();
+    const m = this.main();
+    if (!m) return false;
+    // a SIGSTOPped process cannot act on a shutdown request (systemd and docker thaw first too)
+    if (stateOf(m) === 'T') await this.thaw();
+    const forced = await this.doStop(m, mode, timeoutMs);
+    this.update((st) => {
+      st.stopRequested = true;
+      st.exit = { key: m.key, code: forced ? 137 : 0, atMs: Date.now() };
+    });
+    return true;
+  }
+
+  /**
+   * Sends sig to the main process only. After a SIGKILL the rest of the unit/container dies with it
+   * (systemd's cgroup cleanup, a container's PID namespace): leftover children are SIGKILLed.
+   * Returns false when nothing runs.
+   */
+  async signalMain(sig) {
+    this.observe();
+    const m = this.main();
+    if (!m) return false;
+    const kids = childrenOf(m.pid); // before the signal: once the main dies they are reparented
+    sendSignal(m, sig);
+    this.noteSignal(sig, m);
+    if (sig === 'SIGKILL') await this.afterKill(m, kids);
+    else if (GRACEFUL_SIGNALS.has(sig)) this.update((st) => (st.pendingExit = { key: m.key, code: 0 }));
+    return true;
+  }
+
+  /** Sends sig to the main process, then to every child. Returns false when nothing runs. */
+  async signalAll(sig) {
+    this.observe();
+    const m = this.main();
+    if (!m) return false;
+    const kids = childrenOf(m.pid);
+    sendSignal(m, sig);
+    this.noteSignal(sig, m);
+    for (const k of kids) sendSignal(k, sig);
+    // a child forked between the listing and the main's signal
+    for (const k of childrenOf(m.pid)) if (!kids.some((o) => o.key === k.key)) sendSignal(k, sig);
+    if (sig === 'SIGKILL') await this.afterKill(m, kids);
+    else if (GRACEFUL_SIGNALS.has(sig)) this.update((st) => (st.pendingExit = { key: m.key, code: 0 }));
+    return true;
+  }
+
+  async afterKill(m, kids) {
+    await waitFor(() => !sameProcess(m), 2000);
+    for (const k of kids) sendSignal(k, 'SIGKILL');
+    await waitFor(() => kids.every((k) => !sameProcess(k)), 5000);
+    this.update((st) => {
+      st.exit = { key: m.key, code: 128 + signalNumber('SIGKILL'), atMs: Date.now() };
+      st.stopRequested = false;
+    });
+  }
+
+  /** SIGSTOPs the main process FIRST (so it forks no more), then every child. Returns false when nothing runs. */
+  async freeze() {
+    const m = this.main();
+    if (!m) return false;
+    sendSignal(m, 'SIGSTOP');
+    const all = await waitFor(() => {
+      let stopped = stateOf(m) === 'T';
+      for (const k of childrenOf(m.pid)) {
+        if (stateOf(k) !== 'T') {
+          sendSignal(k, 'SIGSTOP');
+          stopped = false;
+        }
+      }
+      return stopped;
+    }, 5000);
+    if (!all) throw new ToolError(1, `store doubles: ${this.name}: not every process stopped within 5 s`);
+    return true;
+  }
+
+  /** SIGCONTs every child, then the main process. Returns false when nothing runs. */
+  async thaw() {
+    const m = this.main();
+    if (!m) return false;
+    for (const k of childrenOf(m.pid)) sendSignal(k, 'SIGCONT');
+    sendSignal(m, 'SIGCONT');
+    await waitFor(() => stateOf(m) !== 'T', 2000);
+    return true;
+  }
+
+  /** Log lines since sinceMs (undefined: all) of the service's log file. */
+  logLines(sinceMs) {
+    return readLogLines(this.spec.logFile, sinceMs);
+  }
+
+  noteSignal() {}
+  onStarted() {}
+}
+
+/** A Debian PostgreSQL cluster driven with pg_ctlcluster. */
+class PostgresService extends Service {
+  /** The postmaster: first line of <dataDir>/postmaster.pid, alive, its command line naming dataDir. */
+  main() {
+    let pid;
+    try {
+      pid = parseInt(fs.readFileSync(path.join(this.spec.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0], 10);
+    } catch {
+      return undefined;
+    }
+    if (!(pid > 0) || !cmdline(pid)?.includes(this.spec.dataDir)) return undefined;
+    return identify(pid);
+  }
+
+  pgCtl(args, timeoutMs) {
+    const s = this.spec;
+    // --skip-systemctl-redirect: on a systemd host pg_ctlcluster would call `systemctl`, i.e. maybe us
+    return run(which('pg_ctlcluster', '/usr/bin/pg_ctlcluster'), ['--skip-systemctl-redirect', String(s.version), s.cluster, ...args], { timeoutMs });
+  }
+
+  async doStart() {
+    const deadline = Date.now() + DEFAULT_TIMEOUT_MS;
+    for (let attempt = 1; ; attempt++) {
+      const r = await this.pgCtl(['start'], deadline - Date.now());
+      if (this.main()) return;
+      const text = `${r.stdout}${r.stderr}`;
+      // right after a SIGKILL a dying backend can still hold the shared memory or the lock file
+      if (attempt < 5 && Date.now() < deadline - 2000 && /shared memory|lock file|already running|Port conflict/i.test(text)) {
+        await sleep(1000);
+        continue;
+      }
+      throw new ToolError(1, `store doubles: pg_ctlcluster ${this.spec.version} ${this.spec.cluster} start failed (exit ${r.code}${r.timedOut ? ', timed out' : ''}):\n${text}`);
+    }
+  }
+
+  async doStop(m, mode, timeoutMs) {
+    const r = await this.pgCtl(['stop', '-m', mode], timeoutMs);
+    if (await waitFor(() => !sameProcess(m), r.timedOut ? 0 : 5000)) return false;
+    // like a stop timeout in systemd or docker: kill what is left
+    const kids = childrenOf(m.pid);
+    sendSignal(m, 'SIGKILL');
+    for (const k of kids) sendSignal(k, 'SIGKILL');
+    await waitFor(() => !sameProcess(m) && kids.every((k) => !sameProcess(k)), 5000);
+    return true;
+  }
+
+  /** pg_ctlcluster reload (SIGHUP to the postmaster after a config check). */
+  async reload() {
+    if (!this.main()) return false;
+    const r = await this.pgCtl(['reload'], DEFAULT_TIMEOUT_MS);
+    if (r.code !== 0) throw new ToolError(1, `store doubles: pg_ctlcluster reload failed (exit ${r.code}):\n${r.stdout}${r.stderr}`);
+    return true;
+  }
+
+  /** Accepting connections: pg_isready -h 127.0.0.1 -p port exits 0. */
+  async ready() {
+    const bin = which('pg_isready', `/usr/lib/postgresql/${this.spec.version}/bin/pg_isready`);
+    const r = await run(bin, ['-q', '-h', '127.0.0.1', '-p', String(this.spec.port), '-t', '2'], { timeoutMs: 5000 });
+    return r.code === 0;
+  }
+
+  /** Name journald would give the lines. */
+  get logIdentifier() {
+    return 'postgres';
+  }
+}
+
+/** A gunicorn master with a pidfile, started detached from `command`. */
+class GunicornService extends Service {
+  /** The master: pid in pidFile, alive, its command line naming the pidFile. */
+  main() {
+    let pid;
+    try {
+      pid = parseInt(fs.readFileSync(this.spec.pidFile, 'utf8').trim(), 10);
+    } catch {
+      return undefined;
+    }
+    if (!(pid > 0) || !cmdline(pid)?.includes(this.spec.pidFile)) return undefined;
+    return identify(pid);
+  }
+
+  /** Worker count gunicorn is configured with (services.<name>.workers). */
+  configuredWorkers() {
+    return this.spec.workers ?? 1;
+  }
+
+  /**
+   * The worker count the master is aiming at, as far as the doubles know: configured at start and after
+   * a SIGHUP, +1 per SIGTTIN, -1 per SIGTTOU (never below 1, as gunicorn).
+   */
+  targetWorkers() {
+    const m = this.main();
+    const t = this.state().workerTarget;
+    return m && t?.key === m.key ? t.n : this.configuredWorkers();
+  }
+
+  /** Overrides the tracked target (when observation shows the tracking was wrong). */
+  setTargetWorkers(n) {
+    const m = this.main();
+    if (m) this.update((st) => (st.workerTarget = { key: m.key, n }));
+  }
+
+  noteSignal(sig, m) {
+    if (!['SIGHUP', 'SIGTTIN', 'SIGTTOU'].includes(sig)) return;
+    this.update((st) => {
+      const cur = st.workerTarget?.key === m.key ? st.workerTarget.n : this.configuredWorkers();
+      // gunicorn's reload re-reads the config: the worker count goes back to the configured one
+      const n = sig === 'SIGHUP' ? this.configuredWorkers() : sig === 'SIGTTIN' ? cur + 1 : Math.max(1, cur - 1);
+      st.workerTarget = { key: m.key, n };
+    });
+  }
+
+  onStarted(st, m) {
+    if (m) st.workerTarget = { key: m.key, n: this.configuredWorkers() };
+  }
+
+  async doStart() {
+    const s = this.spec;
+    const c = s.command;
+    // a stale pidfile naming some other live process would make gunicorn refuse to start
+    if (fs.existsSync(s.pidFile)) fs.rmSync(s.pidFile, { force: true });
+    fs.mkdirSync(path.dirname(s.logFile), { recursive: true });
+    const fd = fs.openSync(s.logFile, 'a');
+    const env = { PATH: MINIMAL_PATH, LANG: 'C.UTF-8', HOME: process.env.HOME || '/root', ...(c.env ?? {}) };
+    let exited;
+    let child;
+    try {
+      // own process group and session: the caller's process-group kill or terminal must not reach it
+      child = spawn(c.file, c.args ?? [], { cwd: c.cwd, env, detached: true, stdio: ['ignore', fd, fd] });
+    } finally {
+      fs.closeSync(fd);
+    }
+    child.on('error', (e) => (exited = `could not run ${c.file}: ${e.message}`));
+    child.on('exit', (code, sig) => (exited = `exited (${sig ?? code}) before it was up`));
+    const tail = () =>
+      readLogLines(s.logFile)
+        .slice(-20)
+        .map((l) => l.text)
+        .join('\n');
+    const up = await waitFor(() => {
+      if (exited) return true;
+      const m = this.main();
+      // a worker proves the master bound its socket (gunicorn writes the pidfile before binding)
+      return m && childrenOf(m.pid).length > 0;
+    }, 30_000);
+    child.removeAllListeners('exit');
+    child.unref();
+    if (exited) throw new ToolError(1, `store doubles: gunicorn ${exited}; last log lines:\n${tail()}`);
+    if (!up) {
+      // ours for sure: we created that process group
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      throw new ToolError(1, `store doubles: gunicorn not up (pidfile + a worker) within 30 s; killed it; last log lines:\n${tail()}`);
+    }
+  }
+
+  async doStop(m, _mode, timeoutMs) {
+    const workers = childrenOf(m.pid);
+    sendSignal(m, 'SIGTERM');
+    let forced = false;
+    if (!(await waitFor(() => !sameProcess(m), timeoutMs))) {
+      sendSignal(m, 'SIGKILL');
+      forced = true;
+      await waitFor(() => !sameProcess(m), 2000);
+    }
+    // a worker the master did not take down (they are orphans now: known by pid + start time)
+    const left = workers.filter(sameProcess);
+    for (const w of left) sendSignal(w, 'SIGKILL');
+    await waitFor(() => left.every((w) => !sameProcess(w)), 5000);
+    return forced;
+  }
+
+  /** SIGHUP to the master: gunicorn re-reads its config and replaces every worker. */
+  async reload() {
+    const m = this.main();
+    if (!m) return false;
+    sendSignal(m, 'SIGHUP');
+    this.noteSignal('SIGHUP', m);
+    return true;
+  }
+
+  /** The health URL answers 200. */
+  async ready() {
+    return (await httpStatus(this.spec.healthUrl)) === 200;
+  }
+
+  get logIdentifier() {
+    return 'gunicorn';
+  }
+}
+
+const services = new Map();
+/** The Service object of services[name] (one per invocation). */
+export function service(cfg, name) {
+  if (!services.has(name)) {
+    const kind = cfg.services[name].kind;
+    services.set(name, kind === 'postgres' ? new PostgresService(cfg, name) : new GunicornService(cfg, name));
+  }
+  return services.get(name);
+}
+
+/** Host name as journald prints it. */
+export const hostName = () => os.hostname().split('.')[0];

@@ -1,0 +1,130 @@
+/**
+ * systemctl test double: start/stop/restart/reload/kill/freeze/thaw/reset-failed/show/is-active on the
+ * units of config.systemd.units, acting on the real processes (see README.md).
+ */
+import { ToolError, Unsupported, onlyFlags, out, parseFlags, runTool, service, signalName } from './lib.mjs';
+
+const FLAGS = {
+  '--kill-whom': { key: 'whom', value: true },
+  '--kill-who': { key: 'whom', value: true }, // systemd < 252 spelling
+  '--signal': { key: 'signal', value: true },
+  '-s': { key: 'signal', value: true },
+  '--property': { key: 'props', value: true, multi: true },
+  '-p': { key: 'props', value: true, multi: true },
+  '--value': { key: 'value' },
+  '--quiet': { key: 'quiet' },
+  '-q': { key: 'quiet' },
+  '--no-pager': { key: 'noPager' },
+};
+
+const VERB_FLAGS = {
+  start: [],
+  stop: [],
+  restart: [],
+  reload: [],
+  kill: ['whom', 'signal'],
+  freeze: [],
+  thaw: [],
+  'reset-failed': [],
+  show: ['props', 'value'],
+  'is-active': ['quiet'],
+};
+
+const PROPERTIES = ['ActiveState', 'SubState', 'MainPID', 'NRestarts', 'FreezerState', 'LoadState'];
+
+const unitId = (u) => (u.includes('.') ? u : `${u}.service`);
+const baseName = (u) => u.replace(/\.service$/, '');
+
+/** The service a unit argument names (with or without .service), or exit 5 like systemd. */
+function unitService(cfg, arg) {
+  const units = cfg.systemd?.units ?? {};
+  const key = Object.keys(units).find((k) => baseName(k) === baseName(arg));
+  if (key === undefined) throw new ToolError(5, `Unit ${unitId(arg)} could not be found.`);
+  return service(cfg, units[key]);
+}
+
+/** active | inactive | failed, from the process and the recorded state. */
+function activeState(svc) {
+  if (svc.main()) return 'active';
+  const st = svc.state();
+  if (st.stopRequested) return 'inactive';
+  // a main process that exited 0 (after SIGTERM/SIGINT/SIGQUIT) leaves a unit inactive, as in systemd
+  if (st.exit && st.exit.code === 0) return 'inactive';
+  return st.expectRunning ? 'failed' : 'inactive';
+}
+
+runTool('systemctl', async ({ argv, cfg }) => {
+  const { flags, args } = parseFlags(argv, FLAGS);
+  delete flags.noPager;
+  const [verb, ...units] = args;
+  if (!(verb in VERB_FLAGS)) throw new Unsupported(`verb ${verb ?? '(none)'}`);
+  onlyFlags(flags, VERB_FLAGS[verb], `systemctl ${verb}`);
+  if (units.length !== 1) throw new Unsupported('exactly one unit is supported');
+  const unit = unitId(units[0]);
+  const svc = unitService(cfg, units[0]);
+  svc.observe();
+
+  switch (verb) {
+    case 'start':
+      await svc.start();
+      return 0;
+    case 'stop':
+      // postgresql@.service: ExecStop=pg_ctlcluster -m fast ... stop; gunicorn: SIGTERM to the main process
+      await svc.stop({ mode: 'fast' });
+      return 0;
+    case 'restart':
+      await svc.stop({ mode: 'fast' });
+      await svc.start();
+      svc.update((st) => (st.nRestarts = (st.nRestarts ?? 0) + 1));
+      return 0;
+    case 'reload':
+      // postgres: ExecReload=pg_ctlcluster reload; gunicorn: ExecReload=/bin/kill -HUP $MAINPID
+      if (!(await svc.reload())) throw new ToolError(1, `Failed to reload ${unit}: Unit ${unit} is not active.`);
+      return 0;
+    case 'kill': {
+      const whom = flags.whom ?? 'all'; // systemd's default is every process of the unit
+      if (whom !== 'main' && whom !== 'all') throw new Unsupported(`--kill-whom=${whom}`);
+      const sig = signalName(flags.signal ?? 'SIGTERM', 'systemctl');
+      if (whom === 'main') {
+        if (!(await svc.signalMain(sig))) throw new ToolError(1, `Failed to kill unit ${unit}: No main process to kill`);
+      } else await svc.signalAll(sig);
+      return 0;
+    }
+    case 'freeze':
+      if (!svc.main()) throw new ToolError(1, `Failed to freeze unit ${unit}: Unit '${unit}' is not active`);
+      if (!svc.frozen()) await svc.freeze();
+      return 0;
+    case 'thaw':
+      if (!svc.main()) throw new ToolError(1, `Failed to thaw unit ${unit}: Unit '${unit}' is not active`);
+      if (svc.frozen()) await svc.thaw();
+      return 0;
+    case 'reset-failed':
+      // systemd's reset-failed also zeroes the restart counter
+      if (activeState(svc) === 'failed') svc.update((st) => (st.expectRunning = false));
+      svc.update((st) => (st.nRestarts = 0));
+      return 0;
+    case 'show': {
+      if (!flags.props) throw new Unsupported('show needs -p/--property');
+      const props = flags.props.flatMap((p) => p.split(',')).filter(Boolean);
+      for (const p of props) if (!PROPERTIES.includes(p)) throw new Unsupported(`property ${p} (supported: ${PROPERTIES.join(', ')})`);
+      const m = svc.main();
+      const active = activeState(svc);
+      const values = {
+        ActiveState: active,
+        SubState: active === 'active' ? 'running' : active === 'failed' ? 'failed' : 'dead',
+        MainPID: m ? m.pid : 0,
+        NRestarts: svc.state().nRestarts ?? 0,
+        FreezerState: m && svc.frozen() ? 'frozen' : 'running',
+        LoadState: 'loaded',
+      };
+      out(props.map((p) => (flags.value ? `${values[p]}` : `${p}=${values[p]}`)).join('\n'));
+      return 0;
+    }
+    case 'is-active': {
+      const active = activeState(svc);
+      if (!flags.quiet) out(active);
+      return active === 'active' ? 0 : 3;
+    }
+  }
+  return 0;
+});

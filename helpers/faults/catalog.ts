@@ -1,0 +1,409 @@
+/**
+ * The faults a scenario can name, composed from a target's service drivers. Each fault proves it
+ * took effect (the database refuses or hangs, the link drops, workers are replaced, the server is
+ * down) and that it was reverted, with probes of its own that do not ask the store under test;
+ * "fault not observed" and "did not recover" are failures of their own (FaultNotObserved,
+ * FaultDidNotRecover), never confused with a defect of the store.
+ */
+import type { AppAction, DbAction } from '../config-external';
+import { pgAccepts } from '../integrity/pg-ready';
+import { pgPing, type PgPing } from '../integrity/pg-ping';
+import type { CommandRecord } from '../stack/command';
+import type { Action, AppService, DbService, ServerIdentity } from '../drivers/types';
+import { act, FaultDidNotRecover, FaultNotObserved, type Fault } from './fault';
+import type { ToxiproxyClient } from './toxiproxy-client';
+
+export const DB_FAULTS = ['db-stop', 'db-crash', 'db-freeze', 'db-partition-down', 'db-partition-blackhole', 'db-partition-reset-peer', 'db-latency'] as const;
+export type DbFaultName = (typeof DB_FAULTS)[number];
+export const APP_FAULTS = ['app-reload', 'app-kill-worker', 'app-restart', 'app-scale-down'] as const;
+export type AppFaultName = (typeof APP_FAULTS)[number];
+export type FaultName = DbFaultName | AppFaultName;
+
+export interface FaultOptions {
+  /** db-latency: added delay */
+  readonly latencyMs?: number;
+}
+
+/** A fault, or the setting that would make it possible on this target. */
+export type FaultOrMissing = { readonly ok: true; readonly value: Fault } | { readonly ok: false; readonly missing: string };
+
+/** The link between the store and PostgreSQL: a Toxiproxy-compatible proxy the store connects through. */
+export interface LinkService {
+  readonly label: string;
+  readonly client: ToxiproxyClient;
+  readonly proxy: string;
+  /** the address the store connects to */
+  listen(): Promise<{ host: string; port: number }>;
+  /** the store's own database URL through the proxy, when known: recovery waits until it accepts */
+  readonly storePathUrl?: string;
+}
+
+export interface FaultContext {
+  readonly db?: DbService;
+  /** why there is no database driver: the setting to give */
+  readonly dbMissing: string;
+  readonly app?: AppService;
+  readonly appMissing: string;
+  readonly link?: LinkService;
+  readonly linkMissing: string;
+  /** the database itself (DATABASE_URL's host:port): observed directly, not through the store */
+  readonly dbAddress?: { readonly host: string; readonly port: number };
+  /** read-only URL: "accepts queries again" */
+  readonly dbProbeUrl?: string;
+  /** the store's /api/health/ status, undefined when nothing answers */
+  readonly health: () => Promise<number | undefined>;
+  /** the workers the app server runs in its steady state, when known */
+  readonly expectedWorkers: () => Promise<number | undefined>;
+  readonly observeTimeoutMs: number;
+  readonly recoverTimeoutMs: number;
+}
+
+interface Seen {
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+/** Something a fault waits to see: the effect of inject, or the steady state after recover. */
+interface Observation {
+  readonly expected: string;
+  readonly probe: () => Promise<Seen>;
+}
+
+const PROBE_TIMEOUT_MS = 1_000;
+
+async function observe(o: Observation, timeoutMs: number, fail: (elapsedMs: number, last: string) => Error): Promise<{ detail: string; at: number }> {
+  const t0 = Date.now();
+  let last = 'no observation';
+  for (;;) {
+    try {
+      const seen = await o.probe();
+      if (seen.ok) return { detail: `${o.expected}: ${seen.detail}`, at: Date.now() };
+      last = seen.detail;
+    } catch (error) {
+      last = (error as Error).message.split('\n')[0] ?? String(error);
+    }
+    const elapsed = Date.now() - t0;
+    if (elapsed >= timeoutMs) throw fail(elapsed, last);
+    await new Promise((r) => setTimeout(r, Math.min(50, timeoutMs - elapsed)));
+  }
+}
+
+/** All of several observations at once. */
+function all(...os: Array<Observation | undefined>): Observation {
+  const list = os.filter((o): o is Observation => o !== undefined);
+  return {
+    expected: list.map((o) => o.expected).join(' and '),
+    probe: async () => {
+      const seen = await Promise.all(list.map((o) => o.probe()));
+      return { ok: seen.every((s) => s.ok), detail: seen.map((s) => s.detail).join('; ') };
+    },
+  };
+}
+
+function checkObservation(key: string | undefined, check: (() => Promise<CommandRecord>) | undefined): Observation | undefined {
+  if (!check) return undefined;
+  return {
+    expected: `${key ?? 'the check command'} exits 0`,
+    probe: async () => {
+      try {
+        await check();
+        return { ok: true, detail: 'check exit 0' };
+      } catch (error) {
+        return { ok: false, detail: `check: ${(error as Error).message.split('\n')[0]}` };
+      }
+    },
+  };
+}
+
+const pingObservation = (expected: string, addr: { host: string; port: number }, ok: (p: PgPing) => boolean, timeoutMs = PROBE_TIMEOUT_MS): Observation => ({
+  expected,
+  probe: async () => {
+    const p = await pgPing(addr.host, addr.port, timeoutMs);
+    return { ok: ok(p), detail: `${addr.host}:${addr.port} ${p.outcome} in ${p.ms}ms` };
+  },
+});
+
+interface FaultSpec {
+  readonly name: FaultName;
+  readonly description: string;
+  readonly driver: string;
+  readonly before?: () => Promise<void>;
+  readonly inject: Action;
+  readonly effect: () => Observation;
+  /** undefined: the target heals itself (a reload completes, a killed worker is respawned) */
+  readonly revert?: Action;
+  readonly reverted: () => Observation;
+  readonly expectedWorkers?: () => Promise<number | undefined>;
+}
+
+function buildFault(spec: FaultSpec, ctx: FaultContext): Fault {
+  let injected = false;
+  return {
+    name: spec.name,
+    description: spec.description,
+    inject: () =>
+      act(spec.name, 'inject', async () => {
+        await spec.before?.();
+        injected = true; // before the action: a half-applied fault is reverted too
+        const r = await spec.inject();
+        const endedAt = Date.now();
+        const effect = spec.effect();
+        const seen = await observe(effect, ctx.observeTimeoutMs, (ms, last) => new FaultNotObserved(spec.name, spec.driver, effect.expected, ms, last));
+        return { detail: r.detail, commands: r.commands, endedAt, observation: seen.detail, observedAt: seen.at };
+      }),
+    recover: () =>
+      act(spec.name, 'recover', async () => {
+        if (!injected) return { detail: 'nothing to revert', changed: false };
+        const workers = spec.expectedWorkers ? await spec.expectedWorkers() : undefined;
+        const r = spec.revert ? await spec.revert({ workers }) : { detail: 'the target recovers on its own', commands: [] };
+        const endedAt = Date.now();
+        const reverted = spec.reverted();
+        const seen = await observe(reverted, ctx.recoverTimeoutMs, (ms, last) => new FaultDidNotRecover(spec.name, spec.driver, reverted.expected, ms, last));
+        injected = false;
+        return { detail: r.detail, commands: r.commands, endedAt, observation: seen.detail, observedAt: seen.at };
+      }),
+  };
+}
+
+const missing = (m: string): FaultOrMissing => ({ ok: false, missing: m });
+
+/** The named fault on this target, or the setting that would make it possible. */
+export function createFault(ctx: FaultContext, name: FaultName, opts: FaultOptions = {}): FaultOrMissing {
+  switch (name) {
+    case 'db-stop':
+      return dbFault(ctx, name, 'stop', 'PostgreSQL stopped, then started again');
+    case 'db-crash':
+      return dbFault(ctx, name, 'crash', 'PostgreSQL crashed (no clean shutdown), then started with crash recovery');
+    case 'db-freeze':
+      return dbFault(ctx, name, 'freeze', 'PostgreSQL frozen (every process stopped, connections hang), then thawed');
+    case 'db-partition-down':
+    case 'db-partition-blackhole':
+    case 'db-partition-reset-peer':
+    case 'db-latency':
+      return linkFault(ctx, name, opts);
+    case 'app-reload':
+    case 'app-kill-worker':
+    case 'app-restart':
+    case 'app-scale-down':
+      return appFault(ctx, name);
+  }
+}
+
+function dbFault(ctx: FaultContext, name: DbFaultName, action: DbAction, description: string): FaultOrMissing {
+  const { db, dbAddress } = ctx;
+  if (!db) return missing(`${name} needs a database driver: ${ctx.dbMissing}`);
+  const revertAction: DbAction = action === 'freeze' ? 'unfreeze' : 'start';
+  const inject = db.actions[action];
+  const revert = db.actions[revertAction];
+  if (!inject) return missing(`${name}: ${db.missing(action)}`);
+  if (!revert) return missing(`${name}: ${db.missing(revertAction)}`);
+  if (!dbAddress || !ctx.dbProbeUrl) return missing(`${name} needs DATABASE_URL: the fault is proven on the database itself (it must refuse or hang, then accept again)`);
+  const effect = () =>
+    all(
+      action === 'freeze'
+        ? pingObservation('PostgreSQL accepts TCP but never answers', dbAddress, (p) => p.outcome === 'hang')
+        : pingObservation('PostgreSQL stops answering', dbAddress, (p) => p.outcome !== 'answered' && p.outcome !== 'hang'),
+      checkObservation(`DB_${action.toUpperCase()}_CHECK`, db.checks[action]),
+    );
+  const reverted = () =>
+    all(
+      { expected: 'PostgreSQL accepts queries again (SELECT 1 with DATABASE_URL)', probe: async () => ({ ok: await pgAccepts(ctx.dbProbeUrl!, PROBE_TIMEOUT_MS), detail: 'SELECT 1' }) },
+      ctx.link?.storePathUrl ? { expected: "and on the store's path", probe: async () => ({ ok: await pgAccepts(ctx.link!.storePathUrl!, PROBE_TIMEOUT_MS), detail: 'through the proxy' }) } : undefined,
+      checkObservation(`DB_${revertAction.toUpperCase()}_CHECK`, db.checks[revertAction]),
+    );
+  return { ok: true, value: buildFault({ name, description: `${description} (${db.label})`, driver: db.label, inject, effect, revert, reverted }, ctx) };
+}
+
+function linkFault(ctx: FaultContext, name: DbFaultName, opts: FaultOptions): FaultOrMissing {
+  const link = ctx.link;
+  if (!link) return missing(`${name} needs a proxy between the store and PostgreSQL: ${ctx.linkMissing}`);
+  const p = link.proxy;
+  const latencyMs = opts.latencyMs ?? 200;
+  type Toxic = Parameters<ToxiproxyClient['addToxic']>[1];
+  const modes: Record<string, { description: string; toxics: Toxic[]; disable?: boolean; effect: (x: PgPing) => boolean; expected: string }> = {
+    'db-partition-down': {
+      description: 'the link from the store to PostgreSQL is down: connections refused and closed (proxy disabled)',
+      toxics: [],
+      disable: true,
+      effect: (x) => x.outcome === 'refused' || x.outcome === 'closed' || x.outcome === 'reset',
+      expected: "the store's path to PostgreSQL refuses connections",
+    },
+    'db-partition-blackhole': {
+      description: 'the link from the store to PostgreSQL is a black hole: connections accepted, nothing ever answers',
+      toxics: [
+        { name: 'blackhole_downstream', type: 'timeout', stream: 'downstream', attributes: { timeout: 0 } },
+        { name: 'blackhole_upstream', type: 'timeout', stream: 'upstream', attributes: { timeout: 0 } },
+      ],
+      effect: (x) => x.outcome === 'hang',
+      expected: "the store's path to PostgreSQL hangs",
+    },
+    'db-partition-reset-peer': {
+      description: 'every connection from the store to PostgreSQL is reset (TCP RST)',
+      toxics: [{ name: 'reset_peer', type: 'reset_peer', stream: 'downstream', attributes: { timeout: 0 } }],
+      effect: (x) => x.outcome === 'reset' || x.outcome === 'closed',
+      expected: "the store's path to PostgreSQL resets connections",
+    },
+    'db-latency': {
+      description: `every answer from PostgreSQL to the store is delayed by ${latencyMs} ms`,
+      toxics: [{ name: 'latency', type: 'latency', stream: 'downstream', attributes: { latency: latencyMs, jitter: 0 } }],
+      effect: (x) => x.outcome === 'answered' && x.ms >= latencyMs * 0.8,
+      expected: `answers on the store's path to PostgreSQL take at least ${Math.round(latencyMs * 0.8)}ms`,
+    },
+  };
+  const m = modes[name]!;
+  let listen: { host: string; port: number } | undefined;
+  const inject: Action = async () => {
+    listen = await link.listen();
+    if (m.disable) {
+      await link.client.setEnabled(p, false);
+      return { detail: `POST /proxies/${p} {"enabled": false}`, commands: [] };
+    }
+    for (const t of m.toxics) await link.client.addToxic(p, t);
+    return { detail: m.toxics.map((t) => `POST /proxies/${p}/toxics ${JSON.stringify(t)}`).join('\n'), commands: [] };
+  };
+  const revert: Action = async () => {
+    const before = await link.client.proxy(p);
+    const steps: string[] = [];
+    for (const t of before.toxics) {
+      await link.client.removeToxic(p, t.name);
+      steps.push(`DELETE /proxies/${p}/toxics/${t.name}`);
+    }
+    if (name === 'db-partition-blackhole' && before.enabled) {
+      // connections that lost data in the black hole are beyond repair: drop them, as TCP would time out
+      await link.client.setEnabled(p, false);
+      steps.push(`POST /proxies/${p} {"enabled": false}`);
+    }
+    if (!before.enabled || name === 'db-partition-blackhole') {
+      await link.client.setEnabled(p, true);
+      steps.push(`POST /proxies/${p} {"enabled": true}`);
+    }
+    return { detail: steps.join('\n') || 'nothing to revert', commands: [] };
+  };
+  const effect = () => pingObservation(m.expected, listen!, m.effect, Math.max(PROBE_TIMEOUT_MS, latencyMs * 3));
+  const reverted = () =>
+    all(
+      {
+        expected: 'the proxy is enabled without toxics',
+        probe: async () => {
+          const d = await link.client.proxy(p);
+          return { ok: d.enabled && d.toxics.length === 0, detail: `enabled ${d.enabled}, toxics [${d.toxics.map((t) => t.name).join(', ')}]` };
+        },
+      },
+      pingObservation("the store's path to PostgreSQL answers", listen ?? { host: '127.0.0.1', port: 0 }, (x) => x.outcome === 'answered'),
+      link.storePathUrl ? { expected: 'PostgreSQL accepts queries through the proxy', probe: async () => ({ ok: await pgAccepts(link.storePathUrl!, PROBE_TIMEOUT_MS), detail: 'SELECT 1' }) } : undefined,
+    );
+  return { ok: true, value: buildFault({ name, description: `${m.description} (${link.label})`, driver: link.label, inject, effect, revert, reverted }, ctx) };
+}
+
+function appFault(ctx: FaultContext, name: AppFaultName): FaultOrMissing {
+  const { app } = ctx;
+  if (!app) return missing(`${name} needs an app-server driver: ${ctx.appMissing}`);
+  const needs: Record<AppFaultName, AppAction[]> = {
+    'app-reload': ['reload'],
+    'app-kill-worker': ['kill-worker'],
+    'app-restart': ['stop', 'start'],
+    'app-scale-down': ['scale-down', 'scale-up'],
+  };
+  for (const a of needs[name]) if (!app.actions[a]) return missing(`${name}: ${app.missing(a)}`);
+  const action = needs[name][0]!;
+  const check = app.checks[action];
+  const checkKey = `APP_${action.toUpperCase().replace(/-/g, '_')}_CHECK`;
+  const identity = app.identity;
+  // worker-level faults are proven on the workers' identities, or by the user's check command
+  if (!identity && name !== 'app-restart' && !check) {
+    return missing(`${name} cannot prove it took effect: ${app.missing('identity')}; or give ${checkKey}`);
+  }
+  const health: Observation = {
+    expected: 'the store answers health 200',
+    probe: async () => {
+      const s = await ctx.health();
+      return { ok: s === 200, detail: `health ${s ?? 'no answer'}` };
+    },
+  };
+  let before: ServerIdentity | undefined;
+  let victim: string | undefined;
+  const expectedWorkers = async () => (await ctx.expectedWorkers()) ?? before?.workers.length;
+  const idObservation = (expected: string, ok: (now: ServerIdentity, want: number | undefined) => boolean): Observation | undefined =>
+    identity && {
+      expected,
+      probe: async () => {
+        const now = await identity();
+        const want = await expectedWorkers();
+        return { ok: ok(now, want), detail: `instance ${now.instance ?? 'none'}, workers [${now.workers.join(' ')}]` };
+      },
+    };
+  const steady = (extra: (now: ServerIdentity) => boolean, what: string) =>
+    idObservation(`${what}, the full worker count again`, (now, want) => extra(now) && now.workers.length >= (want ?? 1));
+
+  const specs: Record<AppFaultName, () => FaultSpec> = {
+    'app-reload': () => ({
+      name,
+      description: `graceful reload: new workers start, the old ones drain (${app.label})`,
+      driver: app.label,
+      before: async () => void (before = identity ? await identity() : undefined),
+      inject: app.actions.reload!,
+      effect: () =>
+        all(
+          idObservation('a new worker', (now) => now.workers.some((w) => !before?.workers.includes(w))),
+          checkObservation(checkKey, check),
+        ),
+      reverted: () => all(steady((now) => now.workers.every((w) => !before?.workers.includes(w)), 'every old worker gone'), health),
+      expectedWorkers,
+    }),
+    'app-kill-worker': () => ({
+      name,
+      description: `one worker killed without warning (SIGKILL), its master or controller replaces it (${app.label})`,
+      driver: app.label,
+      before: async () => void (before = identity ? await identity() : undefined),
+      inject: async (args) => {
+        const r = await app.actions['kill-worker']!(args);
+        victim = r.victim;
+        return r;
+      },
+      effect: () =>
+        all(
+          victim === undefined ? undefined : idObservation(`worker ${victim} gone`, (now) => !now.workers.includes(victim!)),
+          checkObservation(checkKey, check),
+        ),
+      reverted: () => all(steady((now) => victim === undefined || !now.workers.includes(victim), 'the killed worker replaced'), health),
+      expectedWorkers,
+    }),
+    'app-restart': () => ({
+      name,
+      description: `full restart: the app server stopped (its workers drain), then started (${app.label})`,
+      driver: app.label,
+      before: async () => void (before = identity ? await identity() : undefined),
+      inject: app.actions.stop!,
+      effect: () =>
+        all(
+          { expected: 'the store stops answering health 200', probe: async () => { const s = await ctx.health(); return { ok: s !== 200, detail: `health ${s ?? 'no answer'}` }; } },
+          idObservation('no server instance', (now) => now.instance === undefined),
+          checkObservation('APP_STOP_CHECK', app.checks.stop),
+        ),
+      revert: app.actions.start!,
+      reverted: () =>
+        all(
+          steady((now) => now.instance !== undefined && now.instance !== before?.instance, 'a new server instance'),
+          health,
+          checkObservation('APP_START_CHECK', app.checks.start),
+        ),
+      expectedWorkers,
+    }),
+    'app-scale-down': () => ({
+      name,
+      description: `scale down by one worker, then back up (${app.label})`,
+      driver: app.label,
+      before: async () => void (before = identity ? await identity() : undefined),
+      inject: app.actions['scale-down']!,
+      effect: () =>
+        all(
+          idObservation('one worker fewer', (now) => before !== undefined && now.workers.length === before.workers.length - 1),
+          checkObservation(checkKey, check),
+        ),
+      revert: app.actions['scale-up']!,
+      reverted: () => all(steady(() => true, 'scaled back up'), health, checkObservation('APP_SCALE_UP_CHECK', app.checks['scale-up'])),
+      expectedWorkers,
+    }),
+  };
+  return { ok: true, value: buildFault(specs[name](), ctx) };
+}

@@ -1,0 +1,90 @@
+/** The embedded stack as a Target: local drivers, its own fault proxy, a disposable database. */
+import { PgBackupDriver } from '../backup/backup-driver';
+import type { Config } from '../config';
+import { localApp, localDb } from '../drivers/local';
+import { fileLog } from '../drivers/logs';
+import { createFault, type FaultContext } from '../faults/catalog';
+import { pgAddress } from '../integrity/pg-ping';
+import { CommandError } from '../stack/command';
+import type { EmbeddedStack } from '../stack/embedded-stack';
+import { healStack } from '../stack/heal';
+import { provided, type MigrateCheck, type Target } from '../target';
+
+/** migrate --check with the embedded store's manage.py; Django prints nothing when it fails, so the plan is added. */
+function migrateCheck(stack: EmbeddedStack): MigrateCheck {
+  return {
+    anyDatabase: true,
+    run: async (databaseUrl) => {
+      try {
+        return await stack.store.manage(['migrate', '--check'], 120_000, databaseUrl);
+      } catch (error) {
+        if (!(error instanceof CommandError)) throw error;
+        const plan = await stack.store.manage(['migrate', '--plan'], 120_000, databaseUrl).catch((e: unknown) => (e instanceof CommandError ? e.record : undefined));
+        throw new CommandError({ ...error.record, stdout: `${error.record.stdout}\n${plan?.stdout ?? ''}`.trim() });
+      }
+    },
+  };
+}
+
+/** The target for an embedded stack that global setup (or the playground) started. */
+export function embeddedTarget(stack: EmbeddedStack, cfg: Config): Target {
+  const t = cfg.thresholds;
+  const s = stack.state;
+  const db = localDb(stack, t.recoverTimeoutMs);
+  const app = localApp(stack, t.recoverTimeoutMs);
+  const ctx: FaultContext = {
+    db,
+    dbMissing: '',
+    app,
+    appMissing: '',
+    link: {
+      label: `fault proxy 127.0.0.1:${s.proxy.port}`,
+      client: stack.proxy.client,
+      proxy: s.proxy.name,
+      listen: async () => ({ host: '127.0.0.1', port: s.proxy.port }),
+      storePathUrl: stack.storeDatabaseUrl,
+    },
+    linkMissing: '',
+    dbAddress: pgAddress(stack.databaseUrl),
+    dbProbeUrl: stack.databaseUrl,
+    health: () => stack.store.healthStatus(),
+    expectedWorkers: async () => stack.store.expectedWorkers,
+    observeTimeoutMs: t.faultObserveTimeoutMs,
+    recoverTimeoutMs: t.recoverTimeoutMs,
+  };
+  const target: Target = {
+    kind: 'embedded',
+    get label() {
+      return `embedded stack (${stack.state.store.server} x${stack.store.expectedWorkers}${s.store.flaws.length ? `, flaws ${s.store.flaws.join(',')}` : ''})`;
+    },
+    baseUrl: stack.baseUrl,
+    users: s.users,
+    databaseUrl: stack.databaseUrl,
+    secrets: [s.postgres.password, s.postgres.superPassword, s.users.customer.password, s.store.secretKey],
+    server: {
+      get kind() {
+        return stack.state.store.server;
+      },
+      expectedWorkers: async () => stack.store.expectedWorkers,
+      identity: provided(app.identity!),
+    },
+    fault: (name, opts) => createFault(ctx, name, opts),
+    backup: provided(
+      new PgBackupDriver({
+        pgBin: s.pgBin,
+        label: `the embedded database ${s.postgres.database} on 127.0.0.1:${s.postgres.port}`,
+        dumpUrl: stack.databaseUrl,
+        restoreUrl: stack.databaseUrl,
+        adminUrl: stack.cluster.url('postgres', s.postgres.superPassword, 'postgres'),
+        disposable: true,
+      }),
+    ),
+    disposableDatabaseUrl: provided(stack.databaseUrl),
+    logs: { store: provided(fileLog(stack.store.logFile)), postgres: provided(fileLog(stack.cluster.logFile)) },
+    migrateCheck: provided(migrateCheck(stack)),
+    switchServer: (kind) => stack.useServer(kind, t.storeReadyTimeoutMs),
+    preflight: async () => [`embedded stack in ${s.dir}: store ${stack.baseUrl}, postgres 127.0.0.1:${s.postgres.port}`],
+    heal: () => healStack(stack, t.recoverTimeoutMs),
+  };
+  return target;
+}
