@@ -45,7 +45,8 @@ export function parseComposePs(text: string): ComposeContainer[] {
 
 /** Parses `docker inspect --format '{{json .State}}'`. */
 export function parseContainerState(text: string): ContainerState {
-  const o = JSON.parse(text.trim().split('\n')[0] ?? '') as Record<string, unknown>;
+  // one container asked: one JSON value (a line with --format, pretty-printed in a full inspect's State)
+  const o = JSON.parse(text.trim()) as Record<string, unknown>;
   if (typeof o.Status !== 'string' || typeof o.StartedAt !== 'string') throw new DriverError(`docker inspect: no Status/StartedAt in ${text.slice(0, 300)}`);
   return { Status: o.Status, Running: o.Running === true, Paused: o.Paused === true, Pid: Number(o.Pid ?? 0), StartedAt: o.StartedAt };
 }

@@ -202,8 +202,19 @@ export function externalTarget(ext: ExternalTarget, cfg: Config): Target {
           return [`reset ${link.label}`];
         });
       }
-      if (db) await step('database', () => db.heal());
-      if (app) await step('app server', async () => app.heal(await expectedWorkers()));
+      // the command driver knows no state: its start and thaw commands run only when the service is not well
+      const dbWell = async () => {
+        if (!ctx.dbAddress) return false;
+        const p = await pgPing(ctx.dbAddress.host, ctx.dbAddress.port, 1_000);
+        return p.outcome === 'answered';
+      };
+      const appWell = async () => {
+        if ((await health()) !== 200) return false;
+        const want = await expectedWorkers();
+        return !app?.identity || want === undefined || (await app.identity()).workers.length >= want;
+      };
+      if (db && !(ext.db.kind === 'command' && (await dbWell()))) await step('database', () => db.heal());
+      if (app && !(ext.app.kind === 'command' && (await appWell()))) await step('app server', async () => app.heal(await expectedWorkers()));
       if (errors.length > 0) throw new AggregateError(errors, `healing the external target failed: ${errors.map((e) => (e as Error).message).join('; ')}`);
       return done;
     },

@@ -64,6 +64,7 @@ export async function runTool(tool, handler) {
   let cfg;
   let recorded = false;
   const finish = (code) => {
+    releaseHeldLock();
     if (!recorded) {
       recorded = true;
       if (cfg?.argvLog) {
@@ -79,7 +80,7 @@ export async function runTool(tool, handler) {
     process.exit(code);
   };
   // a driver that gives up on a slow double still gets its argv recorded
-  for (const [sig, n] of [['SIGTERM', 15], ['SIGINT', 2], ['SIGHUP', 1]]) process.on(sig, () => finish(128 + n));
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(sig, () => finish(128 + os.constants.signals[sig]));
   let code;
   try {
     cfg = loadConfig();
@@ -144,7 +145,7 @@ export function loadConfig() {
 
 /**
  * Parses argv against table ({'--name': {key, value?: true, multi?: true}}); a flag without `value` is a
- * boolean (`--x`, `--x=true|false`). Accepts `--x=v`, `--x v`, `-x v`, `-xv`. Unknown flag: Unsupported.
+ * boolean (`--x`, `--x=true|false`). Accepts `--x=v`, `--x v`, `-x v`, `-xv`, `-x=v`. Unknown flag: Unsupported.
  * With stopAtPositional the first positional and everything after it are returned untouched in args.
  */
 export function parseFlags(argv, table, { stopAtPositional = false } = {}) {
@@ -176,6 +177,7 @@ export function parseFlags(argv, table, { stopAtPositional = false } = {}) {
       name = a.slice(0, 2);
       spec = table[name];
       value = a.slice(2);
+      if (value.startsWith('=')) value = value.slice(1); // -o=json, as pflag reads it
     }
     if (!spec) throw new Unsupported(`unknown flag ${a}`);
     if (spec.value) {
@@ -306,6 +308,19 @@ export function readState(cfg, name) {
   }
 }
 
+// the lock this process holds, released also when it exits on a signal
+let heldLock;
+function releaseHeldLock() {
+  if (heldLock) {
+    try {
+      fs.rmdirSync(heldLock);
+    } catch {
+      /* gone */
+    }
+    heldLock = undefined;
+  }
+}
+
 /**
  * Read-modify-write of a service's state under a lock directory (doubles may run concurrently);
  * written atomically (temp file + rename). mutate changes the object in place. Returns the new state.
@@ -317,6 +332,7 @@ export function updateState(cfg, name, mutate) {
   for (;;) {
     try {
       fs.mkdirSync(lock);
+      heldLock = lock;
       break;
     } catch (e) {
       if (e.code !== 'EEXIST') throw e;
@@ -339,7 +355,7 @@ export function updateState(cfg, name, mutate) {
     fs.renameSync(tmp, file);
     return st;
   } finally {
-    fs.rmdirSync(lock);
+    releaseHeldLock();
   }
 }
 
@@ -439,6 +455,19 @@ export function childrenOf(pid) {
     if (!dead(s) && s.ppid === pid) kids.push({ pid: Number(d), ticks: s.ticks, startMs: ticksToMs(s.ticks), key: `${d}:${s.ticks}` });
   }
   return kids.sort((a, b) => a.pid - b.pid);
+}
+
+/** Identities of live processes (not this one) whose command line is exactly line. */
+export function processesWithCmdline(line) {
+  const found = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    if (cmdline(Number(d)) === line) {
+      const id = identify(Number(d));
+      if (id) found.push(id);
+    }
+  }
+  return found;
 }
 
 /** Sends sig to an identified process only if it is still that process; returns whether it was sent. */
@@ -698,7 +727,7 @@ class Service {
    * Stops the service (postgres: pg_ctlcluster stop -m mode; gunicorn: SIGTERM), SIGKILLs what is left
    * after timeoutMs, records a requested stop. No-op when not running; returns whether it stopped it.
    */
-  async stop({ mode = 'fast', timeoutMs = DEFAULT_TIMEOUT_MS } = {}) {
+  async stop({ mode = 'fast', timeoutMs = this.stopTimeoutMs } = {}) {
     this.observe();
     const m = this.main();
     if (!m) return false;
@@ -706,6 +735,7 @@ class Service {
     if (stateOf(m) === 'T') await this.thaw();
     const forced = await this.doStop(m, mode, timeoutMs);
     this.update((st) => {
+      st.lastMain = { key: m.key, pid: m.pid, startMs: m.startMs };
       st.stopRequested = true;
       st.exit = { key: m.key, code: forced ? 137 : 0, atMs: Date.now() };
     });
@@ -750,6 +780,7 @@ class Service {
     for (const k of kids) sendSignal(k, 'SIGKILL');
     await waitFor(() => kids.every((k) => !sameProcess(k)), 5000);
     this.update((st) => {
+      st.lastMain = { key: m.key, pid: m.pid, startMs: m.startMs };
       st.exit = { key: m.key, code: 128 + signalNumber('SIGKILL'), atMs: Date.now() };
       st.stopRequested = false;
     });
@@ -789,22 +820,55 @@ class Service {
     return readLogLines(this.spec.logFile, sinceMs);
   }
 
-  noteSignal() {}
-  onStarted() {}
+  /**
+   * Identity of the main process, or undefined when it does not run (per kind).
+   * @returns {{pid: number, ticks: number, startMs: number, key: string} | undefined}
+   */
+  main() {
+    throw new Error('abstract');
+  }
+
+  /** Starts the stopped service and waits until it is up (per kind). */
+  async doStart() {
+    throw new Error('abstract');
+  }
+
+  /**
+   * Stops main process m within timeoutMs; true when it had to SIGKILL (per kind).
+   * @returns {Promise<boolean>}
+   */
+  async doStop(_m, _mode, _timeoutMs) {
+    throw new Error('abstract');
+  }
+
+  /** Default bound of a stop before SIGKILL. */
+  get stopTimeoutMs() {
+    return DEFAULT_TIMEOUT_MS;
+  }
+
+  /** Hook: a signal was sent to main process m. */
+  noteSignal(_sig, _m) {}
+
+  /** Hook: the state after a start, with the new main process m. */
+  onStarted(_st, _m) {}
 }
 
 /** A Debian PostgreSQL cluster driven with pg_ctlcluster. */
 class PostgresService extends Service {
   /** The postmaster: first line of <dataDir>/postmaster.pid, alive, its command line naming dataDir. */
   main() {
-    let pid;
+    const pid = this.stalePid();
+    if (!(pid > 0) || !cmdline(pid)?.includes(this.spec.dataDir)) return undefined;
+    return identify(pid);
+  }
+
+  /** The pid a leftover postmaster.pid names, if any. */
+  stalePid() {
     try {
-      pid = parseInt(fs.readFileSync(path.join(this.spec.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0], 10);
+      return parseInt(fs.readFileSync(path.join(this.spec.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0], 10) || undefined;
     } catch {
       return undefined;
     }
-    if (!(pid > 0) || !cmdline(pid)?.includes(this.spec.dataDir)) return undefined;
-    return identify(pid);
   }
 
   pgCtl(args, timeoutMs) {
@@ -815,6 +879,10 @@ class PostgresService extends Service {
 
   async doStart() {
     const deadline = Date.now() + DEFAULT_TIMEOUT_MS;
+    // a killed postmaster that its parent has not reaped yet (here PID 1 reaps lazily) still "exists"
+    // for postgres' lock-file check (kill(pid, 0)), and the start fails: wait for the zombie to go
+    const old = this.stalePid();
+    if (old) await waitFor(() => procStat(old)?.state !== 'Z', 5000);
     for (let attempt = 1; ; attempt++) {
       const r = await this.pgCtl(['start'], deadline - Date.now());
       if (this.main()) return;
@@ -874,6 +942,10 @@ class GunicornService extends Service {
     return identify(pid);
   }
 
+  get stopTimeoutMs() {
+    return 30_000;
+  }
+
   /** Worker count gunicorn is configured with (services.<name>.workers). */
   configuredWorkers() {
     return this.spec.workers ?? 1;
@@ -914,6 +986,13 @@ class GunicornService extends Service {
     const c = s.command;
     // a stale pidfile naming some other live process would make gunicorn refuse to start
     if (fs.existsSync(s.pidFile)) fs.rmSync(s.pidFile, { force: true });
+    // workers of a master killed outside the doubles live on (uvicorn workers do not notice the
+    // master's death) and keep the port: systemd or docker would have killed them with the master
+    // (known by their command line: the configured one, which names the pidfile)
+    const line = [c.file, ...(c.args ?? [])].join(' ');
+    const orphans = line.includes(s.pidFile) ? processesWithCmdline(line) : [];
+    for (const o of orphans) sendSignal(o, 'SIGKILL');
+    await waitFor(() => orphans.every((o) => !sameProcess(o)), 5000);
     fs.mkdirSync(path.dirname(s.logFile), { recursive: true });
     const fd = fs.openSync(s.logFile, 'a');
     const env = { PATH: MINIMAL_PATH, LANG: 'C.UTF-8', HOME: process.env.HOME || '/root', ...(c.env ?? {}) };
