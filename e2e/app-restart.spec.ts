@@ -68,7 +68,6 @@ test.describe('application server under load @app', () => {
     const t = cfg.thresholds;
     const identity = target.server.identity.ok ? target.server.identity.value : undefined;
     test.info().annotations.push({ type: 'fault', description: `${fault.description} (${storeKind} workers)` });
-    const storeLog = target.logs.store.ok ? target.logs.store.value.open() : target.logs.store.missing;
     const bodies = new Map<string, OrderBody>();
     let label = 'baseline';
     const runner = new LoadRunner({
@@ -139,7 +138,6 @@ test.describe('application server under load @app', () => {
       await evidence.file('timeline.svg', svg, 'image/svg+xml');
       await evidence.text('load statistics', statsTable(stats));
       if (failed(records).length > 0) await evidence.json('failed requests', failed(records));
-      await evidence.text('store log of the run', typeof storeLog === 'string' ? `(not available: ${storeLog})` : await storeLog.read());
 
       const customerId = (await userOf('customer')).userId;
       const stored = (await probe.ordersWithLines({ afterId: base.maxOrderId })).filter((o) => o.userId === customerId);

@@ -15,9 +15,6 @@ import { loadStats, statsTable } from '../helpers/load/stats';
 import { renderTimeline, type TimelineMarker } from '../helpers/load/timeline';
 import { phase } from '../helpers/report/evidence';
 import { findLeaks } from '../helpers/report/leaks';
-import type { LogSource, LogWindow } from '../helpers/drivers/logs';
-import type { Evidence } from '../helpers/report/evidence';
-import type { Capability } from '../helpers/target';
 import { waitUntil } from '../helpers/wait';
 import { expect, requireDb, test } from './fixtures';
 
@@ -39,15 +36,6 @@ const SCENARIOS: readonly Scenario[] = [
   { fault: 'db-partition-reset-peer', what: 'every connection to PostgreSQL is reset', kind: 'refused' },
 ];
 
-/** Opens a log window when the target has that log; what it lacks is said in the report instead. */
-function openLog(log: Capability<LogSource>): LogWindow | string {
-  return log.ok ? log.value.open() : log.missing;
-}
-
-/** Attaches what a log window caught, or why the target gives no such log. */
-async function attachLog(evidence: Evidence, name: string, w: LogWindow | string): Promise<void> {
-  await evidence.text(name, typeof w === 'string' ? `(not available: ${w})` : await w.read());
-}
 
 /** Asserts one answer is a controlled database error: JSON 503 with Retry-After, nothing leaked, within bound. */
 function expectControlledError(ex: Exchange, what: string, boundMs: number, secrets: readonly string[]): void {
@@ -83,8 +71,6 @@ test.describe('database outage @db', () => {
       // requests per round right after recovery: one per worker when the target knows its workers
       const workers = (await target.server.expectedWorkers()) ?? cfg.load.vus;
       const key = newIdempotencyKey('runbook');
-      const storeLog = openLog(target.logs.store);
-      const pgLog = openLog(target.logs.postgres);
       test.info().annotations.push({ type: 'fault', description: fault.description });
 
       const before = await phase(evidence, 'Baseline', async () => {
@@ -132,8 +118,6 @@ test.describe('database outage @db', () => {
       });
 
       await phase(evidence, 'Verify', async () => {
-        await attachLog(evidence, 'store log of the fault window', storeLog);
-        await attachLog(evidence, 'postgres log of the fault window', pgLog);
         await evidence.metrics({
           scenario: `${sc.fault}: runbook order`,
           fault: sc.fault,
@@ -185,7 +169,6 @@ test.describe('database outage @db', () => {
         ops: storeMix(bodies, { products: 0, brands: 0, ownOrders: 0 }),
       });
       const marks: TimelineMarker[] = [];
-      const storeLog = openLog(target.logs.store);
       const count = (phaseName: string, ok: boolean) =>
         stream.records.filter((r) => r.phase === phaseName && (r.status !== undefined && r.status < 300) === ok).length;
 
@@ -242,7 +225,6 @@ test.describe('database outage @db', () => {
           'image/svg+xml',
         );
         await evidence.text('load statistics', statsTable(stats));
-        await attachLog(evidence, 'store log of the fault window', storeLog);
         await evidence.json('ledger verdict', verdict);
         await evidence.text('ledger verdict (table)', verdictTable(verdict));
         await evidence.json('ledger attempts', attempts.map((a) => ({ ...a, start: new Date(a.start).toISOString() })));

@@ -1,15 +1,23 @@
 /**
  * The backstop after a crash: `npm run recover` brings every service of every live stack under
  * STACK_ROOT back (unfreezes PostgreSQL, starts what is stopped, resets the fault proxy, restarts
- * the store) and removes the stacks of killed test runs.
+ * the store) and removes the stacks of killed test runs. With TARGET=external it heals that target
+ * through its drivers instead (thaw, start, scale back, reset the proxy).
  */
 import path from 'node:path';
 import { ConfigError, loadConfig, readEnv } from '../helpers/config';
 import { log } from '../helpers/report/log';
 import { EmbeddedStack, isLeftover, readStackState, stackFolders, sweepLeftovers } from '../helpers/stack/embedded-stack';
 import { healStack } from '../helpers/stack/heal';
+import { resolveTarget } from '../helpers/target';
 
 async function main(): Promise<number> {
+  const asConfigured = loadConfig(readEnv());
+  if (asConfigured.target === 'external') {
+    const done = await resolveTarget(asConfigured).heal();
+    log(`external target: ${done.join('; ') || 'healthy, nothing to do'}`);
+    return 0;
+  }
   const cfg = loadConfig({ ...readEnv(), TARGET: 'embedded' });
   const root = path.dirname(cfg.embedded.stackDir);
   for (const line of await sweepLeftovers(root)) log(`removed leftover stack ${line}`);

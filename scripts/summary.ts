@@ -1,6 +1,6 @@
 /**
  * Sums the runs' JSON results (reports/results.json, and reports/power/results.json when the
- * meta-test ran) and prints "N passed, N failed" as the last line, for CI.
+ * meta-test ran, and reports/external/result.json after test:external) and prints "N passed, N failed" as the last line, for CI.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -24,5 +24,13 @@ for (const f of files) {
   failed += stats.unexpected + stats.flaky;
   skipped += stats.skipped;
   process.stdout.write(`${path.relative(dir, f)}: ${stats.expected} passed, ${stats.unexpected + stats.flaky} failed, ${stats.skipped} skipped\n`);
+}
+// test:external (runs and its own checks), when it ran
+const external = path.join(dir, 'external', 'result.json');
+if (fs.existsSync(external)) {
+  const r = JSON.parse(fs.readFileSync(external, 'utf8')) as { passed: number; failed: number };
+  passed += r.passed;
+  failed += r.failed;
+  process.stdout.write(`external/result.json: ${r.passed} passed, ${r.failed} failed\n`);
 }
 process.stdout.write(`${passed} passed, ${failed} failed\n`);

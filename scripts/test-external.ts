@@ -205,7 +205,8 @@ async function main(): Promise<number> {
       summary.push(`## ${driver}`, '', `${st.expected} passed, ${st.unexpected + st.flaky} failed, ${st.skipped} skipped in ${Math.round((Date.now() - t0) / 1000)} s (reports/external/${driver}/)`, '');
       const skips = checkSkips(driver, report);
       if (skips.length) summary.push('Skipped:', '', ...skips.map((l) => `- ${l}`), '');
-      if (driver !== 'command') checkToolUse(driver, argvLog(argvFile));
+      // a narrowed run (--grep) does not go through every action
+      if (driver !== 'command' && !grep) checkToolUse(driver, argvLog(argvFile));
       if (before) {
         const after = await fingerprint(store);
         const diff = compareSnapshots(before.snap, after.snap);
@@ -243,6 +244,7 @@ async function main(): Promise<number> {
   log(`summary: ${path.join(reports, 'summary.md')}`);
   passed += checks.length - checksFailed.length;
   failed += checksFailed.length;
+  fs.writeFileSync(path.join(reports, 'result.json'), JSON.stringify({ passed, failed }));
   process.stdout.write(`${passed} passed, ${failed} failed\n`);
   return failed === 0 ? 0 : 1;
 }

@@ -3,7 +3,7 @@ import logging
 import traceback
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError
+from django.db import DatabaseError, IntegrityError, InterfaceError
 from django.http import JsonResponse
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -13,8 +13,13 @@ log = logging.getLogger("store")
 
 
 def is_database_unavailable(exc):
-    """Connection refused/lost, timeouts, a server in recovery: not a bug in the request."""
-    return isinstance(exc, DatabaseError) and not isinstance(exc, IntegrityError)
+    """Connection refused/lost, timeouts, a server in recovery: not a bug in the request.
+
+    InterfaceError is not a DatabaseError in Django's hierarchy; "connection already closed" is one,
+    seen under uvicorn workers when PostgreSQL crashed under a connection a thread still held
+    (test:external, db-crash ledger: a 500 before this).
+    """
+    return isinstance(exc, (DatabaseError, InterfaceError)) and not isinstance(exc, IntegrityError)
 
 
 def database_unavailable_response(exc):

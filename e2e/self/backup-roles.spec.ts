@@ -1,0 +1,61 @@
+/**
+ * The backup driver against roles and URLs of a real PostgreSQL: a role without privileges gets one
+ * line saying what it needs, and the URL's parameters (sslmode ...) reach pg_dump. A stack of its
+ * own: the run's target may be external.
+ */
+import { expect, test } from '@playwright/test';
+import pg from 'pg';
+import { BackupPrivilegeError, PgBackupDriver, libpqConnection } from '../../helpers/backup/backup-driver';
+import { loadConfig, readEnv } from '../../helpers/config';
+import { CommandError } from '../../helpers/stack/command';
+import { EmbeddedStack } from '../../helpers/stack/embedded-stack';
+
+test.describe('backup roles and URLs @self', () => {
+  test.setTimeout(90_000);
+  const cfg = loadConfig({ ...readEnv(), STACK_NAME: 'self-backup-roles', TARGET: 'embedded' });
+  let stack: EmbeddedStack | undefined;
+  test.beforeAll(async () => {
+    stack = await EmbeddedStack.up(cfg, { pid: process.pid, kind: 'helper-test' });
+  });
+  test.afterAll(async () => {
+    await stack?.down();
+  });
+
+  test('should say in one line what a backup role without privileges needs', async () => {
+    const s = stack!;
+    const admin = new pg.Client({ connectionString: s.cluster.url('postgres', s.state.postgres.superPassword, 'store') });
+    await admin.connect();
+    try {
+      await admin.query("CREATE ROLE nosy LOGIN PASSWORD 'nosy-pw'");
+    } finally {
+      await admin.end();
+    }
+    const url = s.cluster.url('nosy', 'nosy-pw', 'store');
+    const driver = new PgBackupDriver({ pgBin: cfg.embedded.pgBin, label: 'store', dumpUrl: url, disposable: false });
+    const error = await driver.dump(test.info().outputPath('denied.dump')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BackupPrivilegeError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/^pg_dump as role "nosy" was refused on (table|sequence|schema) \S+: the backup role needs SELECT on every table and sequence/);
+    expect(message).toContain('pg_read_all_data');
+    expect(message.split('\n'), 'one line').toHaveLength(1);
+    expect(message, 'the password is not in the message').not.toContain('nosy-pw');
+  });
+
+  test('should hand the whole URL to pg_dump, sslmode included, and the password only in PGPASSWORD', async () => {
+    const s = stack!;
+    const url = `${s.databaseUrl}?sslmode=require&application_name=sr-backup`;
+    const c = libpqConnection(url);
+    expect(c.dbname, 'no password in argv').not.toContain(s.state.postgres.password);
+    expect(c.dbname).toContain('sslmode=require');
+    expect(c.env.PGPASSWORD).toBe(s.state.postgres.password);
+    // the private cluster has no TLS: pg_dump failing for that proves sslmode reached it
+    const driver = new PgBackupDriver({ pgBin: cfg.embedded.pgBin, label: 'store', dumpUrl: url, disposable: false });
+    const error = await driver.dump(test.info().outputPath('tls.dump')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CommandError);
+    expect((error as Error).message).toMatch(/SSL/i);
+    const plain = new PgBackupDriver({ pgBin: cfg.embedded.pgBin, label: 'store', dumpUrl: `${s.databaseUrl}?sslmode=disable`, disposable: false });
+    const record = await plain.dump(test.info().outputPath('plain.dump'));
+    expect(record.exitCode).toBe(0);
+    expect(record.command, 'the recorded command line holds no password').not.toContain(s.state.postgres.password);
+  });
+});
