@@ -25,15 +25,17 @@ interface Scenario {
   readonly what: string;
   /** refused: the store learns at once; hang: only connect_timeout tells it */
   readonly kind: 'refused' | 'hang';
+  /** a fault of the link through the proxy (tag @link), not of the database server */
+  readonly link?: boolean;
 }
 
 const SCENARIOS: readonly Scenario[] = [
   { fault: 'db-stop', what: 'PostgreSQL stops', kind: 'refused' },
   { fault: 'db-crash', what: 'PostgreSQL crashes', kind: 'refused' },
   { fault: 'db-freeze', what: 'PostgreSQL freezes', kind: 'hang' },
-  { fault: 'db-partition-down', what: 'the link to PostgreSQL goes down', kind: 'refused' },
-  { fault: 'db-partition-blackhole', what: 'the link to PostgreSQL turns into a black hole', kind: 'hang' },
-  { fault: 'db-partition-reset-peer', what: 'every connection to PostgreSQL is reset', kind: 'refused' },
+  { fault: 'db-partition-down', what: 'the link to PostgreSQL goes down', kind: 'refused', link: true },
+  { fault: 'db-partition-blackhole', what: 'the link to PostgreSQL turns into a black hole', kind: 'hang', link: true },
+  { fault: 'db-partition-reset-peer', what: 'every connection to PostgreSQL is reset', kind: 'refused', link: true },
 ];
 
 
@@ -60,7 +62,7 @@ const statuses = (xs: readonly Exchange[]) => xs.map((x) => x.status ?? x.error?
 
 test.describe('database outage @db', () => {
   for (const sc of SCENARIOS) {
-    test(`should answer the runbook order with a controlled error, write nothing, and answer 201 again when ${sc.what} @db`, async ({
+    test(`should answer the runbook order with a controlled error, write nothing, and answer 201 again when ${sc.what} @db${sc.link ? ' @link' : ''}`, async ({
       api, anonApi, db, evidence, faults, target, cfg,
     }) => {
       const probe = requireDb(db);
@@ -146,7 +148,7 @@ test.describe('database outage @db', () => {
   }
 
   for (const sc of SCENARIOS) {
-    test(`should lose, duplicate and half-write no order under concurrent writes when ${sc.what} @db`, async ({
+    test(`should lose, duplicate and half-write no order under concurrent writes when ${sc.what} @db${sc.link ? ' @link' : ''}`, async ({
       api, anonApi, db, evidence, faults, target, cfg, tokenFor, userOf,
     }) => {
       test.setTimeout(120_000);
@@ -307,7 +309,7 @@ test.describe('database outage @db', () => {
     });
   });
 
-  test('should keep serving, slower, while answers from PostgreSQL are delayed @db', async ({ api, evidence, faults }) => {
+  test('should keep serving, slower, while answers from PostgreSQL are delayed @db @link', async ({ api, evidence, faults }) => {
     const latencyMs = 100;
     const fault = faults.create('db-latency', { latencyMs });
     const baseline = await phase(evidence, 'Baseline', async () => {

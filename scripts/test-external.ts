@@ -5,7 +5,9 @@
  * journalctl, docker and kubectl that act on the real processes). Then it checks what the runs
  * cannot see themselves: each skip names a setting, each driver really went through its tool, and
  * the database of the run without the disposable opt-in was never written to except through the
- * store's API. Ends with "N passed, N failed". Options: --driver=<name> (repeatable), --grep=<re>.
+ * store's API. The helpers' own tests (self) and the link faults (@link: through the proxy, whatever
+ * the driver) run in the first run only. Ends with "N passed, N failed". Options: --driver=<name>
+ * (repeatable), --grep=<re>.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,6 +18,10 @@ import { compareSnapshots, describeDiff, takeSnapshot, type DbSnapshot } from '.
 import { PROJECT_ROOT } from '../helpers/paths';
 import { log } from '../helpers/report/log';
 import { OutsideStore } from '../e2e/external/outside-store';
+import { ToxiproxyClient } from '../helpers/faults/toxiproxy-client';
+import { pgPing } from '../helpers/integrity/pg-ping';
+import { childPids, isAlive } from '../helpers/stack/processes';
+import { waitUntil } from '../helpers/wait';
 
 const DRIVERS = ['command', 'systemd', 'compose', 'kubectl'] as const;
 type Driver = (typeof DRIVERS)[number];
@@ -79,11 +85,11 @@ function targetEnv(store: OutsideStore, disposable: boolean): Record<string, str
 }
 
 /** Runs playwright with env; resolves with the parsed results.json. */
-function runSuite(name: string, env: Record<string, string>, projects: string[]): Promise<{ code: number | null; report?: JsonSuite & { stats: Stats } }> {
+function runSuite(name: string, env: Record<string, string>, projects: string[], grepInvert?: string): Promise<{ code: number | null; report?: JsonSuite & { stats: Stats } }> {
   const dir = path.join(reports, name);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
-  const argv = ['playwright', 'test', ...projects.map((p) => `--project=${p}`), ...(grep ? ['--grep', grep] : [])];
+  const argv = ['playwright', 'test', ...projects.map((p) => `--project=${p}`), ...(grep ? ['--grep', grep] : []), ...(grepInvert ? ['--grep-invert', grepInvert] : [])];
   log(`run ${name}: npx ${argv.join(' ')}`);
   // the run's own reporters (html, junit, results.json, allure) write under REPORTS_DIR; line shows progress
   const child = spawn('npx', argv, {
@@ -155,6 +161,66 @@ function checkToolUse(driver: Driver, lines: ArgvLine[]): void {
   log(`${driver}: ${lines.length} tool calls, ${failedCalls.length} with a non-zero exit${failedCalls.length ? ` (e.g. ${failedCalls.slice(0, 3).map((l) => `${l.tool} ${joined(l.argv)} -> ${l.exitCode}`).join('; ')})` : ''}`);
 }
 
+/**
+ * Ctrl+C in the middle of a fault on an external target: the interrupted run's teardown heals it
+ * through its driver (systemd here, through the doubles). Afterwards PostgreSQL answers and is not
+ * frozen, the store answers health 200 with its 2 workers, and the proxy is clean.
+ */
+async function interruptChecks(store: OutsideStore): Promise<void> {
+  const cases = [
+    { grep: 'concurrent writes when PostgreSQL freezes', what: 'PostgreSQL is frozen', faulted: async () => (await pgPing('127.0.0.1', store.s.pgPort, 500)).outcome === 'hang' },
+    { grep: 'full restart', what: 'the store is down for a restart', faulted: async () => (await healthOf(store.baseUrl)) === undefined },
+  ];
+  for (const c of cases) {
+    const dir = path.join(reports, 'interrupt');
+    const doublesConfig = path.join(dir, 'doubles', 'config.json');
+    store.writeDoublesConfig(doublesConfig, path.join(dir, 'doubles', 'argv.jsonl'));
+    const env = { ...process.env, ...targetEnv(store, true), ...driverEnv(store, 'systemd'), STORE_DOUBLES_CONFIG: doublesConfig, PATH: `${doublesBin}:${process.env.PATH ?? ''}`, REPORTS_DIR: dir };
+    const child = spawn('npx', ['playwright', 'test', '--project=db-outage', '--project=app-restart', '--grep', c.grep], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let output = '';
+    child.stdout.on('data', (d) => (output += String(d)));
+    child.stderr.on('data', (d) => (output += String(d)));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    let interrupted = false;
+    try {
+      await waitUntil(c.faulted, { description: `the child run's fault: ${c.what}`, timeoutMs: 90_000, intervalMs: 20 });
+      process.kill(-child.pid!, 'SIGINT');
+      interrupted = true;
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 90_000))]);
+    } catch (error) {
+      log(`interrupt ${c.what}: ${(error as Error).message}`);
+    } finally {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // the group is gone: the usual case
+      }
+    }
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `${c.what.replace(/\W+/g, '-')}.log`), output);
+    const pgState = await pgPing('127.0.0.1', store.s.pgPort, 1_000);
+    const health = await healthOf(store.baseUrl);
+    const master = Number(fs.readFileSync(store.s.pidFile, 'utf8').trim());
+    const workers = childPids(master).filter(isAlive).length;
+    const proxy = await new ToxiproxyClient(store.controlUrl).proxy('postgres');
+    check(
+      `interrupted (SIGINT) while ${c.what}: the run's teardown healed the target`,
+      interrupted && /interrupted/i.test(output) && pgState.outcome === 'answered' && health === 200 && workers === 2 && proxy.enabled && proxy.toxics.length === 0,
+      `interrupted ${interrupted}, postgres ${pgState.outcome}, health ${health ?? 'none'}, workers ${workers}, proxy ${proxy.enabled ? 'enabled' : 'disabled'} [${proxy.toxics.map((t) => t.name).join(', ')}]`,
+    );
+  }
+}
+
+async function healthOf(baseUrl: string): Promise<number | undefined> {
+  try {
+    const r = await fetch(`${baseUrl}/api/health/`, { signal: AbortSignal.timeout(2_000) });
+    await r.arrayBuffer();
+    return r.status;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Snapshot of the read-only view: every critical table, row by row, and the databases on the server. */
 async function fingerprint(store: OutsideStore): Promise<{ snap: DbSnapshot; databases: string[] }> {
   const probe = new DbProbe(store.url('shop_reader'));
@@ -194,7 +260,8 @@ async function main(): Promise<number> {
       // the helpers' own tests do not depend on the target: once is enough
       const projects = ['smoke', 'db-outage', 'app-restart', 'backup-restore', ...(i === 0 ? ['self'] : [])];
       const t0 = Date.now();
-      const { code, report } = await runSuite(driver, env, projects);
+      // the link faults go through the proxy, whatever the driver: the first run has them
+      const { code, report } = await runSuite(driver, env, projects, i === 0 ? undefined : '@link');
       if (!report) {
         check(`${driver}: the run wrote its results`, false, `exit ${code}`);
         continue;
@@ -217,6 +284,7 @@ async function main(): Promise<number> {
         check('untouched without the opt-in: no database created or dropped (no scratch database)', JSON.stringify(after.databases) === JSON.stringify(before.databases), after.databases.join(', '));
       }
     }
+    if (only.length === 0 && !grep) await interruptChecks(store);
     // the backup family alone, without the opt-in: the database's fingerprint is exactly the same after
     if (only.length === 0 && !grep) {
       const before = await fingerprint(store);
