@@ -20,6 +20,8 @@ export default defineConfig<AppServerOption>({
   timeout: 90_000,
   expect: { timeout: 10_000 },
   forbidOnly: true,
+  // every test of a run against an external deployment carries @external in the reports
+  ...(cfg.target === 'external' ? { tag: '@external' } : {}),
   reporter: [
     ...standardReporters(cfg.reportsDir, reports('allure-results'), {
       target: cfg.target === 'external' ? `external ${cfg.external?.baseUrl}` : 'embedded',

@@ -3,6 +3,8 @@
  * line saying what it needs, and the URL's parameters (sslmode ...) reach pg_dump. A stack of its
  * own: the run's target may be external.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import pg from 'pg';
 import { BackupPrivilegeError, PgBackupDriver, libpqConnection } from '../../helpers/backup/backup-driver';
@@ -19,6 +21,11 @@ test.describe('backup roles and URLs @self', () => {
   });
   test.afterAll(async () => {
     await stack?.down();
+  });
+  // a dump holds password hashes: none outlives its test
+  test.afterEach(() => {
+    const dir = test.info().outputDir;
+    if (fs.existsSync(dir)) for (const f of fs.readdirSync(dir)) if (f.endsWith('.dump')) fs.rmSync(path.join(dir, f), { force: true });
   });
 
   test('should say in one line what a backup role without privileges needs', async () => {
