@@ -173,8 +173,8 @@ async function interruptChecks(store: OutsideStore): Promise<void> {
   ];
   for (const c of cases) {
     const dir = path.join(reports, 'interrupt');
-    const doublesConfig = path.join(dir, 'doubles', 'config.json');
-    store.writeDoublesConfig(doublesConfig, path.join(dir, 'doubles', 'argv.jsonl'));
+    const doublesConfig = path.join(store.s.dir, 'doubles-interrupt', 'config.json');
+    store.writeDoublesConfig(doublesConfig, path.join(dir, 'doubles-argv.jsonl'));
     const env = { ...process.env, ...targetEnv(store, true), ...driverEnv(store, 'systemd'), STORE_DOUBLES_CONFIG: doublesConfig, PATH: `${doublesBin}:${process.env.PATH ?? ''}`, REPORTS_DIR: dir };
     const child = spawn('npx', ['playwright', 'test', '--project=db-outage', '--project=app-restart', '--grep', c.grep], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
@@ -221,6 +221,28 @@ async function healthOf(baseUrl: string): Promise<number | undefined> {
   }
 }
 
+/** No secret of the outside store in any file the runs wrote (the HTML report's zipped data aside). */
+function secretScan(store: OutsideStore): void {
+  const s = store.s;
+  const secrets = [s.ownerPassword, s.readerPassword, s.secretKey, s.users.customer.password, s.users.secondCustomer.password, s.users.staff.password];
+  const found: string[] = [];
+  let files = 0;
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const f = path.join(dir, e.name);
+      if (e.isDirectory()) walk(f);
+      else if (e.isFile()) {
+        files++;
+        const text = fs.readFileSync(f).toString('latin1');
+        const hits = secrets.filter((x) => text.includes(x));
+        if (hits.length) found.push(`${path.relative(reports, f)} (${hits.length})`);
+      }
+    }
+  };
+  walk(reports);
+  check(`no secret of the store in the ${files} files under reports/external`, found.length === 0, found.slice(0, 10).join(', ') || 'none found');
+}
+
 /** Snapshot of the read-only view: every critical table, row by row, and the databases on the server. */
 async function fingerprint(store: OutsideStore): Promise<{ snap: DbSnapshot; databases: string[] }> {
   const probe = new DbProbe(store.url('shop_reader'));
@@ -234,6 +256,8 @@ async function fingerprint(store: OutsideStore): Promise<{ snap: DbSnapshot; dat
 }
 
 async function main(): Promise<number> {
+  // a fresh folder: the secret scan and the summary speak of this run only
+  fs.rmSync(reports, { recursive: true, force: true });
   fs.mkdirSync(reports, { recursive: true });
   const store = await OutsideStore.up(log);
   const summary: string[] = ['# test:external', '', `outside store ${store.baseUrl}, PostgreSQL ${store.s.pgVersion}/${store.s.cluster} :${store.s.pgPort}`, ''];
@@ -244,9 +268,10 @@ async function main(): Promise<number> {
   process.once('SIGTERM', stop);
   try {
     for (const [i, driver] of drivers.entries()) {
-      const doublesConfig = path.join(reports, `${driver}-doubles`, 'config.json');
-      const argvFile = path.join(reports, `${driver}-doubles`, 'argv.jsonl');
-      fs.rmSync(path.dirname(doublesConfig), { recursive: true, force: true });
+      // the doubles' config holds the store's secrets: it lives with the store, not in the reports
+      const doublesConfig = path.join(store.s.dir, `doubles-${driver}`, 'config.json');
+      const argvFile = path.join(reports, `${driver}-doubles-argv.jsonl`);
+      fs.rmSync(argvFile, { force: true });
       store.writeDoublesConfig(doublesConfig, argvFile);
       // the command run has no disposable opt-in: its database must stay untouched but for the API's own writes
       const disposable = driver !== 'command';
@@ -288,8 +313,8 @@ async function main(): Promise<number> {
     // the backup family alone, without the opt-in: the database's fingerprint is exactly the same after
     if (only.length === 0 && !grep) {
       const before = await fingerprint(store);
-      const doublesConfig = path.join(reports, 'untouched-doubles', 'config.json');
-      store.writeDoublesConfig(doublesConfig, path.join(path.dirname(doublesConfig), 'argv.jsonl'));
+      const doublesConfig = path.join(store.s.dir, 'doubles-untouched', 'config.json');
+      store.writeDoublesConfig(doublesConfig, path.join(reports, 'untouched-doubles-argv.jsonl'));
       const { report } = await runSuite('untouched', { ...targetEnv(store, false), ...store.commandDriverEnv(), STORE_DOUBLES_CONFIG: doublesConfig }, ['backup-restore']);
       const after = await fingerprint(store);
       const diff = compareSnapshots(before.snap, after.snap);
@@ -301,6 +326,7 @@ async function main(): Promise<number> {
         checkSkips('untouched', report);
       }
     }
+    secretScan(store);
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
