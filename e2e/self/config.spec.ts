@@ -91,4 +91,20 @@ test.describe('config @self', () => {
     expect(fs.readdirSync(stackRoot), 'no stack folder was created').toEqual([]);
     fs.rmSync(stackRoot, { recursive: true, force: true });
   });
+
+  test('should stop `playwright test` before any fault when a driver setting is bad', () => {
+    const run = spawnSync('npx', ['playwright', 'test', '--project=db-outage'], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+      // nothing listens at BASE_URL: had the run started, global setup would fail on it instead
+      env: childEnv({ TARGET: 'external', BASE_URL: 'http://127.0.0.1:9', JWT_TOKEN: 'a.b.c', DB_DRIVER: 'systemd', APP_DRIVER: 'compose', REPORTS_DIR: test.info().outputPath('child-reports') }),
+    });
+    const output = `${run.stdout}\n${run.stderr}`;
+    expect(run.status, output).not.toBe(0);
+    expect(output).toContain('Invalid configuration (nothing was started)');
+    expect(output).toContain('DB_SYSTEMD_UNIT: required by DB_DRIVER=systemd');
+    expect(output).toContain('COMPOSE_PROJECT_NAME: required by the compose driver');
+    expect(output, 'global setup never ran').not.toContain('preflight');
+  });
 });
