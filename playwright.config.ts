@@ -39,8 +39,15 @@ export default defineConfig<AppServerOption>({
     { name: 'db-outage', testMatch: 'db-outage.spec.ts' },
     { name: 'app-restart', testMatch: 'app-restart.spec.ts' },
     { name: 'backup-restore', testMatch: 'backup-restore.spec.ts' },
+    { name: 'crashpoint', testMatch: 'crashpoint.spec.ts' },
+    { name: 'idempotency', testMatch: 'idempotency.spec.ts' },
     // the same scenarios with gunicorn + uvicorn workers (ASGI), unless the run already is uvicorn
     // (an external target runs what it runs: STORE_SERVER says which)
-    ...(cfg.target === 'embedded' && cfg.embedded.server === 'gunicorn' ? [{ name: 'app-restart-uvicorn', testMatch: 'app-restart.spec.ts', use: { appServer: 'uvicorn' as const } }] : []),
+    ...(cfg.target === 'embedded' && cfg.embedded.server === 'gunicorn'
+      ? [
+          { name: 'app-restart-uvicorn', testMatch: 'app-restart.spec.ts', use: { appServer: 'uvicorn' as const } },
+          { name: 'crashpoint-uvicorn', testMatch: 'crashpoint.spec.ts', use: { appServer: 'uvicorn' as const } },
+        ]
+      : []),
   ],
 });

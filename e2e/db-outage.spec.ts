@@ -283,9 +283,55 @@ test.describe('database outage @db', () => {
           'no duplicate order for any key after the retries',
         ).toEqual([]);
         expect(after.flatMap(orderLineProblems), 'every order has exactly its lines after the retries').toEqual([]);
+        // every answer, in every phase: a valid order is written (201) or refused as unavailable (503);
+        // a 4xx or a 500 is an order the client will not retry, silently lost
+        expect(
+          stream.records.filter((r) => r.status !== undefined && r.status !== 201 && r.status !== 503).map((r) => `${r.key} (${r.phase}): ${r.status} ${r.errorBody?.slice(0, 120) ?? ''}`),
+          'every answer is 201 or a controlled 503',
+        ).toEqual([]);
       });
     });
   }
+
+  test('should answer a controlled 503 within the statement timeout, write nothing, and answer 201 again when a lock on the orders table is released @db', async ({
+    api, anonApi, db, evidence, faults, target, cfg,
+  }) => {
+    const probe = requireDb(db);
+    const fault = faults.create('db-lock');
+    const t = cfg.thresholds;
+    const key = newIdempotencyKey('lock');
+    const before = await phase(evidence, 'Baseline', async () => {
+      expect((await anonApi.health()).status).toBe(200);
+      expect((await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('baseline') })).status).toBe(201);
+      return probe.fingerprint(ORDER_TABLES);
+    });
+    await phase(evidence, 'Inject', async () => {
+      await faults.inject(fault);
+    });
+    const during = await phase(evidence, 'During fault', async () => {
+      const order = await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: key });
+      expectControlledError(order, 'POST order-requests behind the lock', t.dbLockErrorMs, target.secrets);
+      return order;
+    });
+    await phase(evidence, 'Recover', async () => {
+      await faults.recover(fault);
+    });
+    await phase(evidence, 'Verify', async () => {
+      await evidence.metrics({
+        scenario: 'db-lock: runbook order',
+        fault: 'db-lock',
+        figures: { errorLatencyMs: Math.round(during.durationMs) },
+        bounds: { errorLatencyMs: t.dbLockErrorMs },
+      });
+      expect(await probe.fingerprint(ORDER_TABLES), 'the cancelled request wrote nothing').toEqual(before);
+      const again = await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: key });
+      expect(again.status, `the same request once the lock is gone: ${again.rawBody?.slice(0, 200)}`).toBe(201);
+      const rows = await probe.query<{ id: string }>('SELECT id FROM store_orderrequest WHERE idempotency_key = $1', [key]);
+      expect(rows.length, 'exactly one order for the key').toBe(1);
+      const [stored] = await probe.ordersWithLines({ ids: [Number(rows[0]!.id)] });
+      expect(orderLineProblems(stored!), 'the order has exactly its lines').toEqual([]);
+    });
+  });
 
   test('should serve every request right after PostgreSQL restarts while the store is idle @db', async ({ api, anonApi, evidence, faults, target, cfg }) => {
     const fault = faults.create('db-stop');

@@ -22,6 +22,9 @@ export const KNOWN_FLAWS = [
   'duplicate_on_retry',
   'single_worker',
   'no_graceful_shutdown',
+  'db_error_as_400',
+  'no_statement_timeout',
+  'idempotency_in_python',
 ] as const;
 export type FlawName = (typeof KNOWN_FLAWS)[number];
 
@@ -44,6 +47,8 @@ export interface EmbeddedSettings {
   readonly server: ServerKind;
   readonly workers: number;
   readonly flaws: readonly FlawName[];
+  /** non_atomic_orders: the pause between the order and its lines (0: none, as real split writes have) */
+  readonly flawPauseMs: number;
   /** folder of this stack: data dir, sockets, logs, pidfiles, state file */
   readonly stackDir: string;
   readonly portRange: { readonly min: number; readonly max: number };
@@ -68,6 +73,11 @@ export const THRESHOLD_SPECS = {
     env: 'DB_HANG_ERROR_MS',
     default: 2_500,
     doc: 'DB frozen or black-holed: the order answers 503 within this (connect_timeout 2 s)',
+  },
+  dbLockErrorMs: {
+    env: 'DB_LOCK_ERROR_MS',
+    default: 6_000,
+    doc: "the orders table locked by another session: the order answers 503 within this (the store's statement_timeout 5 s; measured 5.0 s)",
   },
   recoverToSuccessMs: {
     env: 'RECOVER_TO_SUCCESS_MS',
@@ -118,6 +128,10 @@ export interface LoadSettings {
   readonly thinkTimeMs: number;
   /** concurrent order writers of the db-outage ledger */
   readonly ledgerClients: number;
+  /** concurrent requests with one Idempotency-Key, per round */
+  readonly idempotencyClients: number;
+  /** rounds of them per test: a race needs more than one chance */
+  readonly idempotencyRounds: number;
 }
 
 export interface Config {
@@ -199,6 +213,7 @@ export function loadConfig(env: Env, opts: { checkFiles?: boolean } = {}): Confi
     `a comma-separated list of: ${KNOWN_FLAWS.join(', ')}`,
     [] as FlawName[],
   );
+  const flawPauseMs = parse('STORE_FLAW_PAUSE_MS', int(0, 10_000), 'milliseconds from 0 to 10000', 250);
   const stackName = parse('STACK_NAME', z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/), 'lower-case letters, digits and -', 'test');
   const defaultRoot = path.join(
     os.tmpdir(),
@@ -229,6 +244,8 @@ export function loadConfig(env: Env, opts: { checkFiles?: boolean } = {}): Confi
     vus: parse('LOAD_VUS', int(1, 256), 'an integer from 1 to 256', 6),
     thinkTimeMs: parse('LOAD_THINK_MS', int(0, 10_000), 'milliseconds from 0 to 10000', 20),
     ledgerClients: parse('LEDGER_CLIENTS', int(1, 64), 'an integer from 1 to 64', 4),
+    idempotencyClients: parse('IDEMPOTENCY_CLIENTS', int(2, 64), 'an integer from 2 to 64', 16),
+    idempotencyRounds: parse('IDEMPOTENCY_ROUNDS', int(1, 100), 'an integer from 1 to 100', 8),
   };
   const reportsDir = parse('REPORTS_DIR', z.string().refine((s) => path.isAbsolute(s)), 'an absolute path', path.join(PROJECT_ROOT, 'reports'));
   const reuseStack = parse('STACK_REUSE', z.enum(['0', '1', 'true', 'false']), '1/true or 0/false', 'false');
@@ -276,7 +293,7 @@ export function loadConfig(env: Env, opts: { checkFiles?: boolean } = {}): Confi
   return deepFreeze({
     target,
     load,
-    embedded: { python, pgBin, server, workers, flaws, stackDir: path.join(stackRoot, stackName), portRange, reuse: reuseStack === '1' || reuseStack === 'true' },
+    embedded: { python, pgBin, server, workers, flaws, flawPauseMs, stackDir: path.join(stackRoot, stackName), portRange, reuse: reuseStack === '1' || reuseStack === 'true' },
     external,
     thresholds,
     reportsDir,

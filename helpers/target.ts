@@ -10,7 +10,7 @@ import type { BackupDriver } from './backup/backup-driver';
 import type { Config, Credentials, ServerKind } from './config';
 import type { LogSource } from './drivers/logs';
 import type { ServerIdentity } from './drivers/types';
-import type { FaultName, FaultOptions, FaultOrMissing } from './faults/catalog';
+import type { FaultName, FaultOptions, FaultOrMissing, StatementLog } from './faults/catalog';
 import type { CommandRecord } from './stack/command';
 import { EmbeddedStack } from './stack/embedded-stack';
 import { embeddedTarget } from './targets/embedded-target';
@@ -61,6 +61,8 @@ export interface Target {
   readonly server: AppServerShape;
   /** the named fault through this target's drivers, or the setting that would make it possible */
   fault(name: FaultName, opts?: FaultOptions): FaultOrMissing;
+  /** the store's statements to PostgreSQL, counted by this suite's fault proxy (crash points) */
+  readonly statementLog: Capability<StatementLog>;
   /** pg_dump (and, for a disposable database only, pg_restore and scratch databases) */
   readonly backup: Capability<BackupDriver>;
   /** a writable URL of a database marked disposable: bulk seeding, checker tests that write */

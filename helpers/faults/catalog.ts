@@ -11,9 +11,13 @@ import { pgPing, type PgPing } from '../integrity/pg-ping';
 import type { CommandRecord } from '../stack/command';
 import type { Action, AppService, DbService, ServerIdentity } from '../drivers/types';
 import { act, FaultDidNotRecover, FaultNotObserved, type Fault } from './fault';
+import type { ConnectionLog } from './tcp-fault-proxy';
 import type { ToxiproxyClient } from './toxiproxy-client';
+import pg from 'pg';
 
-export const DB_FAULTS = ['db-stop', 'db-crash', 'db-freeze', 'db-partition-down', 'db-partition-blackhole', 'db-partition-reset-peer', 'db-latency'] as const;
+export const DB_FAULTS = [
+  'db-stop', 'db-crash', 'db-freeze', 'db-partition-down', 'db-partition-blackhole', 'db-partition-reset-peer', 'db-latency', 'db-crash-point', 'db-lock',
+] as const;
 export type DbFaultName = (typeof DB_FAULTS)[number];
 export const APP_FAULTS = ['app-reload', 'app-kill-worker', 'app-restart', 'app-scale-down'] as const;
 export type AppFaultName = (typeof APP_FAULTS)[number];
@@ -22,6 +26,34 @@ export type FaultName = DbFaultName | AppFaultName;
 export interface FaultOptions {
   /** db-latency: added delay */
   readonly latencyMs?: number;
+  /** db-crash-point: the statement of each connection (from 1) at which the connection dies */
+  readonly statement?: number;
+  /** db-crash-point: true, the server executes that statement and its answer is lost; false, it never gets it */
+  readonly afterStatement?: boolean;
+}
+
+/** The statements the store sends PostgreSQL, as this suite's fault proxy counts them. */
+export interface StatementLog {
+  /** false for a proxy that cannot count statements (a Toxiproxy) */
+  supported(): Promise<boolean>;
+  /** forget what was seen: every connection counts from 1 again */
+  clear(): Promise<void>;
+  connections(): Promise<ConnectionLog[]>;
+  /** how many times the armed crash point cut a connection */
+  fired(): Promise<number>;
+}
+
+export const CRASH_POINT_TOXIC = 'crash_point';
+const LOCK_TABLE = 'store_orderrequest';
+
+/** The statement log of a link through this suite's fault proxy. */
+export function statementLogOf(link: LinkService): StatementLog {
+  return {
+    supported: async () => (await link.client.version().catch(() => '')).startsWith('store-resilience-fault-proxy'),
+    clear: () => link.client.clearConnections(link.proxy),
+    connections: () => link.client.connections(link.proxy),
+    fired: async () => (await link.client.proxy(link.proxy)).toxics.find((t) => t.name === CRASH_POINT_TOXIC)?.attributes.fired ?? 0,
+  };
 }
 
 /** A fault, or the setting that would make it possible on this target. */
@@ -50,6 +82,10 @@ export interface FaultContext {
   readonly dbAddress?: { readonly host: string; readonly port: number };
   /** read-only URL: "accepts queries again" */
   readonly dbProbeUrl?: string;
+  /** a role that may lock the store's tables (a disposable database only), for db-lock */
+  readonly lockUrl?: string;
+  /** why there is no lockUrl */
+  readonly lockMissing?: string;
   /** the store's /api/health/ status, undefined when nothing answers */
   readonly health: () => Promise<number | undefined>;
   /** the workers the app server runs in its steady state, when known */
@@ -181,6 +217,10 @@ export function createFault(ctx: FaultContext, name: FaultName, opts: FaultOptio
     case 'db-partition-reset-peer':
     case 'db-latency':
       return linkFault(ctx, name, opts);
+    case 'db-crash-point':
+      return crashPointFault(ctx, opts);
+    case 'db-lock':
+      return lockFault(ctx);
     case 'app-reload':
     case 'app-kill-worker':
     case 'app-restart':
@@ -280,19 +320,120 @@ function linkFault(ctx: FaultContext, name: DbFaultName, opts: FaultOptions): Fa
     return { detail: steps.join('\n') || 'nothing to revert', commands: [] };
   };
   const effect = () => pingObservation(m.expected, listen!, m.effect, Math.max(PROBE_TIMEOUT_MS, latencyMs * 3));
-  const reverted = () =>
-    all(
-      {
-        expected: 'the proxy is enabled without toxics',
-        probe: async () => {
-          const d = await link.client.proxy(p);
-          return { ok: d.enabled && d.toxics.length === 0, detail: `enabled ${d.enabled}, toxics [${d.toxics.map((t) => t.name).join(', ')}]` };
-        },
-      },
-      pingObservation("the store's path to PostgreSQL answers", listen ?? { host: '127.0.0.1', port: 0 }, (x) => x.outcome === 'answered'),
-      link.storePathUrl ? { expected: 'PostgreSQL accepts queries through the proxy', probe: async () => ({ ok: await pgAccepts(link.storePathUrl!, PROBE_TIMEOUT_MS), detail: 'SELECT 1' }) } : undefined,
-    );
+  const reverted = () => linkReverted(ctx, link, () => listen ?? { host: '127.0.0.1', port: 0 });
   return { ok: true, value: buildFault({ name, description: `${m.description} (${link.label})`, driver: link.label, inject, effect, revert, reverted }, ctx) };
+}
+
+/** The link back to normal: no toxic, enabled, the store's path and the database answering. */
+function linkReverted(ctx: FaultContext, link: LinkService, listen: () => { host: string; port: number }): Observation {
+  return all(
+    {
+      expected: 'the proxy is enabled without toxics',
+      probe: async () => {
+        const d = await link.client.proxy(link.proxy);
+        return { ok: d.enabled && d.toxics.length === 0, detail: `enabled ${d.enabled}, toxics [${d.toxics.map((t) => t.name).join(', ')}]` };
+      },
+    },
+    pingObservation("the store's path to PostgreSQL answers", listen(), (x) => x.outcome === 'answered'),
+    link.storePathUrl ? { expected: 'PostgreSQL accepts queries through the proxy', probe: async () => ({ ok: await pgAccepts(link.storePathUrl!, PROBE_TIMEOUT_MS), detail: 'SELECT 1' }) } : undefined,
+  );
+}
+
+/**
+ * A crash at one point of the write path: the connection that sends its k-th statement dies there
+ * (before the server gets it, or after the server executed it and before the answer comes back),
+ * and PostgreSQL stays unreachable until recover. Needs this suite's fault proxy.
+ */
+function crashPointFault(ctx: FaultContext, opts: FaultOptions): FaultOrMissing {
+  const link = ctx.link;
+  if (!link) return missing(`db-crash-point needs this suite's fault proxy between the store and PostgreSQL: ${ctx.linkMissing}`);
+  const k = opts.statement ?? 1;
+  const after = opts.afterStatement === true;
+  let listen: { host: string; port: number } = { host: '127.0.0.1', port: 0 };
+  const toxic = { name: CRASH_POINT_TOXIC, type: 'pg_statement_cut' as const, stream: 'upstream' as const, attributes: { statement: k, after: after ? 1 : 0, unreachable: 1 } };
+  return {
+    ok: true,
+    value: buildFault(
+      {
+        name: 'db-crash-point',
+        description: `PostgreSQL lost at statement ${k} of a connection (${after ? 'executed, its answer lost' : 'never received'}), unreachable until recovered (${link.label})`,
+        driver: link.label,
+        inject: async () => {
+          listen = await link.listen();
+          await link.client.addToxic(link.proxy, toxic);
+          return { detail: `POST /proxies/${link.proxy}/toxics ${JSON.stringify(toxic)}`, commands: [] };
+        },
+        effect: () => ({
+          expected: `the cut armed at statement ${k}`,
+          probe: async () => {
+            const t = (await link.client.proxy(link.proxy)).toxics.find((x) => x.name === CRASH_POINT_TOXIC);
+            return { ok: t?.attributes.statement === k, detail: t ? JSON.stringify(t.attributes) : 'no toxic' };
+          },
+        }),
+        revert: async () => {
+          const before = await link.client.proxy(link.proxy);
+          if (before.toxics.some((t) => t.name === CRASH_POINT_TOXIC)) await link.client.removeToxic(link.proxy, CRASH_POINT_TOXIC);
+          return { detail: `DELETE /proxies/${link.proxy}/toxics/${CRASH_POINT_TOXIC}`, commands: [] };
+        },
+        reverted: () => linkReverted(ctx, link, () => listen),
+      },
+      ctx,
+    ),
+  };
+}
+
+/**
+ * Another session holds an ACCESS EXCLUSIVE lock on the orders table (a migration during a deploy):
+ * every statement on it waits, until the store's statement timeout cancels it, or forever.
+ */
+function lockFault(ctx: FaultContext): FaultOrMissing {
+  const { lockUrl, dbProbeUrl } = ctx;
+  if (!lockUrl || !dbProbeUrl) return missing(`db-lock needs a role that may lock the orders table: ${ctx.lockMissing ?? 'DATABASE_URL'}`);
+  let holder: pg.Client | undefined;
+  const locked = async () => {
+    const c = new pg.Client({ connectionString: dbProbeUrl, connectionTimeoutMillis: PROBE_TIMEOUT_MS, query_timeout: PROBE_TIMEOUT_MS });
+    c.on('error', () => {});
+    await c.connect();
+    try {
+      const r = await c.query(
+        "SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = $1 AND l.mode = 'AccessExclusiveLock' AND l.granted",
+        [LOCK_TABLE],
+      );
+      return Number(r.rows[0]?.n ?? 0) > 0;
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  };
+  return {
+    ok: true,
+    value: buildFault(
+      {
+        name: 'db-lock',
+        description: `another session holds an ACCESS EXCLUSIVE lock on ${LOCK_TABLE} (as a migration would), then releases it`,
+        driver: 'a session of the disposable role',
+        inject: async () => {
+          holder = new pg.Client({ connectionString: lockUrl, connectionTimeoutMillis: 10_000 });
+          holder.on('error', () => {});
+          await holder.connect();
+          await holder.query('BEGIN');
+          await holder.query(`LOCK TABLE ${LOCK_TABLE} IN ACCESS EXCLUSIVE MODE`);
+          return { detail: `BEGIN; LOCK TABLE ${LOCK_TABLE} IN ACCESS EXCLUSIVE MODE (held open)`, commands: [] };
+        },
+        effect: () => ({ expected: `pg_locks shows the lock on ${LOCK_TABLE} granted`, probe: async () => ({ ok: await locked(), detail: 'pg_locks' }) }),
+        revert: async () => {
+          const h = holder;
+          holder = undefined;
+          if (h) {
+            await h.query('ROLLBACK').catch(() => undefined);
+            await h.end().catch(() => undefined);
+          }
+          return { detail: h ? 'ROLLBACK (the lock released)' : 'no lock held', commands: [] };
+        },
+        reverted: () => ({ expected: `no lock on ${LOCK_TABLE} any more`, probe: async () => ({ ok: !(await locked()), detail: 'pg_locks' }) }),
+      },
+      ctx,
+    ),
+  };
 }
 
 function appFault(ctx: FaultContext, name: AppFaultName): FaultOrMissing {

@@ -1,5 +1,5 @@
 /** Client of a Toxiproxy-compatible control API (ours, or a real Toxiproxy on an external target). */
-import type { ProxyDescription, Stream, Toxic, ToxicType } from './tcp-fault-proxy';
+import type { ConnectionLog, ProxyDescription, Stream, Toxic, ToxicType } from './tcp-fault-proxy';
 
 export class ToxiproxyClient {
   constructor(readonly apiUrl: string, private readonly timeoutMs = 5_000) {}
@@ -32,6 +32,24 @@ export class ToxiproxyClient {
   async removeToxic(proxy: string, name: string): Promise<void> {
     const toxics = (await this.proxy(proxy)).toxics;
     if (toxics.some((t) => t.name === name)) await this.call('DELETE', `/proxies/${encodeURIComponent(proxy)}/toxics/${encodeURIComponent(name)}`);
+  }
+  /** The proxy's version string: this suite's fault proxy says store-resilience-fault-proxy. */
+  async version(): Promise<string> {
+    const res = await fetch(`${this.apiUrl}/version`, { signal: AbortSignal.timeout(this.timeoutMs) });
+    const text = await res.text();
+    try {
+      const v = JSON.parse(text) as { version?: string } | string;
+      return typeof v === 'string' ? v : String(v.version ?? '');
+    } catch {
+      return text.trim(); // older Toxiproxy answers plain text
+    }
+  }
+  /** Our extension: the recent connections and their statements (a Toxiproxy answers 404). */
+  connections(name: string): Promise<ConnectionLog[]> {
+    return this.call('GET', `/proxies/${encodeURIComponent(name)}/connections`);
+  }
+  clearConnections(name: string): Promise<void> {
+    return this.call('DELETE', `/proxies/${encodeURIComponent(name)}/connections`);
   }
   /** Every proxy enabled, every toxic removed. */
   reset(): Promise<void> {

@@ -43,6 +43,7 @@ export interface StackState {
     readonly server: 'gunicorn' | 'uvicorn';
     readonly workers: number;
     readonly flaws: readonly FlawName[];
+    readonly flawPauseMs?: number;
     readonly secretKey: string;
     /** the database URL the store uses (through the proxy) */
     readonly databaseUrl: string;
@@ -91,6 +92,7 @@ export class EmbeddedStack {
       server: state.store.server,
       workers: state.store.workers,
       flaws: state.store.flaws,
+      flawPauseMs: state.store.flawPauseMs,
       databaseUrl: state.store.databaseUrl,
       seedPassword: state.users.customer.password,
       secretKey: state.store.secretKey,
@@ -164,6 +166,7 @@ export class EmbeddedStack {
         server: cfg.embedded.server,
         workers: cfg.embedded.workers,
         flaws: cfg.embedded.flaws,
+        flawPauseMs: cfg.embedded.flawPauseMs,
         secretKey: secret() + secret(),
         databaseUrl: '',
       },

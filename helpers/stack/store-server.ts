@@ -14,6 +14,8 @@ export interface StoreServerOptions {
   readonly server: 'gunicorn' | 'uvicorn';
   readonly workers: number;
   readonly flaws: readonly FlawName[];
+  /** non_atomic_orders: pause between the order and its lines */
+  readonly flawPauseMs?: number;
   /** the store's own database URL (through the fault proxy when there is one) */
   readonly databaseUrl: string;
   readonly seedPassword: string;
@@ -46,6 +48,7 @@ export class StoreServer {
       STORE_SERVER: this.opts.server,
       STORE_WORKERS: String(this.opts.workers),
       STORE_FLAWS: this.opts.flaws.join(','),
+      ...(this.opts.flawPauseMs === undefined ? {} : { STORE_FLAW_PAUSE_MS: String(this.opts.flawPauseMs) }),
       STORE_BIND: `127.0.0.1:${this.opts.port}`,
       STORE_PIDFILE: this.pidFile,
       ...this.opts.extraEnv,

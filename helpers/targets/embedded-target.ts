@@ -3,7 +3,7 @@ import { PgBackupDriver } from '../backup/backup-driver';
 import type { Config } from '../config';
 import { localApp, localDb } from '../drivers/local';
 import { fileLog } from '../drivers/logs';
-import { createFault, type FaultContext } from '../faults/catalog';
+import { createFault, statementLogOf, type FaultContext } from '../faults/catalog';
 import { pgAddress } from '../integrity/pg-ping';
 import { CommandError } from '../stack/command';
 import type { EmbeddedStack } from '../stack/embedded-stack';
@@ -47,6 +47,7 @@ export function embeddedTarget(stack: EmbeddedStack, cfg: Config): Target {
     linkMissing: '',
     dbAddress: pgAddress(stack.databaseUrl),
     dbProbeUrl: stack.databaseUrl,
+    lockUrl: stack.databaseUrl,
     health: () => stack.store.healthStatus(),
     expectedWorkers: async () => stack.store.expectedWorkers,
     observeTimeoutMs: t.faultObserveTimeoutMs,
@@ -69,6 +70,7 @@ export function embeddedTarget(stack: EmbeddedStack, cfg: Config): Target {
       identity: provided(app.identity!),
     },
     fault: (name, opts) => createFault(ctx, name, opts),
+    statementLog: provided(statementLogOf(ctx.link!)),
     backup: provided(
       new PgBackupDriver({
         pgBin: s.pgBin,

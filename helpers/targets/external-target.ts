@@ -13,7 +13,7 @@ import { Kubectl, kubectlApp, kubectlArgv, kubectlDb, ReplicaRecord } from '../d
 import { commandLog, fileLog, type LogSource } from '../drivers/logs';
 import { systemdApp, systemdDb } from '../drivers/systemd';
 import type { AppService, DbService } from '../drivers/types';
-import { createFault, type FaultContext, type LinkService } from '../faults/catalog';
+import { createFault, statementLogOf, type FaultContext, type LinkService } from '../faults/catalog';
 import { ToxiproxyClient } from '../faults/toxiproxy-client';
 import { pgAddress, pgPing } from '../integrity/pg-ping';
 import { lacking, provided, type Capability, type Target } from '../target';
@@ -87,6 +87,8 @@ export function externalTarget(ext: ExternalTarget, cfg: Config): Target {
     linkMissing: 'TOXIPROXY_URL and TOXIPROXY_PROXY are not set (a Toxiproxy the store reaches PostgreSQL through)',
     dbAddress: ext.databaseUrl ? pgAddress(ext.databaseUrl) : undefined,
     dbProbeUrl: ext.databaseUrl,
+    lockUrl: ext.disposable ? ext.restoreDatabaseUrl : undefined,
+    lockMissing: 'the database is not marked disposable (a lock held on it is an outage): set ALLOW_DESTRUCTIVE_RESTORE_OF and RESTORE_DATABASE_URL',
     health,
     expectedWorkers,
     observeTimeoutMs: t.faultObserveTimeoutMs,
@@ -143,6 +145,7 @@ export function externalTarget(ext: ExternalTarget, cfg: Config): Target {
       identity: app?.identity ? provided(app.identity) : lacking(app ? app.missing('identity') : ctx.appMissing),
     },
     fault: (name, opts) => createFault(ctx, name, opts),
+    statementLog: link ? provided(statementLogOf(link)) : lacking(`${ctx.linkMissing}: crash points need this suite's fault proxy (scripts/fault-proxy.ts) between the store and PostgreSQL`),
     backup: backup(),
     disposableDatabaseUrl: ext.disposable && ext.restoreDatabaseUrl ? provided(ext.restoreDatabaseUrl) : lacking(`the database is not marked disposable: set ${optIn} to let the suite write to it`),
     logs: { store: storeLog(), postgres: postgresLog() },

@@ -7,3 +7,17 @@ class StoreConfig(AppConfig):
 
     def ready(self):
         from . import db  # noqa: F401  (connects the request_started connection check)
+        from storeproject import flaws
+
+        if flaws.on("idempotency_in_python"):
+            from django.db.models.signals import post_migrate
+
+            post_migrate.connect(drop_idempotency_constraint, sender=self, dispatch_uid="store.flaw_idempotency")
+
+
+def drop_idempotency_constraint(using, **_kwargs):
+    """The idempotency_in_python flaw: the database no longer enforces one order per (user, key)."""
+    from django.db import connections
+
+    with connections[using].cursor() as cursor:
+        cursor.execute("ALTER TABLE store_orderrequest DROP CONSTRAINT IF EXISTS order_request_user_idempotency_key_uniq")

@@ -1,6 +1,9 @@
 from decimal import Decimal, InvalidOperation
 
+from django.db import DatabaseError
 from rest_framework import serializers
+
+from storeproject import flaws
 
 from .models import Brand, OrderLine, OrderRequest, PickupPoint, Product
 
@@ -70,7 +73,12 @@ class OrderRequestSerializer(serializers.ModelSerializer):
             else:
                 items.append((index, item))
                 ids.add(item["product_id"])
-        products = Product.objects.in_bulk(list(ids))
+        try:
+            products = Product.objects.in_bulk(list(ids))
+        except DatabaseError:
+            if not flaws.on("db_error_as_400"):
+                raise
+            products = {}  # the flaw: the outage reads as "unknown product"
         for index, item in items:
             product = products.get(item["product_id"])
             if product is None:

@@ -14,6 +14,9 @@ KNOWN_FLAWS = {
     "duplicate_on_retry": "Idempotency-Key is ignored, so a retried request creates a second order",
     "single_worker": "the server runs one worker whatever is configured, so a worker death is an outage",
     "no_graceful_shutdown": "workers exit at once on SIGTERM/reload, dropping in-flight requests",
+    "db_error_as_400": "a database error while checking the cart is taken for unknown products: a 400 the client will not retry",
+    "no_statement_timeout": "no statement_timeout: a statement behind a lock (a migration, a long transaction) waits forever",
+    "idempotency_in_python": "no unique constraint on (user, Idempotency-Key): the key is checked in Python only, so concurrent retries race",
 }
 
 

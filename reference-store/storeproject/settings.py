@@ -60,7 +60,11 @@ def database_from_env():
         # libpq gives up on an unreachable or frozen server after this many seconds
         options["connect_timeout"] = env_int("STORE_DB_CONNECT_TIMEOUT", 2)
         # the server cancels any statement that runs longer (a stuck lock, a runaway query)
-        options["options"] = "-c statement_timeout=%d" % env_int("STORE_DB_STATEMENT_TIMEOUT_MS", 5000)
+        if not flaws.on("no_statement_timeout"):
+            options["options"] = "-c statement_timeout=%d" % env_int("STORE_DB_STATEMENT_TIMEOUT_MS", 5000)
+    # sslmode of the store's own connection (disable: the fault proxy can read the statements)
+    if env_str("STORE_DB_SSLMODE"):
+        options["sslmode"] = env_str("STORE_DB_SSLMODE")
     db.update(
         {
             "ENGINE": "django.db.backends.postgresql",
