@@ -106,7 +106,7 @@ test.describe('application server under load @app', () => {
       });
       await phase(evidence, 'During fault', async () => {
         // a restart starts again at once (its downtime is what is measured); other faults are held under load
-        const holdMs = faultName === 'app-restart' ? 0 : t.appFaultHoldMs;
+        const holdMs = faultName === 'app-restart' || faultName === 'app-reexec' ? 0 : t.appFaultHoldMs;
         const since = injected!.endedAt;
         await waitUntil(() => Date.now() - since >= holdMs && runner.records.filter((r) => r.phase === 'fault').length >= 10, {
           description: `the fault to hold ${holdMs}ms under load`,
@@ -258,6 +258,18 @@ test.describe('application server under load @app', () => {
       expect(products.body, 'products after the restart equal the baseline').toEqual(run.productsBefore);
       const order = await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('restart') });
       expect(order.status, 'a new order after the restart').toBe(201);
+    });
+  });
+
+  test('should fail no request during a zero-downtime restart (USR2 re-exec, then TERM to the old master) @app', async ({ faults, evidence, target, cfg, tokenFor, userOf, db, anonApi, storeKind }) => {
+    need(target.server.identity);
+    await underLoad({ faults, evidence, target, cfg, tokenFor, userOf, db, anonApi, storeKind }, 'app-reexec', (run) => {
+      expect(describeFailures(failed(run.records)), 'no request fails while a new server takes over the socket and the old one drains').toEqual([]);
+      const { before, after } = identities(run);
+      expect(after.instance, 'a new server instance runs').toBeDefined();
+      expect(after.instance, 'not the one before').not.toBe(before.instance);
+      expect(after.workers.filter((w) => before.workers.includes(w)), 'every worker is new').toEqual([]);
+      expect(after.workers.length, 'as many workers as before').toBe(before.workers.length);
     });
   });
 

@@ -16,7 +16,7 @@ export type DriverKind = (typeof DRIVER_KINDS)[number];
 export const DB_ACTIONS = ['stop', 'start', 'crash', 'freeze', 'unfreeze'] as const;
 export type DbAction = (typeof DB_ACTIONS)[number];
 /** What an app-server driver can do (APP_<ACTION>_COMMAND). */
-export const APP_ACTIONS = ['reload', 'stop', 'start', 'kill-worker', 'scale-down', 'scale-up'] as const;
+export const APP_ACTIONS = ['reload', 'stop', 'start', 'kill-worker', 'scale-down', 'scale-up', 'reexec'] as const;
 export type AppAction = (typeof APP_ACTIONS)[number];
 
 /** The environment variable of a service action's command, e.g. DB_STOP_COMMAND, APP_KILL_WORKER_COMMAND. */

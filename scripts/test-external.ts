@@ -5,8 +5,8 @@
  * journalctl, docker and kubectl that act on the real processes). Then it checks what the runs
  * cannot see themselves: each skip names a setting, each driver really went through its tool, and
  * the database of the run without the disposable opt-in was never written to except through the
- * store's API. The helpers' own tests (self) and the link faults (@link: through the proxy, whatever
- * the driver) run in the first run only. Ends with "N passed, N failed". Options: --driver=<name>
+ * store's API. The helpers' own tests (self), the link faults and crash points (through the proxy,
+ * whatever the driver) and concurrent retries (through the API) run in the first run only. Ends with "N passed, N failed". Options: --driver=<name>
  * (repeatable), --grep=<re>.
  */
 import { spawn } from 'node:child_process';
@@ -283,10 +283,11 @@ async function main(): Promise<number> {
         PATH: driver === 'command' ? process.env.PATH ?? '' : `${doublesBin}:${process.env.PATH ?? ''}`,
       };
       // the helpers' own tests do not depend on the target: once is enough
-      const projects = ['smoke', 'db-outage', 'app-restart', 'backup-restore', ...(i === 0 ? ['self'] : [])];
+      const projects = ['smoke', 'db-outage', 'app-restart', 'backup-restore', 'crashpoint', 'idempotency', ...(i === 0 ? ['self'] : [])];
       const t0 = Date.now();
-      // the link faults go through the proxy, whatever the driver: the first run has them
-      const { code, report } = await runSuite(driver, env, projects, i === 0 ? undefined : '@link');
+      // the link faults and crash points go through the proxy, concurrent retries through the API,
+      // whatever the driver: the first run has them
+      const { code, report } = await runSuite(driver, env, projects, i === 0 ? undefined : '@link|@crashpoint|@idempotency');
       if (!report) {
         check(`${driver}: the run wrote its results`, false, `exit ${code}`);
         continue;

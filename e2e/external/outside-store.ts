@@ -79,12 +79,15 @@ export class OutsideStore {
       STORE_WORKERS: '2',
       STORE_BIND: `127.0.0.1:${this.s.storePort}`,
       STORE_PIDFILE: this.s.pidFile,
+      // Debian's cluster has TLS on: the store's path stays plaintext so that the fault proxy can
+      // count its statements (crash points)
+      STORE_DB_SSLMODE: 'disable',
     };
   }
 
   /** The gunicorn command line (the doubles' systemd unit, compose service and deployment run it). */
   storeCommand() {
-    return { file: this.s.python, args: ['-m', 'gunicorn', '-c', 'gunicorn.conf.py', '--pid', this.s.pidFile], cwd: this.s.storeDir, env: this.storeEnv() };
+    return { file: this.s.python, args: ['serve.py', '-c', 'gunicorn.conf.py', '--pid', this.s.pidFile], cwd: this.s.storeDir, env: this.storeEnv() };
   }
 
   static async up(log: (line: string) => void): Promise<OutsideStore> {
@@ -192,7 +195,7 @@ ${ALIVE}
 pid=$(cat '${s.pidFile}' 2>/dev/null || true)
 if [ -n "$pid" ] && alive "$pid"; then exit 0; fi
 cd '${s.storeDir}'
-setsid '${s.python}' -m gunicorn -c gunicorn.conf.py --pid '${s.pidFile}' >>'${s.storeLogFile}' 2>&1 </dev/null &
+setsid '${s.python}' serve.py -c gunicorn.conf.py --pid '${s.pidFile}' >>'${s.storeLogFile}' 2>&1 </dev/null &
 # bounded: 30 s for the pidfile
 i=0; while [ ! -s '${s.pidFile}' ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
 [ -s '${s.pidFile}' ]`,
@@ -206,6 +209,25 @@ kill -TERM "$pid" 2>/dev/null || exit 0
 # bounded: 30 s for the master to exit
 i=0; while alive "$pid" && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done
 ! alive "$pid"`,
+    );
+    write(
+      'reexec-store.sh',
+      `${ALIVE}
+# zero-downtime restart: USR2 starts a new master on the same socket (it writes the pidfile .2)
+old=$(cat '${s.pidFile}')
+kill -USR2 "$old"
+want=\${STORE_WORKERS:-2}
+# bounded: 30 s for the new master and its workers
+i=0; new=''
+while [ $i -lt 600 ]; do
+  new=$(cat '${s.pidFile}.2' 2>/dev/null || true)
+  if [ -n "$new" ] && alive "$new" && [ "$(pgrep -P "$new" | wc -l)" -ge "$want" ]; then break; fi
+  sleep 0.05; i=$((i+1))
+done
+[ -n "$new" ] && alive "$new"
+kill -TERM "$old"
+i=0; while alive "$old" && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done
+! alive "$old"`,
     );
     const postmaster = `$(head -1 '${s.dataDir}/postmaster.pid')`;
     write('freeze-db.sh', `pm=${postmaster}\nkill -STOP "$pm"\npkill -STOP -P "$pm" || true`);
@@ -234,6 +256,7 @@ i=0; while alive "$pid" && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done
       APP_KILL_WORKER_COMMAND: `kill -KILL $(pgrep -P ${master} | head -1)`,
       APP_SCALE_DOWN_COMMAND: `kill -TTOU ${master}`,
       APP_SCALE_UP_COMMAND: `kill -TTIN ${master}`,
+      APP_REEXEC_COMMAND: path.join(ops, 'reexec-store.sh'),
       APP_WORKERS_COMMAND: `pgrep -P ${master}`,
       APP_INSTANCE_COMMAND: `cat '${s.pidFile}'`,
       STORE_LOG_FILE: s.storeLogFile,

@@ -12,6 +12,8 @@ export interface FlawCase {
   /** the failure message must match: red for the right reason */
   readonly reason: RegExp;
   readonly why: string;
+  /** more settings of the flawed store (STORE_FLAW_PAUSE_MS=0: a split write without a pause) */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export const FLAW_CASES: readonly FlawCase[] = [
@@ -63,5 +65,41 @@ export const FLAW_CASES: readonly FlawCase[] = [
     grep: 'graceful reload',
     reason: /no request fails while the workers are replaced[\s\S]*started [\d:.]+: (reset|http 5\d\d)/,
     why: 'workers that exit at once on reload drop the requests they were serving',
+  },
+  {
+    flaw: 'no_graceful_shutdown',
+    project: 'app-restart',
+    grep: 'full restart',
+    reason: /no request dropped in flight \(\d+ refused and \d+ turned away unread: safe to retry\)[\s\S]*started [\d:.]+: (reset|http 5\d\d|other|timeout)/,
+    why: 'a stop that does not drain drops the requests in flight, which refused connections hid',
+  },
+  {
+    flaw: 'non_atomic_orders',
+    project: 'crashpoint',
+    grep: 'lost at any statement',
+    reason: /at every crash point[\s\S]*statement \d+ \((before|after): [\s\S]*lines \[\] do not match its cart/,
+    why: 'a crash between the order and its lines leaves a partial order, with no pause to widen the gap',
+    env: { STORE_FLAW_PAUSE_MS: '0' },
+  },
+  {
+    flaw: 'db_error_as_400',
+    project: 'crashpoint',
+    grep: 'lost at any statement',
+    reason: /statement \d+ \((before|after): SELECT[^)]*store_product[\s\S]*answered 400 [\s\S]*the order is silently lost/,
+    why: 'a database error read as "unknown product": a 400 the client will not retry',
+  },
+  {
+    flaw: 'no_statement_timeout',
+    project: 'db-outage',
+    grep: 'lock on the orders table',
+    reason: /POST order-requests behind the lock gets an answer, not a hang \(waited \d+ms\)/,
+    why: 'a statement behind a lock waits forever instead of a 503 within the statement timeout',
+  },
+  {
+    flaw: 'idempotency_in_python',
+    project: 'idempotency',
+    grep: 'one key and one body',
+    reason: /round \d+: the answers name \d+ different orders[^"]*\d+ orders stored for one key/,
+    why: 'concurrent retries with one key create several orders: nothing in the database stops them',
   },
 ];

@@ -50,6 +50,6 @@ test.describe('README examples @self', () => {
     expect(k8s).toMatch(/kind: StatefulSet\nmetadata: \{name: db, namespace: shop\}/);
     expect(k8s).toMatch(/kind: Deployment\nmetadata: \{name: web, namespace: shop\}/);
     expect(k8s).toContain('matchLabels: {app: web}');
-    expect(fs.readFileSync(path.join(examples, 'shop-web.service'), 'utf8')).toContain('ExecStart=/usr/bin/python3 -m gunicorn');
+    expect(fs.readFileSync(path.join(examples, 'shop-web.service'), 'utf8')).toContain('ExecStart=/usr/bin/python3 serve.py -c gunicorn.conf.py');
   });
 });

@@ -161,7 +161,10 @@ export function composeApp(compose: Compose, service: string): AppService {
     },
     checks: {},
     identity,
-    missing: (action) => `the compose driver has no ${action}`,
+    missing: (action) =>
+      action === 'reexec'
+        ? 'a USR2 re-exec ends the container with its PID 1: give APP_REEXEC_COMMAND (your zero-downtime restart, e.g. a blue/green switch)'
+        : `the compose driver has no ${action}`,
     status: async () => {
       const c = await compose.container(service);
       return `${c.Name || service} ${c.State}`;

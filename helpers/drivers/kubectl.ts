@@ -235,7 +235,10 @@ export function kubectlApp(k: Kubectl, deployment: string, selector: string): Ap
     },
     checks: {},
     identity,
-    missing: (action) => `the kubectl driver has no ${action}`,
+    missing: (action) =>
+      action === 'reexec'
+        ? "Kubernetes' zero-downtime restart is the rolling update (app-reload here); give APP_REEXEC_COMMAND for another"
+        : `the kubectl driver has no ${action}`,
     status: async () => {
       const pods = await k.pods(selector);
       return `deployment/${deployment} replicas ${await k.replicas(kind, deployment)}, pods ${pods.map((p) => `${p.name}${p.ready ? '' : ' (not ready)'}`).join(' ') || 'none'}`;

@@ -5,7 +5,7 @@
 import { waitForPg } from '../integrity/pg-ready';
 import type { EmbeddedStack } from '../stack/embedded-stack';
 import { healStack } from '../stack/heal';
-import { childPids, isAlive, processState, waitForExit } from '../stack/processes';
+import { childPids, isAlive, processState, readPidFile, waitForExit } from '../stack/processes';
 import { waitUntil } from '../wait';
 import { DriverError, type ActionResult, type AppService, type DbService } from './types';
 
@@ -105,6 +105,23 @@ export function localApp(stack: EmbeddedStack, recoverTimeoutMs: number): AppSer
         const pid = master('app-scale-down');
         process.kill(pid, 'SIGTTOU');
         return { detail: `SIGTTOU ${pid}`, commands: [] };
+      },
+      // zero-downtime restart: USR2 starts a new master on the same listening socket (it writes
+      // <pidfile>.2); once its workers run, TERM retires the old master, whose workers drain
+      reexec: async (args) => {
+        const old = master('app-reexec');
+        const want = args?.workers ?? store().expectedWorkers;
+        process.kill(old, 'SIGUSR2');
+        const next = await waitUntil(
+          () => {
+            const pid = readPidFile(`${store().pidFile}.2`);
+            return pid !== undefined && pid !== old && isAlive(pid) && childPids(pid).filter(isAlive).length >= want ? pid : undefined;
+          },
+          { description: `a new master with ${want} workers after SIGUSR2 to ${old}`, timeoutMs: recoverTimeoutMs, intervalMs: 20 },
+        );
+        process.kill(old, 'SIGTERM');
+        if (!(await waitForExit(old, recoverTimeoutMs))) throw new DriverError(`the old master ${old} did not exit within ${recoverTimeoutMs}ms of SIGTERM`);
+        return { detail: `SIGUSR2 ${old}: new master ${next} with ${want} workers; SIGTERM ${old}: exited`, commands: [] };
       },
       'scale-up': async (args) => {
         const pid = master('app-scale-up');

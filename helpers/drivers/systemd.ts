@@ -147,7 +147,10 @@ export function systemdApp(unit: string, reload: 'reload' | 'hup', timeoutMs: nu
     },
     checks: {},
     identity,
-    missing: (action) => `the systemd driver has no ${action}`,
+    missing: (action) =>
+      action === 'reexec'
+        ? 'systemd follows MainPID, which a USR2 re-exec replaces: give APP_REEXEC_COMMAND (your zero-downtime restart)'
+        : `the systemd driver has no ${action}`,
     status: async () => {
       const s = await sc.show(unit);
       return `${unit} ${s.ActiveState}/${s.SubState}, MainPID ${s.MainPID}, NRestarts ${s.NRestarts}`;

@@ -19,7 +19,7 @@ export const DB_FAULTS = [
   'db-stop', 'db-crash', 'db-freeze', 'db-partition-down', 'db-partition-blackhole', 'db-partition-reset-peer', 'db-latency', 'db-crash-point', 'db-lock',
 ] as const;
 export type DbFaultName = (typeof DB_FAULTS)[number];
-export const APP_FAULTS = ['app-reload', 'app-kill-worker', 'app-restart', 'app-scale-down'] as const;
+export const APP_FAULTS = ['app-reload', 'app-kill-worker', 'app-restart', 'app-scale-down', 'app-reexec'] as const;
 export type AppFaultName = (typeof APP_FAULTS)[number];
 export type FaultName = DbFaultName | AppFaultName;
 
@@ -225,6 +225,7 @@ export function createFault(ctx: FaultContext, name: FaultName, opts: FaultOptio
     case 'app-kill-worker':
     case 'app-restart':
     case 'app-scale-down':
+    case 'app-reexec':
       return appFault(ctx, name);
   }
 }
@@ -444,6 +445,7 @@ function appFault(ctx: FaultContext, name: AppFaultName): FaultOrMissing {
     'app-kill-worker': ['kill-worker'],
     'app-restart': ['stop', 'start'],
     'app-scale-down': ['scale-down', 'scale-up'],
+    'app-reexec': ['reexec'],
   };
   for (const a of needs[name]) if (!app.actions[a]) return missing(`${name}: ${app.missing(a)}`);
   const action = needs[name][0]!;
@@ -451,6 +453,7 @@ function appFault(ctx: FaultContext, name: AppFaultName): FaultOrMissing {
   const checkKey = `APP_${action.toUpperCase().replace(/-/g, '_')}_CHECK`;
   const identity = app.identity;
   // worker-level faults are proven on the workers' identities, or by the user's check command
+  if (name === 'app-reexec' && !identity) return missing(`app-reexec is proven by a new server instance: ${app.missing('identity')}`);
   if (!identity && name !== 'app-restart' && !check) {
     return missing(`${name} cannot prove it took effect: ${app.missing('identity')}; or give ${checkKey}`);
   }
@@ -543,6 +546,16 @@ function appFault(ctx: FaultContext, name: AppFaultName): FaultOrMissing {
         ),
       revert: app.actions['scale-up']!,
       reverted: () => all(steady(() => true, 'scaled back up'), health, checkObservation('APP_SCALE_UP_CHECK', app.checks['scale-up'])),
+      expectedWorkers,
+    }),
+    'app-reexec': () => ({
+      name,
+      description: `zero-downtime restart: a new server on the same socket, then the old one retired (${app.label})`,
+      driver: app.label,
+      before: async () => void (before = identity ? await identity() : undefined),
+      inject: async (args) => app.actions.reexec!({ workers: args?.workers ?? (await expectedWorkers()) }),
+      effect: () => all(idObservation('a new server instance', (now) => now.instance !== undefined && now.instance !== before?.instance), checkObservation(checkKey, check)),
+      reverted: () => all(steady((now) => now.workers.every((w) => !before?.workers.includes(w)), 'every old worker gone'), health),
       expectedWorkers,
     }),
   };

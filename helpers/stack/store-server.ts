@@ -74,7 +74,7 @@ export class StoreServer {
       // --pid on the command line marks every process of this server with our stack folder
       const pid = await startDetached({
         file: this.opts.python,
-        args: ['-m', 'gunicorn', '-c', 'gunicorn.conf.py', '--pid', this.pidFile],
+        args: ['serve.py', '-c', 'gunicorn.conf.py', '--pid', this.pidFile],
         cwd: REFERENCE_STORE_DIR,
         env: this.env(),
         logFile: this.logFile,
