@@ -11,6 +11,7 @@
 const SSL_REQUEST = 80877103;
 const GSSENC_REQUEST = 80877104;
 const CANCEL_REQUEST = 80877102;
+const PROTOCOL_3 = 196608;
 
 /** One framed message (or an untyped start-up packet, type ''). */
 export interface WireMessage {
@@ -86,6 +87,7 @@ const cstring = (b: Buffer) => {
 export class PgConnectionReader {
   /** TLS was negotiated: nothing more can be read */
   opaque = false;
+  private sawFirst = false;
   private startupDone = false;
   private awaitingByte = false;
   private lastParseSql = '';
@@ -110,6 +112,13 @@ export class PgConnectionReader {
 
   /** Frames client bytes; statement messages come back with their SQL. */
   fromClient(chunk: Buffer): Array<WireMessage & { statement?: { kind: 'query' | 'execute'; sql: string } }> {
+    if (!this.startupDone && !this.sawFirst && chunk.length >= 4) {
+      this.sawFirst = true;
+      // not PostgreSQL (the proxy carries any TCP): pass everything through as it is
+      const len = chunk.readInt32BE(0);
+      const code = chunk.length >= 8 ? chunk.readInt32BE(4) : PROTOCOL_3;
+      if (len < 8 || len > 10_000 || ![PROTOCOL_3, SSL_REQUEST, GSSENC_REQUEST, CANCEL_REQUEST].includes(code)) this.opaque = true;
+    }
     if (this.opaque) return [{ type: '?', bytes: chunk, body: chunk }];
     return this.up.push(chunk).map((m) => {
       if (m.type === '') {
