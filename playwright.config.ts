@@ -32,6 +32,8 @@ export default defineConfig<AppServerOption>({
       app_driver: cfg.external?.app.kind ?? 'local',
     }),
     ['./helpers/report/resilience-reporter.ts', { outputDir: cfg.reportsDir }],
+    // last: once every report is written, no secret and no live token may be in any of them
+    ['./helpers/report/secret-scan.ts', { outputDir: cfg.reportsDir }],
   ],
   projects: [
     { name: 'self', testMatch: 'self/**/*.spec.ts' },
@@ -41,6 +43,7 @@ export default defineConfig<AppServerOption>({
     { name: 'backup-restore', testMatch: 'backup-restore.spec.ts' },
     { name: 'crashpoint', testMatch: 'crashpoint.spec.ts' },
     { name: 'idempotency', testMatch: 'idempotency.spec.ts' },
+    { name: 'security', testMatch: 'security.spec.ts' },
     // the same scenarios with gunicorn + uvicorn workers (ASGI), unless the run already is uvicorn
     // (an external target runs what it runs: STORE_SERVER says which)
     ...(cfg.target === 'embedded' && cfg.embedded.server === 'gunicorn'

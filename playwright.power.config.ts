@@ -15,6 +15,10 @@ export default defineConfig({
   retries: 0,
   timeout: 240_000,
   forbidOnly: true,
-  reporter: standardReporters(path.join(cfg.reportsDir, 'power'), path.join(cfg.reportsDir, 'allure-results')),
+  reporter: [
+    ...standardReporters(path.join(cfg.reportsDir, 'power'), path.join(cfg.reportsDir, 'allure-results')),
+    // the child runs scanned their own reports; this scans the meta-test's (the child logs it attached)
+    ['./helpers/report/secret-scan.ts', { outputDir: path.join(cfg.reportsDir, 'power') }],
+  ],
   projects: [{ name: 'power', testMatch: '**/*.spec.ts' }],
 });

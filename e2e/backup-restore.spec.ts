@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { RUNBOOK_ORDER, newIdempotencyKey } from '../helpers/api/payloads';
-import type { StoreApi } from '../helpers/api/store-api';
+import { itemsOf, type StoreApi } from '../helpers/api/store-api';
 import { DestructiveRestoreRefused, PgBackupDriver, type BackupDriver } from '../helpers/backup/backup-driver';
 import { seedBulkOrders } from '../helpers/backup/bulk-data';
 import { verifyRestored, type RestoreVerdict } from '../helpers/backup/verify';
@@ -20,6 +20,7 @@ import { phase, type Evidence } from '../helpers/report/evidence';
 import { CommandError } from '../helpers/stack/command';
 import type { MigrateCheck, Target } from '../helpers/target';
 import { externalTarget } from '../helpers/targets/external-target';
+import { shown } from '../helpers/report/redact';
 import { expect, need, needUser, requireDb, test, type Faults, type UserIdentity, type Who } from './fixtures';
 
 const ORDER_SEQ = 'store_orderrequest_id_seq';
@@ -61,7 +62,7 @@ async function makeChanges(api: StoreApi, staff: StoreApi) {
     expect(o.status, 'an order after the backup').toBe(201);
     orders.push((o.body as { id: number }).id);
     const p = await staff.createProduct({ brand: 1, name: `After backup ${i}`, price: '5.00', stock: 3 });
-    expect(p.status, `a product after the backup (staff): ${p.rawBody}`).toBe(201);
+    expect(p.status, `a product after the backup (staff): ${shown(p.rawBody)}`).toBe(201);
     products.push((p.body as { id: number }).id);
   }
   return { orders, products };
@@ -165,12 +166,12 @@ async function backupAndRestore(f: Fixtures, opts: { storeStopped: boolean; scen
     expect(verdict.migrateCheck, 'migrate --check ran').toBeDefined();
     expect(verdict.migrateCheck?.exitCode, 'migrate --check exits 0').toBe(0);
     await expectHealthy(f.api, f.anonApi);
-    const products = (await f.anonApi.products()).body as Array<{ id: number }>;
+    const products = itemsOf<{ id: number }>((await f.anonApi.send('GET', '/api/store/products/?limit=500')).body);
     expect(products.map((p) => p.id).filter((id) => changes.products.includes(id)), 'the products made after the backup are gone').toEqual([]);
     for (const id of changes.orders) expect((await f.api.order(id)).status, `order ${id} made after the backup is gone`).toBe(404);
     // sequences are restored too: the next order takes the id after the backup's last one, without a collision
     const next = await f.api.createOrder(RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('after-restore') });
-    expect(next.status, `a new order after the restore: ${next.rawBody?.slice(0, 200)}`).toBe(201);
+    expect(next.status, `a new order after the restore: ${shown(next.rawBody, 200)}`).toBe(201);
     const lastAtBackup = atBackup.sequences[ORDER_SEQ]?.lastValue;
     expect(lastAtBackup, `the backup recorded ${ORDER_SEQ}`).toBeDefined();
     expect((next.body as { id: number }).id, 'the new order continues the backup-time sequence').toBe(lastAtBackup! + 1);

@@ -11,6 +11,7 @@ import { RUNBOOK_ORDER, newIdempotencyKey } from '../helpers/api/payloads';
 import type { Exchange } from '../helpers/api/store-api';
 import { orderLineProblems, type OrderRow } from '../helpers/integrity/db-probe';
 import { phase } from '../helpers/report/evidence';
+import { shown } from '../helpers/report/redact';
 import { expect, need, requireDb, test } from './fixtures';
 
 interface PointResult {
@@ -74,10 +75,10 @@ test.describe('crash points of the write path @crashpoint', () => {
         if (ex.status === 201) {
           if (held.length !== 1 || orderLineProblems(held[0]!).length) problems.push(`answered 201 but the database holds ${heldOf(held)}`);
         } else if (!controlled) {
-          problems.push(`answered ${answerOf(ex)} (${ex.rawBody?.slice(0, 120) ?? ''}): a client gives up on that, the order is silently lost`);
+          problems.push(`answered ${answerOf(ex)} (${shown(ex.rawBody, 120)}): a client gives up on that, the order is silently lost`);
         }
         for (const o of held) for (const p of orderLineProblems(o)) problems.push(`after the crash: ${p}`);
-        if (retry.status !== 201) problems.push(`the retry with the same key answered ${answerOf(retry)}: ${retry.rawBody?.slice(0, 120) ?? ''}`);
+        if (retry.status !== 201) problems.push(`the retry with the same key answered ${answerOf(retry)}: ${shown(retry.rawBody, 120)}`);
         if (after.length !== 1) problems.push(`after the retry the key has ${after.length} orders (${heldOf(after)})`);
         for (const o of after) for (const p of orderLineProblems(o)) problems.push(`after the retry: ${p}`);
         results.push({

@@ -16,6 +16,7 @@ import { renderTimeline, type TimelineMarker } from '../helpers/load/timeline';
 import { phase } from '../helpers/report/evidence';
 import { findLeaks } from '../helpers/report/leaks';
 import { waitUntil } from '../helpers/wait';
+import { shown } from '../helpers/report/redact';
 import { expect, requireDb, test } from './fixtures';
 
 const ORDER_TABLES = [STORE_TABLES.orders, STORE_TABLES.orderLines];
@@ -44,8 +45,8 @@ function expectControlledError(ex: Exchange, what: string, boundMs: number, secr
   const took = Math.round(ex.durationMs);
   expect(ex.error, `${what} gets an answer, not a hang (waited ${took}ms)`).toBeUndefined();
   const leaks = findLeaks(ex.rawBody ?? '', secrets);
-  expect(leaks, `${what}: the error body leaks nothing${leaks.length ? ` (it leaks ${leaks.join(', ')}: ${ex.rawBody?.slice(0, 300)})` : ''}`).toEqual([]);
-  expect(ex.status, `${what} is a controlled 503${ex.status === 503 ? '' : `: ${ex.rawBody?.slice(0, 200)}`}`).toBe(503);
+  expect(leaks, `${what}: the error body leaks nothing${leaks.length ? ` (it leaks ${leaks.join(', ')}: ${shown(ex.rawBody, 300)})` : ''}`).toEqual([]);
+  expect(ex.status, `${what} is a controlled 503${ex.status === 503 ? '' : `: ${shown(ex.rawBody, 200)}`}`).toBe(503);
   expect(ex.responseHeaders?.['content-type'], `${what} is JSON`).toContain('application/json');
   expect(ex.responseHeaders?.['retry-after'], `${what} carries Retry-After`).toMatch(/^\d+$/);
   expect(ex.durationMs, `${what} answered within ${boundMs}ms (took ${took}ms)`).toBeLessThanOrEqual(boundMs);
@@ -93,7 +94,7 @@ test.describe('database outage @db', () => {
         // JWT authentication reads the user from the database: that must be a 503 too, not a 401 or 500
         const [list, health] = await Promise.all([api.orders(), anonApi.health()]);
         expectControlledError(list, 'GET order-requests with the token', boundMs, secrets);
-        expect(health.status, `health during the fault: ${health.rawBody}`).toBe(503);
+        expect(health.status, `health during the fault: ${shown(health.rawBody)}`).toBe(503);
         expect(findLeaks(health.rawBody ?? '', secrets), 'health body').toEqual([]);
         return { errorLatencyMs: order.durationMs, healthStatus: health.status };
       });
@@ -195,9 +196,9 @@ test.describe('database outage @db', () => {
           });
           const errors = stream.records.filter((r) => r.phase === 'fault' && r.errorBody !== undefined);
           const leaky = errors.filter((r) => findLeaks(r.errorBody ?? '', secrets).length > 0);
-          expect(leaky.map((r) => `${r.status}: ${r.errorBody?.slice(0, 200)}`), 'error bodies during the fault leak nothing').toEqual([]);
+          expect(leaky.map((r) => `${r.status}: ${shown(r.errorBody, 200)}`), 'error bodies during the fault leak nothing').toEqual([]);
           const uncontrolled = errors.filter((r) => r.status !== 503);
-          expect(uncontrolled.map((r) => `${r.status}: ${r.errorBody?.slice(0, 200)}`), 'every error answer is a 503').toEqual([]);
+          expect(uncontrolled.map((r) => `${r.status}: ${shown(r.errorBody, 200)}`), 'every error answer is a 503').toEqual([]);
         });
         await phase(evidence, 'Recover', async () => {
           marks.push({ at: (await faults.recover(fault)).startedAt, label: 'recover', kind: 'recover' });
@@ -286,7 +287,7 @@ test.describe('database outage @db', () => {
         // every answer, in every phase: a valid order is written (201) or refused as unavailable (503);
         // a 4xx or a 500 is an order the client will not retry, silently lost
         expect(
-          stream.records.filter((r) => r.status !== undefined && r.status !== 201 && r.status !== 503).map((r) => `${r.key} (${r.phase}): ${r.status} ${r.errorBody?.slice(0, 120) ?? ''}`),
+          stream.records.filter((r) => r.status !== undefined && r.status !== 201 && r.status !== 503).map((r) => `${r.key} (${r.phase}): ${r.status} ${shown(r.errorBody, 120)}`),
           'every answer is 201 or a controlled 503',
         ).toEqual([]);
       });
@@ -325,7 +326,7 @@ test.describe('database outage @db', () => {
       });
       expect(await probe.fingerprint(ORDER_TABLES), 'the cancelled request wrote nothing').toEqual(before);
       const again = await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: key });
-      expect(again.status, `the same request once the lock is gone: ${again.rawBody?.slice(0, 200)}`).toBe(201);
+      expect(again.status, `the same request once the lock is gone: ${shown(again.rawBody, 200)}`).toBe(201);
       const rows = await probe.query<{ id: string }>('SELECT id FROM store_orderrequest WHERE idempotency_key = $1', [key]);
       expect(rows.length, 'exactly one order for the key').toBe(1);
       const [stored] = await probe.ordersWithLines({ ids: [Number(rows[0]!.id)] });

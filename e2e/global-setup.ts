@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { config } from '../helpers/config';
 import { log } from '../helpers/report/log';
+import { registerSecrets } from '../helpers/report/secret-scan';
 import { resolveTarget } from '../helpers/target';
 import { setUpEmbedded } from '../helpers/targets/embedded-lifecycle';
 
@@ -10,9 +11,11 @@ export default async function globalSetup(): Promise<void> {
   fs.mkdirSync(cfg.reportsDir, { recursive: true });
   if (cfg.target === 'embedded') {
     await setUpEmbedded(cfg);
+    registerSecrets(resolveTarget(cfg).secrets);
     return;
   }
   const target = resolveTarget(cfg);
+  registerSecrets(target.secrets);
   log(`external target: ${target.label}`);
   // a run killed mid-fault leaves its target faulted: bring it back before anything else
   const healed = await target.heal();

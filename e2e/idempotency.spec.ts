@@ -8,6 +8,7 @@ import { RUNBOOK_ORDER, newIdempotencyKey, orderBody } from '../helpers/api/payl
 import type { Exchange, StoreApi } from '../helpers/api/store-api';
 import { orderLineProblems, type DbProbe } from '../helpers/integrity/db-probe';
 import { phase } from '../helpers/report/evidence';
+import { shown } from '../helpers/report/redact';
 import { expect, needUser, requireDb, test } from './fixtures';
 
 interface Round {
@@ -62,7 +63,7 @@ test.describe('concurrent retries @idempotency', () => {
         const orders = await stored(probe, key);
         const problems: string[] = [];
         const not201 = answers.filter((a) => a.status !== 201);
-        if (not201.length) problems.push(`${not201.length} answers were not 201: ${JSON.stringify(tally(not201))} ${not201[0]?.rawBody?.slice(0, 120) ?? ''}`);
+        if (not201.length) problems.push(`${not201.length} answers were not 201: ${JSON.stringify(tally(not201))} ${shown(not201[0]?.rawBody, 120)}`);
         if (new Set(ids).size !== 1) problems.push(`the answers name ${new Set(ids).size} different orders (${[...new Set(ids)].join(', ')})`);
         if (orders.length !== 1) problems.push(`${orders.length} orders stored for one key (ids ${orders.map((o) => o.id).join(', ')})`);
         for (const o of orders) problems.push(...o.problems);

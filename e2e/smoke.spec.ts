@@ -1,5 +1,6 @@
 import { RUNBOOK_ORDER, newIdempotencyKey, orderBody, type OrderBody } from '../helpers/api/payloads';
 import { STORE_TABLES, orderLineProblems } from '../helpers/integrity/db-probe';
+import { shown } from '../helpers/report/redact';
 import { expect, needUser, requireDb, test } from './fixtures';
 
 const ORDER_TABLES = [STORE_TABLES.orders, STORE_TABLES.orderLines];
@@ -25,7 +26,7 @@ test.describe('smoke @smoke', () => {
   test('should create the runbook order with 201 and store it with its lines', async ({ api, db, evidence, userOf }) => {
     const probe = requireDb(db);
     const created = await api.createOrder(RUNBOOK_ORDER);
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.status, shown(JSON.stringify(created.body))).toBe(201);
     const order = created.body as { id: number; user: number; total_amount: string; lines: unknown[] };
     expect(order.total_amount).toBe('10.00');
     expect(order.lines).toHaveLength(1);
@@ -76,7 +77,7 @@ test.describe('smoke @smoke', () => {
       const probe = requireDb(db);
       const before = await probe.fingerprint(ORDER_TABLES);
       const res = await api.createOrder(c.body, { idempotencyKey: newIdempotencyKey('invalid') });
-      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(res.status, shown(JSON.stringify(res.body))).toBe(400);
       expect(res.responseHeaders?.['content-type']).toContain('application/json');
       expect(Object.keys(res.body as object), 'the error names the field').toContain(c.field);
       expect(await probe.fingerprint(ORDER_TABLES), 'orders and lines unchanged').toEqual(before);
@@ -91,7 +92,7 @@ test.describe('smoke @smoke', () => {
     expect(other.userId, 'the two customers are different users').not.toBe(first.userId);
     // the body claims the order for the first customer
     const created = await second.createOrder({ ...RUNBOOK_ORDER, user: first.userId });
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.status, shown(JSON.stringify(created.body))).toBe(201);
     const id = (created.body as { id: number }).id;
     const [stored] = await probe.ordersWithLines({ ids: [id] });
     expect(stored?.userId, "the order is the second customer's, whose token sent it").toBe(other.userId);

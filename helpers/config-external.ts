@@ -95,6 +95,8 @@ export interface ExternalTarget {
   readonly migrateCheckCommand?: UserCommand;
   /** strings that must never appear in an answer or a report (TARGET_SECRETS, passwords) */
   readonly secrets: readonly string[];
+  /** the store's JWT signing key (JWT_SIGNING_KEY): the security family forges validly signed tokens */
+  readonly jwtSigningKey?: string;
 }
 
 /** What config.ts lends the parser: the raw getter, a validating parser, and the problem list. */
@@ -193,6 +195,8 @@ export function parseExternal(ctx: ParseContext, base: {
   const logs = { storeFile: absFile('STORE_LOG_FILE'), postgresFile: absFile('PG_LOG_FILE') };
   const migrate = get('MIGRATE_CHECK_COMMAND');
   const secrets = (get('TARGET_SECRETS') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const jwtSigningKey = get('JWT_SIGNING_KEY');
+  if (jwtSigningKey !== undefined && jwtSigningKey.length < 8) problems.push('JWT_SIGNING_KEY: the signing key of your store, at least 8 characters');
   for (const s of secrets) if (s.length < 4) problems.push('TARGET_SECRETS: each secret needs at least 4 characters (shorter ones match by chance)');
   const urlPasswords = [databaseUrl, backupDatabaseUrl, restoreDatabaseUrl]
     .filter((u): u is string => !!u && URL.canParse(u))
@@ -214,7 +218,8 @@ export function parseExternal(ctx: ParseContext, base: {
     toxiproxy,
     logs,
     migrateCheckCommand: migrate ? { key: 'MIGRATE_CHECK_COMMAND', command: migrate } : undefined,
-    secrets: [...new Set([...secrets, ...urlPasswords, ...userPasswords])],
+    secrets: [...new Set([...secrets, ...urlPasswords, ...userPasswords, ...(jwtSigningKey ? [jwtSigningKey] : [])])],
+    jwtSigningKey,
   };
 }
 

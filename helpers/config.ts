@@ -25,6 +25,9 @@ export const KNOWN_FLAWS = [
   'db_error_as_400',
   'no_statement_timeout',
   'idempotency_in_python',
+  'data_error_as_outage',
+  'jwt_unverified',
+  'orders_not_scoped',
 ] as const;
 export type FlawName = (typeof KNOWN_FLAWS)[number];
 
@@ -78,6 +81,11 @@ export const THRESHOLD_SPECS = {
     env: 'DB_LOCK_ERROR_MS',
     default: 6_000,
     doc: "the orders table locked by another session: the order answers 503 within this (the store's statement_timeout 5 s; measured 5.0 s)",
+  },
+  loginThrottleAttempts: {
+    env: 'LOGIN_THROTTLE_ATTEMPTS',
+    default: 30,
+    doc: 'bad logins for one username within which the store must answer 429 (the reference store allows 10 a minute)',
   },
   recoverToSuccessMs: {
     env: 'RECOVER_TO_SUCCESS_MS',
@@ -217,7 +225,8 @@ export function loadConfig(env: Env, opts: { checkFiles?: boolean } = {}): Confi
   const stackName = parse('STACK_NAME', z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/), 'lower-case letters, digits and -', 'test');
   const defaultRoot = path.join(
     os.tmpdir(),
-    `store-resilience-${createHash('sha1').update(PROJECT_ROOT).digest('hex').slice(0, 8)}`,
+    // per user and checkout: another user's stacks are never this run's
+    `store-resilience-${typeof process.getuid === 'function' ? process.getuid() : 0}-${createHash('sha1').update(PROJECT_ROOT).digest('hex').slice(0, 8)}`,
   );
   const stackRoot = parse('STACK_ROOT', z.string().refine((s) => path.isAbsolute(s)), 'an absolute path', defaultRoot);
   const portRange = parse(

@@ -61,6 +61,8 @@ export interface Target {
   readonly server: AppServerShape;
   /** the named fault through this target's drivers, or the setting that would make it possible */
   fault(name: FaultName, opts?: FaultOptions): FaultOrMissing;
+  /** the key the store signs its JWTs with: forging validly signed tokens (expired, of other users) */
+  readonly jwtSigningKey: Capability<string>;
   /** the store's statements to PostgreSQL, counted by this suite's fault proxy (crash points) */
   readonly statementLog: Capability<StatementLog>;
   /** pg_dump (and, for a disposable database only, pg_restore and scratch databases) */

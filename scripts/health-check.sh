@@ -14,7 +14,8 @@ failed=0
 check() {
   local url=$1
   local http_code
-  http_code=$(curl -s -o /dev/null -w "%{http_code}" --max-time "$TIMEOUT_S" -H "Authorization: Bearer $JWT" "$url")
+  # the header comes from stdin (curl -H @-): a token on the command line is readable by every local user in ps
+  http_code=$(printf 'Authorization: Bearer %s\n' "$JWT" | curl -s -o /dev/null -w "%{http_code}" --max-time "$TIMEOUT_S" -H @- "$url")
   echo "$http_code $url"
   case "$http_code" in
     2??) ;;

@@ -45,8 +45,10 @@ async function main(command: string | undefined): Promise<number> {
         STORE_USERNAME: stack.state.users.customer.username,
         STORE_PASSWORD: stack.state.users.customer.password,
       };
+      // stdout is meant for eval "$(npm run -s stack:up)": it holds a token and passwords
+      if (process.stdout.isTTY) log('the lines below hold a token and passwords, meant for eval "$(npm run -s stack:up)": do not paste them into a ticket');
       for (const [k, v] of Object.entries(lines)) process.stdout.write(`export ${k}=${shellQuote(v)}\n`);
-      log(`stack up: ${stack.baseUrl} (stop it with: npm run stack:down)`);
+      log(`stack up: ${stack.baseUrl} (stop it with: npm run stack:down); its stdout carries secrets for eval, nothing else`);
       return 0;
     }
     case 'down': {

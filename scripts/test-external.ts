@@ -79,7 +79,7 @@ function targetEnv(store: OutsideStore, disposable: boolean): Record<string, str
     TOXIPROXY_URL: store.controlUrl,
     TOXIPROXY_PROXY: 'postgres',
     TARGET_SECRETS: [s.secretKey, s.ownerPassword].join(','),
-    MIGRATE_CHECK_COMMAND: `cd '${s.storeDir}' && STORE_DATABASE_URL="$CHECK_DATABASE_URL" STORE_SECRET_KEY=check '${s.python}' manage.py migrate --check`,
+    MIGRATE_CHECK_COMMAND: `cd '${s.storeDir}' && STORE_DATABASE_URL="$CHECK_DATABASE_URL" STORE_SECRET_KEY=migrate-check-needs-no-real-key-0123456789 '${s.python}' manage.py migrate --check`,
     ...(disposable ? { ALLOW_DESTRUCTIVE_RESTORE_OF: `127.0.0.1:${s.pgPort}/shop`, RESTORE_DATABASE_URL: store.url('shop_owner') } : {}),
   };
 }
@@ -283,11 +283,11 @@ async function main(): Promise<number> {
         PATH: driver === 'command' ? process.env.PATH ?? '' : `${doublesBin}:${process.env.PATH ?? ''}`,
       };
       // the helpers' own tests do not depend on the target: once is enough
-      const projects = ['smoke', 'db-outage', 'app-restart', 'backup-restore', 'crashpoint', 'idempotency', ...(i === 0 ? ['self'] : [])];
+      const projects = ['smoke', 'db-outage', 'app-restart', 'backup-restore', 'crashpoint', 'idempotency', 'security', ...(i === 0 ? ['self'] : [])];
       const t0 = Date.now();
       // the link faults and crash points go through the proxy, concurrent retries through the API,
       // whatever the driver: the first run has them
-      const { code, report } = await runSuite(driver, env, projects, i === 0 ? undefined : '@link|@crashpoint|@idempotency');
+      const { code, report } = await runSuite(driver, env, projects, i === 0 ? undefined : '@link|@crashpoint|@idempotency|@security');
       if (!report) {
         check(`${driver}: the run wrote its results`, false, `exit ${code}`);
         continue;

@@ -79,6 +79,7 @@ export class OutsideStore {
       STORE_WORKERS: '2',
       STORE_BIND: `127.0.0.1:${this.s.storePort}`,
       STORE_PIDFILE: this.s.pidFile,
+      STORE_CACHE_DIR: path.join(this.s.dir, 'run', 'cache'),
       // Debian's cluster has TLS on: the store's path stays plaintext so that the fault proxy can
       // count its statements (crash points)
       STORE_DB_SSLMODE: 'disable',

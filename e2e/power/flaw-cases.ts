@@ -102,4 +102,25 @@ export const FLAW_CASES: readonly FlawCase[] = [
     reason: /round \d+: the answers name \d+ different orders[^"]*\d+ orders stored for one key/,
     why: 'concurrent retries with one key create several orders: nothing in the database stops them',
   },
+  {
+    flaw: 'jwt_unverified',
+    project: 'security',
+    grep: 'tampered with',
+    reason: /a tampered signature: GET own orders: answered 200/,
+    why: 'a token with a forged signature is accepted',
+  },
+  {
+    flaw: 'orders_not_scoped',
+    project: 'security',
+    grep: "another customer's order",
+    reason: /another customer's order by id: answered 200/,
+    why: "any customer reads another customer's order by its id",
+  },
+  {
+    flaw: 'data_error_as_outage',
+    project: 'security',
+    grep: 'NUL and control characters',
+    reason: /a NUL in a cart item name: answered 503 .*database_unavailable/,
+    why: 'a value the database refuses is answered as an outage (503, Retry-After) instead of a 400',
+  },
 ];

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { childEnv } from '../../helpers/config';
 import { PROJECT_ROOT } from '../../helpers/paths';
+import { redactText, shown } from '../../helpers/report/redact';
 import { FLAW_CASES } from './flaw-cases';
 
 interface JsonTest { status: string; results: Array<{ status: string; errors: Array<{ message?: string }> }> }
@@ -58,14 +59,14 @@ for (const [i, c] of FLAW_CASES.entries()) {
     child.stdout.on('data', (d) => (log += String(d)));
     child.stderr.on('data', (d) => (log += String(d)));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    await test.info().attach('child run log', { body: log, contentType: 'text/plain' });
-    expect(fs.existsSync(jsonFile), `the child run wrote its results: ${log.slice(-1500)}`).toBe(true);
+    await test.info().attach('child run log', { body: redactText(log), contentType: 'text/plain' });
+    expect(fs.existsSync(jsonFile), `the child run wrote its results: ${shown(log.slice(-1500), 1500)}`).toBe(true);
     const report = JSON.parse(fs.readFileSync(jsonFile, 'utf8')) as JsonSuite & { errors?: Array<{ message?: string }> };
     expect(report.errors ?? [], 'the child run itself worked (no setup error)').toEqual([]);
     const specs = specsOf(report);
     expect(specs.length, `the grep ${c.grep} selects the catching test`).toBeGreaterThan(0);
     const messages = specs.flatMap((s) => s.tests.flatMap((t) => t.results.flatMap((r) => r.errors.map((e) => strip(e.message ?? '')))));
-    await test.info().attach('failure messages', { body: messages.join('\n\n-----\n\n'), contentType: 'text/plain' });
+    await test.info().attach('failure messages', { body: redactText(messages.join('\n\n-----\n\n')), contentType: 'text/plain' });
     const red = specs.filter((s) => s.tests.some((t) => t.status === 'unexpected'));
     const forTheReason = messages.some((m) => c.reason.test(m));
     table.push({
@@ -77,6 +78,6 @@ for (const [i, c] of FLAW_CASES.entries()) {
     writeTable();
     expect(code, 'the child run is red').not.toBe(0);
     expect(red.map((s) => s.title), `the catching test fails against ${c.flaw}`).not.toEqual([]);
-    expect(messages.some((m) => c.reason.test(m)), `failed for the right reason (${c.reason}); messages:\n${messages.join('\n---\n').slice(0, 3000)}`).toBe(true);
+    expect(messages.some((m) => c.reason.test(m)), `failed for the right reason (${c.reason}); messages:\n${shown(messages.join('\n---\n'), 3000)}`).toBe(true);
   });
 }

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import type { OrderRow } from '../../helpers/integrity/db-probe';
 import { checkLedger, ledgerEmail, type LedgerAttempt } from '../../helpers/integrity/ledger';
@@ -6,6 +8,7 @@ import { loadStats, percentile } from '../../helpers/load/stats';
 import { renderTimeline } from '../../helpers/load/timeline';
 import { findLeaks } from '../../helpers/report/leaks';
 import { redact, redactText } from '../../helpers/report/redact';
+import { scanReports } from '../../helpers/report/secret-scan';
 
 const attempt = (key: string, outcome: LedgerAttempt['outcome'], orderId?: number): LedgerAttempt => ({
   key, outcome, orderId, phase: 'fault', start: 0, end: 1, status: outcome === 'ok' ? 201 : outcome === 'fail' ? 503 : undefined,
@@ -69,5 +72,49 @@ test.describe('checkers @self', () => {
     expect(findLeaks('Traceback (most recent call last):\n  File "x.py", line 1')).toContain('a traceback');
     expect(findLeaks('INSERT INTO "store_orderrequest" VALUES')).toContain('SQL');
     expect(findLeaks('it is s3cret-value', ['s3cret-value'])).toContain('a secret of the stack');
+  });
+});
+
+test.describe('redaction @self', () => {
+  const cases: Array<[string, string, string]> = [
+    ['an env assignment ending in PASSWORD', 'STORE_PASSWORD=hunter2 next', 'hunter2'],
+    ['a database password variable', 'export STORE_DB_PASSWORD="hunter3"', 'hunter3'],
+    ['SECRET_KEY=', 'SECRET_KEY=abcdef123456', 'abcdef123456'],
+    ['client_secret in a query string', 'grant_type=x&client_secret=s3cr3tvalue&y=1', 's3cr3tvalue'],
+    ['access_token in JSON', '{"access_token": "tok-123456", "token_type": "bearer"}', 'tok-123456'],
+    ['"password": "x" in JSON', '{"username": "alice", "password": "pa55word"}', 'pa55word'],
+    ["SQL PASSWORD 'x'", "CREATE ROLE shop LOGIN PASSWORD 'o''brien-pw'", "o''brien-pw"],
+    ['a password in a URL', 'postgres://store:pw-in-url@127.0.0.1:5432/store', 'pw-in-url'],
+    ['a bearer token', 'Authorization: Bearer abc.def.ghi-token', 'abc.def.ghi-token'],
+    ['PGPASSWORD', 'PGPASSWORD=pgpw1 pg_dump', 'pgpw1'],
+  ];
+  for (const [what, text, secret] of cases) {
+    test(`should redact ${what}`, () => {
+      const out = redactText(text);
+      expect(out, out).not.toContain(secret);
+      expect(out).toContain('***');
+    });
+  }
+
+  test('should mask values under secret-looking names, and keep idempotency keys and token types', () => {
+    const out = redact({ STORE_PASSWORD: 'a1', secret_key: 'a2', client_secret: 'a3', access_token: 'a4', signingKey: 'a5', idempotency_key: 'ledger-1', token_type: 'access', username: 'alice' });
+    expect(out).toEqual({ STORE_PASSWORD: '***', secret_key: '***', client_secret: '***', access_token: '***', signingKey: '***', idempotency_key: 'ledger-1', token_type: 'access', username: 'alice' });
+    expect(redactText('{"idempotency_key": "ledger-abc", "token_type": "access"}')).toBe('{"idempotency_key": "ledger-abc", "token_type": "access"}');
+  });
+});
+
+test.describe('report scan @self', () => {
+  test('should find a secret in a file, in a base64 attachment of JSON results, and a live token; nothing in clean files', () => {
+    const dir = test.info().outputPath('reports');
+    fs.mkdirSync(path.join(dir, 'html', 'data'), { recursive: true });
+    const secret = 'the-db-password-42';
+    const token = `eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoxMjN9.${'s'.repeat(43)}`;
+    fs.writeFileSync(path.join(dir, 'html', 'data', 'log.txt'), `connected with ${secret}`);
+    fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify({ suites: [{ attachments: [{ name: 'x', contentType: 'text/plain', body: Buffer.from(`pw ${secret}`).toString('base64') }] }] }));
+    fs.writeFileSync(path.join(dir, 'exchange.json'), JSON.stringify({ Authorization: `Bearer ${token}` }));
+    fs.writeFileSync(path.join(dir, 'clean.txt'), 'Bearer *** eyJ*** password=***');
+    const { files, findings } = scanReports(dir, [secret]);
+    expect(files).toBe(4);
+    expect(findings.map((f) => `${f.file}: ${f.what}`).sort()).toEqual(['exchange.json: a live JWT', 'html/data/log.txt: secret #1 of the target', 'results.json: secret #1 of the target']);
   });
 });

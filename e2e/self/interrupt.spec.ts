@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { expect, test } from '@playwright/test';
 import { childEnv, loadConfig, readEnv } from '../../helpers/config';
 import { PROJECT_ROOT } from '../../helpers/paths';
+import { redactText, shown } from '../../helpers/report/redact';
 import { EmbeddedStack } from '../../helpers/stack/embedded-stack';
 import { childPids, pidsWithMarker, processState, waitForExit } from '../../helpers/stack/processes';
 import { waitUntil } from '../../helpers/wait';
@@ -45,7 +46,7 @@ test.describe('interrupting a run mid-fault @self', () => {
       try {
         await waitUntil(() => c.faulted(s), { description: `the child run's fault: ${c.what}`, timeoutMs: 60_000, intervalMs: 10 });
         process.kill(-child.pid!, 'SIGINT');
-        expect(await waitForExit(child.pid!, 60_000), `the interrupted run exits: ${output.slice(-2000)}`).toBe(true);
+        expect(await waitForExit(child.pid!, 60_000), `the interrupted run exits: ${shown(output.slice(-2000), 2000)}`).toBe(true);
         await exited;
       } finally {
         try {
@@ -54,7 +55,7 @@ test.describe('interrupting a run mid-fault @self', () => {
           // the group is gone: the usual case
         }
       }
-      test.info().attach('interrupted run output', { body: output, contentType: 'text/plain' });
+      await test.info().attach('interrupted run output', { body: redactText(output), contentType: 'text/plain' });
       expect(output).toMatch(/interrupted/i);
       const postmaster = s.cluster.postmasterPid();
       expect(postmaster, 'PostgreSQL runs').toBeDefined();

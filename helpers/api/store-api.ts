@@ -31,6 +31,14 @@ export interface RequestOptions {
   readonly raw?: boolean;
 }
 
+/** The items of a list answer: a plain array, or DRF's paginated {count, results}. */
+export function itemsOf<T>(body: unknown): T[] {
+  if (Array.isArray(body)) return body as T[];
+  const results = (body as { results?: unknown } | undefined)?.results;
+  if (Array.isArray(results)) return results as T[];
+  throw new Error(`not a list answer: ${JSON.stringify(body)?.slice(0, 200)}`);
+}
+
 /** Maps a client-side failure message to the kind the ledger records. */
 export function classifyNetworkError(message: string): NetworkErrorKind {
   if (/timeout|timed out/i.test(message)) return 'timeout';
@@ -102,8 +110,8 @@ export class StoreApi {
 
   /** Sends one request and records the exchange. */
   async send(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<Exchange> {
-    const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    // JSON unless the caller says otherwise (the security family sends other content types)
+    const headers: Record<string, string> = { Accept: 'application/json', ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...opts.headers };
     if (this.token && !opts.anonymous) headers.Authorization = `Bearer ${this.token}`;
     const startedAt = Date.now();
     const t0 = performance.now();

@@ -27,9 +27,9 @@ export class Evidence {
     await this.testInfo.attach(name, { body: redactText(text), contentType: 'text/plain' });
   }
 
-  /** Attaches a picture or any other file body as it is (no secrets in pictures we draw). */
+  /** Attaches a file body; text (an SVG we draw, a log) is redacted too, binary as it is. */
   async file(name: string, body: Buffer | string, contentType: string): Promise<void> {
-    await this.testInfo.attach(name, { body, contentType });
+    await this.testInfo.attach(name, { body: typeof body === 'string' ? redactText(body) : body, contentType });
   }
 
   /** Attaches the scenario's figures; the resilience reporter gathers them for the run summary. */
@@ -51,13 +51,20 @@ export function summarizeExchange(e: Exchange) {
     at: new Date(e.startedAt).toISOString(),
     request: `${e.method} ${e.path}`,
     requestHeaders: e.requestHeaders,
-    requestBody: e.requestBody,
+    requestBody: clip(e.requestBody),
     durationMs: Math.round(e.durationMs * 10) / 10,
     status: e.status,
     error: e.error,
     responseHeaders: e.responseHeaders && pick(e.responseHeaders, ['content-type', 'retry-after', 'idempotent-replayed', 'connection']),
     body: e.body,
   };
+}
+
+/** A body as evidence: whole up to 8 kB, else its size and head (an oversized-body test sends megabytes). */
+function clip(body: unknown): unknown {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  if (text === undefined || text.length <= 8192) return body;
+  return { clipped: `${text.length} characters`, head: text.slice(0, 512) };
 }
 
 function pick(h: Readonly<Record<string, string>>, keys: string[]) {

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Config, Credentials, FlawName } from '../config';
+import { config, type Config, type Credentials, type FlawName } from '../config';
 import { findFreePort } from './ports';
 import { PostgresCluster, postgresUrl } from './postgres-cluster';
 import { ProxyProcess } from './proxy-process';
@@ -54,8 +54,33 @@ export interface StackState {
 
 const secret = () => randomBytes(18).toString('base64url');
 
+/**
+ * The folder that holds the stacks must be this user's and writable by nobody else: a stack.json
+ * another local user planted there would otherwise steer what the suite signals and where it
+ * connects. Created 0711: only the owner lists or writes it; the postgres user (the server refuses
+ * root) can still traverse to its data directory.
+ */
+export function ensureSafeStackRoot(root: string): void {
+  if (!fs.existsSync(root)) fs.mkdirSync(root, { recursive: true, mode: 0o711 });
+  const st = fs.statSync(root);
+  const uid = typeof process.getuid === 'function' ? process.getuid() : st.uid;
+  if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) {
+    throw new Error(
+      `STACK_ROOT ${root} is not safe to use: it must be a directory owned by uid ${uid} and writable by nobody else ` +
+        `(it is owned by uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)}); remove it or set STACK_ROOT`,
+    );
+  }
+}
+
+/** The binaries a stack runs: from this run's validated configuration, never from a state file. */
+function binaries(): { pgBin: string; python: string } {
+  const e = config().embedded;
+  return { pgBin: e.pgBin, python: e.python };
+}
+
 /** Reads a stack's state file, or undefined when there is none. */
 export function readStackState(dir: string): StackState | undefined {
+  ensureSafeStackRoot(path.dirname(dir));
   const file = path.join(dir, STATE_FILE);
   if (!fs.existsSync(file)) return undefined;
   const state = JSON.parse(fs.readFileSync(file, 'utf8')) as StackState;
@@ -77,7 +102,8 @@ export class EmbeddedStack {
   readonly proxy: ProxyProcess;
 
   constructor(public state: StackState) {
-    this.cluster = new PostgresCluster({ dir: path.join(state.dir, 'pg'), pgBin: state.pgBin, port: state.postgres.port });
+    const bin = binaries();
+    this.cluster = new PostgresCluster({ dir: path.join(state.dir, 'pg'), pgBin: bin.pgBin, port: state.postgres.port });
     this.proxy = new ProxyProcess({
       dir: path.join(state.dir, 'proxy'),
       name: state.proxy.name,
@@ -87,7 +113,7 @@ export class EmbeddedStack {
     });
     this.store = new StoreServer({
       dir: path.join(state.dir, 'store'),
-      python: state.python,
+      python: bin.python,
       port: state.store.port,
       server: state.store.server,
       workers: state.store.workers,
@@ -137,7 +163,8 @@ export class EmbeddedStack {
     }
     const cleaned = await cleanupStack(dir);
     if (cleaned.length > 0) log(`cleaned a leftover stack in ${dir}: ${cleaned.join('; ')}`);
-    fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+    ensureSafeStackRoot(path.dirname(dir));
+    fs.mkdirSync(dir, { recursive: true, mode: 0o711 });
 
     const timings: Record<string, number> = {};
     const time = async <T>(name: string, step: () => Promise<T>): Promise<T> => {
@@ -259,8 +286,7 @@ export async function cleanupStack(dir: string): Promise<string[]> {
   const dataDir = path.join(dir, 'pg', 'data');
   const postmasters = pidsWithMarker(dataDir);
   if (postmasters.length > 0 || fs.existsSync(path.join(dataDir, 'postmaster.pid'))) {
-    const pgBin = state?.pgBin;
-    const cluster = pgBin ? new PostgresCluster({ dir: path.join(dir, 'pg'), pgBin, port: state.postgres.port }) : undefined;
+    const cluster = state ? new PostgresCluster({ dir: path.join(dir, 'pg'), pgBin: binaries().pgBin, port: state.postgres.port }) : undefined;
     // a frozen server cannot stop: wake the postmaster and its backends first
     for (const pid of postmasters) wakeProcessTree(pid, dataDir);
     try {
@@ -288,6 +314,7 @@ export function isLeftover(state: StackState): boolean {
 /** Stack folders under root (each holding a state file, or at least a data directory). */
 export function stackFolders(root: string): string[] {
   if (!fs.existsSync(root)) return [];
+  ensureSafeStackRoot(root);
   return fs
     .readdirSync(root)
     .map((name) => path.join(root, name))

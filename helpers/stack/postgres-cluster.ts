@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { CommandRecord, runCommand } from './command';
-import { isAlive, processState, readPidFile } from './processes';
+import { commandLine, isAlive, processState, readPidFile } from './processes';
 
 export interface PostgresClusterOptions {
   /** folder owned by this cluster (data/, socket/, log/) */
@@ -99,10 +99,14 @@ export class PostgresCluster {
     });
   }
 
-  /** PID of the postmaster from postmaster.pid, when that process is alive. */
+  /**
+   * PID of the postmaster from postmaster.pid, when that process is alive and is this cluster's
+   * postmaster (its command line names this data directory): a pid file is never trusted alone,
+   * since a reused PID would have a signal sent to a stranger.
+   */
   postmasterPid(): number | undefined {
     const pid = readPidFile(path.join(this.dataDir, 'postmaster.pid'));
-    return pid !== undefined && isAlive(pid) ? pid : undefined;
+    return pid !== undefined && isAlive(pid) && (commandLine(pid) ?? '').includes(this.dataDir) ? pid : undefined;
   }
 
   /** True when a postmaster runs for this data directory. */

@@ -51,6 +51,8 @@ export class StoreServer {
       ...(this.opts.flawPauseMs === undefined ? {} : { STORE_FLAW_PAUSE_MS: String(this.opts.flawPauseMs) }),
       STORE_BIND: `127.0.0.1:${this.opts.port}`,
       STORE_PIDFILE: this.pidFile,
+      // the login throttle's counters, shared by the workers, inside the stack folder
+      STORE_CACHE_DIR: path.join(this.opts.dir, 'cache'),
       ...this.opts.extraEnv,
     }, ['PATH', 'LANG', 'LC_ALL', 'HOME', 'TZ']);
   }

@@ -71,6 +71,7 @@ export function embeddedTarget(stack: EmbeddedStack, cfg: Config): Target {
     },
     fault: (name, opts) => createFault(ctx, name, opts),
     statementLog: provided(statementLogOf(ctx.link!)),
+    jwtSigningKey: provided(s.store.secretKey),
     backup: provided(
       new PgBackupDriver({
         pgBin: s.pgBin,

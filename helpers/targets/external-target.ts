@@ -145,6 +145,9 @@ export function externalTarget(ext: ExternalTarget, cfg: Config): Target {
       identity: app?.identity ? provided(app.identity) : lacking(app ? app.missing('identity') : ctx.appMissing),
     },
     fault: (name, opts) => createFault(ctx, name, opts),
+    jwtSigningKey: ext.jwtSigningKey
+      ? provided(ext.jwtSigningKey)
+      : lacking('JWT_SIGNING_KEY is not set (the key your store signs its JWTs with, for validly signed expired tokens and tokens of inactive or deleted users)'),
     statementLog: link ? provided(statementLogOf(link)) : lacking(`${ctx.linkMissing}: crash points need this suite's fault proxy (scripts/fault-proxy.ts) between the store and PostgreSQL`),
     backup: backup(),
     disposableDatabaseUrl: ext.disposable && ext.restoreDatabaseUrl ? provided(ext.restoreDatabaseUrl) : lacking(`the database is not marked disposable: set ${optIn} to let the suite write to it`),

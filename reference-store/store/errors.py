@@ -3,7 +3,8 @@ import logging
 import traceback
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, InterfaceError
+from django.core.exceptions import DisallowedHost, RequestDataTooBig
+from django.db import DatabaseError, DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import JsonResponse
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -12,14 +13,54 @@ from storeproject import flaws
 log = logging.getLogger("store")
 
 
+# SQLSTATEs that say "the database cannot serve now, retry later" (PostgreSQL, Appendix A):
+# 08 connection exceptions, 53 insufficient resources (too many connections, out of memory),
+# 57 operator intervention (admin/crash shutdown, cannot connect now, query cancelled by the
+# statement timeout), and the transient ones: serialization failure, deadlock, lock not available,
+# a read-only transaction (a failover in progress)
+UNAVAILABLE_CLASSES = ("08", "53", "57")
+UNAVAILABLE_CODES = ("40001", "40P01", "55P03", "25006")
+
+
+def sqlstate(exc):
+    """The SQLSTATE of a database error (from the driver's exception Django wrapped), or None."""
+    return getattr(exc.__cause__, "pgcode", None) or getattr(exc, "pgcode", None)
+
+
 def is_database_unavailable(exc):
     """Connection refused/lost, timeouts, a server in recovery: not a bug in the request.
 
     InterfaceError is not a DatabaseError in Django's hierarchy; "connection already closed" is one,
     seen under uvicorn workers when PostgreSQL crashed under a connection a thread still held
-    (test:external, db-crash ledger: a 500 before this).
+    (test:external, db-crash ledger: a 500 before this). An error without a SQLSTATE came from the
+    client library (no server answer): unavailable when it is operational.
     """
-    return isinstance(exc, (DatabaseError, InterfaceError)) and not isinstance(exc, IntegrityError)
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, DatabaseError) or isinstance(exc, IntegrityError):
+        return False
+    if flaws.on("data_error_as_outage"):
+        return True  # the flaw: every database error reads as an outage, client mistakes included
+    code = sqlstate(exc)
+    if code is None:
+        return isinstance(exc, OperationalError)
+    return code.startswith(UNAVAILABLE_CLASSES) or code in UNAVAILABLE_CODES
+
+
+def is_client_data_error(exc):
+    """A value the database refused (out of range, invalid byte sequence): the request's fault, a 400."""
+    return isinstance(exc, DataError) and not is_database_unavailable(exc)
+
+
+def invalid_data_response(exc):
+    log.info("invalid data refused by the database: %s %s", type(exc).__name__, sqlstate(exc))
+    return JsonResponse({"detail": "A value is out of range or malformed.", "code": "invalid_data"}, status=400)
+
+
+def too_large_response():
+    return JsonResponse(
+        {"detail": "The request body is larger than %d bytes." % settings.STORE_MAX_BODY_BYTES, "code": "too_large"}, status=413
+    )
 
 
 def database_unavailable_response(exc):
@@ -48,6 +89,10 @@ def api_exception_handler(exc, context):
         return response
     if is_database_unavailable(exc):
         return database_unavailable_response(exc)
+    if is_client_data_error(exc):
+        return invalid_data_response(exc)
+    if isinstance(exc, RequestDataTooBig):
+        return too_large_response()
     log.exception("unhandled error in %s", type(context.get("view")).__name__)
     if flaws.on("leaky_errors"):
         return leaky_response(exc, 500)
@@ -66,7 +111,41 @@ class DatabaseUnavailableMiddleware:
     def process_exception(self, request, exc):
         if is_database_unavailable(exc):
             return database_unavailable_response(exc)
+        if is_client_data_error(exc):
+            return invalid_data_response(exc)
         return None
+
+
+class AllowedHostsMiddleware:
+    """Checks the Host header against ALLOWED_HOSTS on every request. Django only checks when something
+    asks for the host (CommonMiddleware, CSRF), and this API uses neither: without this, any Host passed."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            request.get_host()
+        except DisallowedHost:
+            return bad_request(request)
+        return self.get_response(request)
+
+
+class BodySizeLimitMiddleware:
+    """Refuses a declared body over STORE_MAX_BODY_BYTES with 413 before reading it (a body without a
+    length is cut at the same size by DATA_UPLOAD_MAX_MEMORY_SIZE)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return bad_request(request)
+        if length > settings.STORE_MAX_BODY_BYTES:
+            return too_large_response()
+        return self.get_response(request)
 
 
 def bad_request(request, exception=None):

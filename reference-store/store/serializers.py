@@ -8,6 +8,8 @@ from storeproject import flaws
 from .models import Brand, OrderLine, OrderRequest, PickupPoint, Product
 
 MAX_CART_LINES = 100
+# a cart line's quantity: far below the column's 2^31-1, so that a huge number is a field error, not a database error
+MAX_QUANTITY = 10000
 
 
 class BrandSerializer(serializers.ModelSerializer):
@@ -114,6 +116,9 @@ def parse_cart_item(raw):
     quantity = raw.get("quantity")
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
         return None, "quantity must be a positive integer"
+    # the data_error_as_outage flaw leaves these to the database (and then reads its refusal as an outage)
+    if quantity > MAX_QUANTITY and not flaws.on("data_error_as_outage"):
+        return None, "quantity must be at most %d" % MAX_QUANTITY
     try:
         price = Decimal(str(raw.get("price"))).quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
@@ -123,4 +128,6 @@ def parse_cart_item(raw):
     name = raw.get("name", "")
     if not isinstance(name, str) or len(name) > 200:
         return None, "name must be a string of at most 200 characters"
+    if "\x00" in name and not flaws.on("data_error_as_outage"):
+        return None, "name must not contain NUL characters"
     return {"product_id": product_id, "name": name, "quantity": quantity, "price": price}, None

@@ -53,19 +53,42 @@ class PublicReadStaffWrite(permissions.BasePermission):
         return bool(request.user and request.user.is_authenticated and request.user.is_staff)
 
 
+class StrictLimitOffsetPagination(LimitOffsetPagination):
+    """limit/offset that are not non-negative integers are a 400, not silently the default."""
+
+    def get_limit(self, request):
+        raw = request.query_params.get(self.limit_query_param)
+        if raw is not None and not (raw.isdigit() and 0 < int(raw) <= 10 ** 9):
+            raise ValidationError({"limit": ["A positive integer, at most %d is used." % self.max_limit]})
+        return super().get_limit(request)
+
+    def get_offset(self, request):
+        raw = request.query_params.get(self.offset_query_param)
+        if raw is not None and not (raw.isdigit() and int(raw) <= 10 ** 9):
+            raise ValidationError({"offset": ["A non-negative integer."]})
+        return super().get_offset(request)
+
+
+class PublicPagination(StrictLimitOffsetPagination):
+    default_limit = 100
+    max_limit = 500
+
+
 class BrandViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = Brand.objects.all()
+    queryset = Brand.objects.all().order_by("id")
     serializer_class = BrandSerializer
     permission_classes = [permissions.AllowAny]
+    pagination_class = PublicPagination
 
 
 class ProductViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    queryset = Product.objects.all()
+    queryset = Product.objects.all().order_by("id")
     serializer_class = ProductSerializer
     permission_classes = [PublicReadStaffWrite]
+    pagination_class = PublicPagination
 
 
-class OrderPagination(LimitOffsetPagination):
+class OrderPagination(StrictLimitOffsetPagination):
     default_limit = 50
     max_limit = 500
 
@@ -77,6 +100,8 @@ class OrderRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
     pagination_class = OrderPagination
 
     def get_queryset(self):
+        if flaws.on("orders_not_scoped") and self.action == "retrieve":
+            return OrderRequest.objects.all().prefetch_related("lines")  # the flaw: any order by id
         return OrderRequest.objects.filter(user=self.request.user).prefetch_related("lines")
 
     def create(self, request, *args, **kwargs):

@@ -16,6 +16,9 @@ KNOWN_FLAWS = {
     "no_graceful_shutdown": "workers exit at once on SIGTERM/reload, dropping in-flight requests",
     "db_error_as_400": "a database error while checking the cart is taken for unknown products: a 400 the client will not retry",
     "no_statement_timeout": "no statement_timeout: a statement behind a lock (a migration, a long transaction) waits forever",
+    "data_error_as_outage": "every database error is an outage: a value the database refuses (a NUL, a number out of range) is answered 503 and logged as an outage",
+    "jwt_unverified": "the access token's signature and expiry are not checked: a forged or expired token is accepted",
+    "orders_not_scoped": "an order read by id is not limited to the caller's own: any customer reads any order",
     "idempotency_in_python": "no unique constraint on (user, Idempotency-Key): the key is checked in Python only, so concurrent retries race",
 }
 

@@ -80,7 +80,15 @@ def database_from_env():
 
 
 BASE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SECRET_KEY = env_str("STORE_SECRET_KEY", "reference-store-insecure-key-change-me-0123456789")
+# also the JWT signing key: a constant from the repository would let anyone mint a staff token
+SECRET_KEY = env_str("STORE_SECRET_KEY")
+if SECRET_KEY is None or len(SECRET_KEY) < 32:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "STORE_SECRET_KEY must be set to a random string of at least 32 characters "
+        "(it signs the JWTs; e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
+    )
 DEBUG = env_bool("STORE_DEBUG", False)
 ALLOWED_HOSTS = [h.strip() for h in env_str("STORE_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
 
@@ -99,9 +107,23 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "store.errors.AllowedHostsMiddleware",
+    "store.errors.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "store.errors.DatabaseUnavailableMiddleware",
 ]
+
+# request bodies over this are refused with 413 before they are read (an order is a few kB)
+STORE_MAX_BODY_BYTES = env_int("STORE_MAX_BODY_BYTES", 256 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = STORE_MAX_BODY_BYTES
+
+# the login throttle's counters, shared by every worker (a per-process cache would multiply the limit)
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": env_str("STORE_CACHE_DIR", os.path.join("/tmp", "store-cache-%d" % os.getuid())),
+    }
+}
 
 ROOT_URLCONF = "storeproject.urls"
 WSGI_APPLICATION = "storeproject.wsgi.application"
@@ -115,12 +137,14 @@ USE_I18N = False
 USE_TZ = True
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["store.auth.StoreJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["store.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "store.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
+    # guessing passwords: each guess costs a PBKDF2 hash on a worker (see store/throttles.py)
+    "DEFAULT_THROTTLE_RATES": {"login": env_str("STORE_LOGIN_RATE", "10/min")},
 }
 
 from datetime import timedelta  # noqa: E402
