@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import type { OrderRow } from '../../helpers/integrity/db-probe';
@@ -105,7 +106,8 @@ test.describe('redaction @self', () => {
 
 test.describe('report scan @self', () => {
   test('should find a secret in a file, in a base64 attachment of JSON results, and a live token; nothing in clean files', () => {
-    const dir = test.info().outputPath('reports');
+    // outside the run's reports: its planted secrets would fail the run's own scan
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sr-scan-'));
     fs.mkdirSync(path.join(dir, 'html', 'data'), { recursive: true });
     const secret = 'the-db-password-42';
     const token = `eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoxMjN9.${'s'.repeat(43)}`;
@@ -115,6 +117,7 @@ test.describe('report scan @self', () => {
     fs.writeFileSync(path.join(dir, 'clean.txt'), 'Bearer *** eyJ*** password=***');
     const { files, findings } = scanReports(dir, [secret]);
     expect(files).toBe(4);
+    fs.rmSync(dir, { recursive: true, force: true });
     expect(findings.map((f) => `${f.file}: ${f.what}`).sort()).toEqual(['exchange.json: a live JWT', 'html/data/log.txt: secret #1 of the target', 'results.json: secret #1 of the target']);
   });
 });
