@@ -15,7 +15,8 @@ wsgi_app = "storeproject.asgi:application" if _server == "uvicorn" else "storepr
 # StoreUvicornWorker drains every connection on shutdown (see storeproject/workers.py);
 # STORE_UVICORN_WORKER=uvicorn.workers.UvicornWorker runs the stock one
 _uvicorn_worker = os.environ.get("STORE_UVICORN_WORKER", "storeproject.workers.StoreUvicornWorker")
-worker_class = _uvicorn_worker if _server == "uvicorn" else "sync"
+# StoreSyncWorker serves the listen queue before it stops (see storeproject/workers.py)
+worker_class = _uvicorn_worker if _server == "uvicorn" else "storeproject.workers.StoreSyncWorker"
 bind = os.environ.get("STORE_BIND", "127.0.0.1:8000")
 workers = 1 if flaws.on("single_worker") else int(os.environ.get("STORE_WORKERS", "3"))
 pidfile = os.environ.get("STORE_PIDFILE") or None

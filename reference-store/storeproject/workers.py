@@ -11,7 +11,12 @@ served a request: one whose first request has not been read yet is left to answe
 would drop that request; a client only retries on a connection it reused).
 """
 import asyncio
+import errno
+import time
 
+import os
+
+from gunicorn.workers.sync import SyncWorker
 from uvicorn.server import Server
 from uvicorn.workers import UvicornWorker
 
@@ -47,3 +52,33 @@ class StoreUvicornWorker(UvicornWorker):
             from gunicorn.arbiter import Arbiter
 
             sys.exit(Arbiter.WORKER_BOOT_ERROR)
+
+
+DRAIN_S = int(os.environ.get("STORE_DRAIN_MS", "300")) / 1000.0
+
+
+class StoreSyncWorker(SyncWorker):
+    """A sync worker that, told to stop (TERM), first serves the connections already waiting in the
+    listen queue. gunicorn's own stops accepting at once; the queue's connections are then reset when
+    the last worker closes the socket, so a request sent just before a graceful stop is lost unread
+    (measured: about 1 restart in 8 under 6 clients lost one). The queue at the stop is a few
+    connections; new ones keep arriving under load, so the drain is bounded by STORE_DRAIN_MS (300):
+    what arrives after it is turned away unread, which a client may retry.
+    """
+
+    def run(self):
+        super().run()
+        if self.alive or not self.is_parent_alive():
+            return  # not a TERM: nothing to drain for
+        deadline = time.monotonic() + min(self.cfg.graceful_timeout, DRAIN_S)
+        while time.monotonic() < deadline:
+            served = False
+            for listener in self.sockets:
+                try:
+                    self.accept(listener)
+                    served = True
+                except EnvironmentError as e:
+                    if e.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                        raise
+            if not served:
+                return
