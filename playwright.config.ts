@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 import { config } from './helpers/config';
@@ -6,6 +7,22 @@ import type { AppServerOption } from './e2e/fixtures';
 
 // validates the whole configuration before anything starts: a bad value ends the run here
 const cfg = config();
+
+/** Versions of what the embedded store runs on, for the Allure environment (best effort, 2 s). */
+function versions(): Record<string, string> {
+  if (cfg.target === 'external') return {};
+  const out = (file: string, args: string[]) => {
+    const r = spawnSync(file, args, { encoding: 'utf8', timeout: 2_000 });
+    return r.status === 0 ? r.stdout.trim() : 'unknown';
+  };
+  const py = out(cfg.embedded.python, ['-c', 'import django, rest_framework, gunicorn; print(django.get_version(), rest_framework.VERSION, gunicorn.__version__)']).split(' ');
+  return {
+    postgresql: out(path.join(cfg.embedded.pgBin, 'pg_ctl'), ['--version']).replace(/^pg_ctl \(PostgreSQL\) /, ''),
+    django: py[0] ?? 'unknown',
+    drf: py[1] ?? 'unknown',
+    gunicorn: py[2] ?? 'unknown',
+  };
+}
 const reports = (name: string) => path.join(cfg.reportsDir, name);
 
 export default defineConfig<AppServerOption>({
@@ -30,6 +47,7 @@ export default defineConfig<AppServerOption>({
       store_flaws: cfg.target === 'external' ? 'n/a' : cfg.embedded.flaws.join(',') || 'none',
       db_driver: cfg.external?.db.kind ?? 'local',
       app_driver: cfg.external?.app.kind ?? 'local',
+      ...versions(),
     }),
     ['./helpers/report/resilience-reporter.ts', { outputDir: cfg.reportsDir }],
     // last: once every report is written, no secret and no live token may be in any of them

@@ -10,9 +10,10 @@ npm test
 status=$?
 npm run -s test:power
 power=$?
-echo "[main] building the Allure report (reports/allure-report)"
-npx allure generate reports/allure-results -o reports/allure-report >/dev/null 2>&1 \
+echo "[main] building the Allure report (reports/allure-report/index.html, one file; trends in reports/allure-history.jsonl)"
+npm run -s report:allure >/dev/null 2>&1 \
   || echo "[main] allure generate failed (the HTML report is still in reports/html)" >&2
+npm run -s report:quality-gate || echo "[main] the Allure quality gate failed (see above)" >&2
 echo "[main] reports: reports/html/index.html, reports/allure-report/index.html, reports/resilience-summary.md, reports/power/html/index.html, reports/junit.xml"
 npx tsx scripts/summary.ts
 [ "$status" -eq 0 ] && [ "$power" -eq 0 ]
