@@ -176,7 +176,7 @@ test.describe('application server under load @app', () => {
 
       // HTTP error answers only: a client-side error message (ECONNREFUSED host:port) is not the store's
       // a retried order answered by a replay was written on its first try, whose answer was dropped in flight
-      const droppedInFlight = records.filter((r) => r.retriedStaleSocket && r.replayed);
+      const { droppedInFlight } = run;
       // a worker killed with SIGKILL loses what it was serving by definition: its own test bounds that
       if (faultName !== 'app-kill-worker') expect(
         droppedInFlight.map((r) => `${r.op} started ${new Date(r.start).toISOString().slice(11, 23)}: first answer lost, the retry replayed order ${r.orderId}`),

@@ -274,7 +274,8 @@ test.describe('malformed input @security', () => {
     expect([201, 400], `answered ${res.status}`).toContain(res.status);
     const rows = await probe.query<{ full_name: string }>('SELECT full_name FROM store_orderrequest WHERE full_name = $1', [nasty]);
     expect(rows.length, res.status === 201 ? 'stored exactly as sent' : 'refused: nothing stored').toBe(res.status === 201 ? 1 : 0);
-    expect((await probe.query('SELECT count(*) FROM store_orderrequest')).length, 'the table is still there').toBe(1);
+    const [table] = await probe.query<{ present: boolean }>("SELECT to_regclass('public.store_orderrequest') IS NOT NULL AS present");
+    expect(table?.present, 'the orders table is still there').toBe(true);
   });
 
   test('should refuse bad limit and offset values @security', async ({ api }) => {

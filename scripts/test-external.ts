@@ -12,15 +12,17 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { healthStatus } from '../helpers/api/token';
 import { config } from '../helpers/config';
 import { DbProbe } from '../helpers/integrity/db-probe';
 import { compareSnapshots, describeDiff, takeSnapshot, type DbSnapshot } from '../helpers/integrity/snapshot';
 import { PROJECT_ROOT } from '../helpers/paths';
 import { log } from '../helpers/report/log';
+import { scanReports } from '../helpers/report/secret-scan';
 import { OutsideStore } from '../e2e/external/outside-store';
 import { ToxiproxyClient } from '../helpers/faults/toxiproxy-client';
 import { pgPing } from '../helpers/integrity/pg-ping';
-import { childPids, isAlive } from '../helpers/stack/processes';
+import { childPids, isAlive, waitForExit } from '../helpers/stack/processes';
 import { waitUntil } from '../helpers/wait';
 
 const DRIVERS = ['command', 'systemd', 'compose', 'kubectl'] as const;
@@ -174,7 +176,7 @@ function checkToolUse(driver: Driver, lines: ArgvLine[]): void {
 async function interruptChecks(store: OutsideStore): Promise<void> {
   const cases = [
     { grep: 'concurrent writes when PostgreSQL freezes', what: 'PostgreSQL is frozen', faulted: async () => (await pgPing('127.0.0.1', store.s.pgPort, 500)).outcome === 'hang' },
-    { grep: 'full restart', what: 'the store is down for a restart', faulted: async () => (await healthOf(store.baseUrl)) === undefined },
+    { grep: 'full restart', what: 'the store is down for a restart', faulted: async () => (await healthStatus(store.baseUrl, 2_000)) === undefined },
   ];
   for (const c of cases) {
     const dir = path.join(reports, 'interrupt');
@@ -185,13 +187,12 @@ async function interruptChecks(store: OutsideStore): Promise<void> {
     let output = '';
     child.stdout.on('data', (d) => (output += String(d)));
     child.stderr.on('data', (d) => (output += String(d)));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     let interrupted = false;
     try {
       await waitUntil(c.faulted, { description: `the child run's fault: ${c.what}`, timeoutMs: 90_000, intervalMs: 20 });
       process.kill(-child.pid!, 'SIGINT');
       interrupted = true;
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 90_000))]);
+      await waitForExit(child.pid!, 90_000);
     } catch (error) {
       log(`interrupt ${c.what}: ${(error as Error).message}`);
     } finally {
@@ -204,7 +205,7 @@ async function interruptChecks(store: OutsideStore): Promise<void> {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, `${c.what.replace(/\W+/g, '-')}.log`), output);
     const pgState = await pgPing('127.0.0.1', store.s.pgPort, 1_000);
-    const health = await healthOf(store.baseUrl);
+    const health = await healthStatus(store.baseUrl, 2_000);
     const master = Number(fs.readFileSync(store.s.pidFile, 'utf8').trim());
     const workers = childPids(master).filter(isAlive).length;
     const proxy = await new ToxiproxyClient(store.controlUrl).proxy('postgres');
@@ -216,36 +217,11 @@ async function interruptChecks(store: OutsideStore): Promise<void> {
   }
 }
 
-async function healthOf(baseUrl: string): Promise<number | undefined> {
-  try {
-    const r = await fetch(`${baseUrl}/api/health/`, { signal: AbortSignal.timeout(2_000) });
-    await r.arrayBuffer();
-    return r.status;
-  } catch {
-    return undefined;
-  }
-}
-
-/** No secret of the outside store in any file the runs wrote (the HTML report's zipped data aside). */
+/** No secret of the outside store, and no live token, in any file the runs wrote (the shared report scan). */
 function secretScan(store: OutsideStore): void {
   const s = store.s;
-  const secrets = [s.ownerPassword, s.readerPassword, s.secretKey, s.users.customer.password, s.users.secondCustomer.password, s.users.staff.password];
-  const found: string[] = [];
-  let files = 0;
-  const walk = (dir: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const f = path.join(dir, e.name);
-      if (e.isDirectory()) walk(f);
-      else if (e.isFile()) {
-        files++;
-        const text = fs.readFileSync(f).toString('latin1');
-        const hits = secrets.filter((x) => text.includes(x));
-        if (hits.length) found.push(`${path.relative(reports, f)} (${hits.length})`);
-      }
-    }
-  };
-  walk(reports);
-  check(`no secret of the store in the ${files} files under reports/external`, found.length === 0, found.slice(0, 10).join(', ') || 'none found');
+  const { files, findings } = scanReports(reports, [s.ownerPassword, s.readerPassword, s.secretKey, s.users.customer.password, s.users.secondCustomer.password, s.users.staff.password]);
+  check(`no secret of the store in the ${files} files under reports/external`, findings.length === 0, findings.slice(0, 10).map((f) => `${f.file}: ${f.what}`).join(', ') || 'none found');
 }
 
 /** Snapshot of the read-only view: every critical table, row by row, and the databases on the server. */

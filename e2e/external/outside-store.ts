@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { healthStatus } from '../../helpers/api/token';
 import { childEnv, newestPgBin } from '../../helpers/config';
 import { PROJECT_ROOT, REFERENCE_STORE_DIR } from '../../helpers/paths';
 import { runCommand } from '../../helpers/stack/command';
@@ -175,7 +176,7 @@ export class OutsideStore {
     await sql('shop', 'GRANT USAGE ON SCHEMA public TO shop_reader; GRANT SELECT ON ALL TABLES IN SCHEMA public TO shop_reader; GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO shop_reader');
     this.writeOpsScripts();
     await runCommand(path.join(s.dir, 'ops', 'start-store.sh'), [], { timeoutMs: 60_000 });
-    await waitUntil(async () => (await fetch(`${this.baseUrl}/api/health/`).then((r) => r.status).catch(() => 0)) === 200, {
+    await waitUntil(async () => (await healthStatus(this.baseUrl)) === 200, {
       description: `the outside store on ${this.baseUrl} to answer health 200`,
       timeoutMs: 30_000,
     });

@@ -1,4 +1,6 @@
-/** An access token from /api/token/ with plain fetch (scripts and benchmarks; tests use StoreApi.login). */
+/** Plain-fetch calls of the store for scripts, drivers and benchmarks (tests use StoreApi). */
+
+/** An access token from /api/token/ (tests use StoreApi.login). */
 import type { Credentials } from '../config';
 
 export async function fetchAccessToken(baseUrl: string, creds: Credentials, timeoutMs = 10_000): Promise<string> {
@@ -11,4 +13,15 @@ export async function fetchAccessToken(baseUrl: string, creds: Credentials, time
   const body = (await res.json().catch(() => ({}))) as { access?: string };
   if (res.status !== 200 || !body.access) throw new Error(`token request for ${creds.username} answered ${res.status}`);
   return body.access;
+}
+
+/** HTTP status of the store's /api/health/ with plain fetch, or undefined when nothing answers in time. */
+export async function healthStatus(baseUrl: string, timeoutMs = 3_000): Promise<number | undefined> {
+  try {
+    const res = await fetch(`${baseUrl}/api/health/`, { signal: AbortSignal.timeout(timeoutMs) });
+    await res.arrayBuffer();
+    return res.status;
+  } catch {
+    return undefined;
+  }
 }

@@ -5,7 +5,7 @@
  * Each runs as `sh -c <command>` with a timeout; a non-zero exit is an error with its output.
  */
 import { childEnv } from '../config';
-import type { AppAction, AppDriverSettings, DbAction, DbDriverSettings, UserCommand } from '../config-external';
+import { commandKey, type AppAction, type AppDriverSettings, type DbAction, type DbDriverSettings, type UserCommand } from '../config-external';
 import { runCommand, type CommandRecord } from '../stack/command';
 import type { Action, AppService, DbService, ServerIdentity } from './types';
 
@@ -44,7 +44,7 @@ export function withUserCommandsDb(base: DbService | undefined, s: DbDriverSetti
     label: base ? `${base.label}${Object.keys(own).length ? ' + your commands' : ''}` : 'your commands',
     actions: { ...base?.actions, ...own },
     checks: { ...base?.checks, ...checksOf<DbAction>(s.checks, timeoutMs) },
-    missing: (action) => (base ? `${base.missing(action)}; or give DB_${action.toUpperCase()}_COMMAND` : `DB_${action.toUpperCase()}_COMMAND is not set`),
+    missing: (action) => (base ? `${base.missing(action)}; or give ${commandKey('DB', action)}` : `${commandKey('DB', action)} is not set`),
     status: async () => (base ? base.status() : `your commands for ${Object.keys(own).join(', ')} (no state of their own)`),
     heal: async () => {
       if (base) return base.heal();
@@ -80,7 +80,6 @@ export function withUserCommandsApp(base: AppService | undefined, s: AppDriverSe
       return { instance, workers };
     };
   }
-  const keyOf = (a: string) => `APP_${a.toUpperCase().replace(/-/g, '_')}_COMMAND`;
   return {
     label: base ? `${base.label}${Object.keys(own).length ? ' + your commands' : ''}` : 'your commands',
     actions: { ...base?.actions, ...own },
@@ -93,7 +92,7 @@ export function withUserCommandsApp(base: AppService | undefined, s: AppDriverSe
     },
     missing: (action) => {
       if (action === 'identity') return base ? base.missing(action) : 'APP_WORKERS_COMMAND (prints one worker identity per line) and APP_INSTANCE_COMMAND (prints the master PID) are not set';
-      return base ? `${base.missing(action)}; or give ${keyOf(action)}` : `${keyOf(action)} is not set`;
+      return base ? `${base.missing(action)}; or give ${commandKey('APP', action)}` : `${commandKey('APP', action)} is not set`;
     },
     heal: async (workers) => {
       if (base) return base.heal(workers);

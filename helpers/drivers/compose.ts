@@ -95,6 +95,20 @@ export class Compose {
   async act(detail: string, args: string[]): Promise<ActionResult> {
     return { detail: `docker compose ${detail}`, commands: [await this.run(args)] };
   }
+
+  /** Backstop: unpauses or starts the service's container; says what it did and whether it ran already. */
+  async revive(service: string): Promise<{ done: string[]; wasRunning: boolean }> {
+    const c = await this.container(service);
+    if (c.State === 'paused') {
+      await this.run(composeArgv.unpause(service));
+      return { done: [`docker compose unpause ${service}`], wasRunning: false };
+    }
+    if (c.State !== 'running') {
+      await this.run(composeArgv.start(service));
+      return { done: [`docker compose start ${service} (was ${c.State})`], wasRunning: false };
+    }
+    return { done: [], wasRunning: true };
+  }
 }
 
 /** The database service of a compose project. */
@@ -114,18 +128,7 @@ export function composeDb(compose: Compose, service: string): DbService {
       const c = await compose.container(service);
       return `${c.Name || service} ${c.State}`;
     },
-    heal: async () => {
-      const c = await compose.container(service);
-      if (c.State === 'paused') {
-        await compose.run(composeArgv.unpause(service));
-        return [`docker compose unpause ${service}`];
-      }
-      if (c.State !== 'running') {
-        await compose.run(composeArgv.start(service));
-        return [`docker compose start ${service} (was ${c.State})`];
-      }
-      return [];
-    },
+    heal: async () => (await compose.revive(service)).done,
   };
 }
 
@@ -170,15 +173,8 @@ export function composeApp(compose: Compose, service: string): AppService {
       return `${c.Name || service} ${c.State}`;
     },
     heal: async (want) => {
-      const c = await compose.container(service);
-      if (c.State === 'paused') {
-        await compose.run(composeArgv.unpause(service));
-        return [`docker compose unpause ${service}`];
-      }
-      if (c.State !== 'running') {
-        await compose.run(composeArgv.start(service));
-        return [`docker compose start ${service} (was ${c.State})`];
-      }
+      const { done, wasRunning } = await compose.revive(service);
+      if (!wasRunning) return done;
       const have = (await workers()).length;
       for (let i = have; i < (want ?? 0); i++) await compose.run(composeArgv.kill(service, 'SIGTTIN'));
       return want !== undefined && have < want ? [`SIGTTIN x${want - have} to ${service}`] : [];

@@ -116,9 +116,13 @@ export class Kubectl {
     return parseReplicas((await this.run(kubectlArgv.get(kind, name))).stdout);
   }
 
+  private key(kind: Workload, name: string): string {
+    return `${this.context ?? ''}/${this.namespace}/${kind}/${name}`;
+  }
+
   /** The replica count to come back to: recorded once, before the first scale. */
   async recorded(kind: Workload, name: string, commands: CommandRecord[]): Promise<number> {
-    const key = `${this.context ?? ''}/${this.namespace}/${kind}/${name}`;
+    const key = this.key(kind, name);
     const known = this.record.get(key);
     if (known !== undefined) return known;
     const get = await this.run(kubectlArgv.get(kind, name));
@@ -130,7 +134,7 @@ export class Kubectl {
   }
 
   recordedOnly(kind: Workload, name: string): number | undefined {
-    return this.record.get(`${this.context ?? ''}/${this.namespace}/${kind}/${name}`);
+    return this.record.get(this.key(kind, name));
   }
 
   /** Scales to 0 and waits until no pod of the selector is left. */

@@ -67,6 +67,22 @@ class Systemctl {
   async act(detail: string, args: string[]): Promise<ActionResult> {
     return { detail, commands: [await this.run(args)] };
   }
+
+  /** Backstop: thaws a frozen unit and starts an inactive or failed one; says what it did. */
+  async revive(unit: string): Promise<{ done: string[]; wasActive: boolean }> {
+    const done: string[] = [];
+    let s = await this.show(unit);
+    if (s.FreezerState === 'frozen' || s.FreezerState === 'freezing') {
+      await this.run(systemctlArgv.thaw(unit));
+      done.push(`systemctl thaw ${unit}`);
+      s = await this.show(unit);
+    }
+    if (s.ActiveState === 'active') return { done, wasActive: true };
+    if (s.ActiveState === 'failed') await this.run(systemctlArgv.resetFailed(unit));
+    await this.run(systemctlArgv.start(unit));
+    done.push(`systemctl start ${unit} (was ${s.ActiveState}/${s.SubState})`);
+    return { done, wasActive: false };
+  }
 }
 
 /** A PostgreSQL cluster unit. */
@@ -91,21 +107,7 @@ export function systemdDb(unit: string, timeoutMs: number): DbService {
       const s = await sc.show(unit);
       return `${unit} ${s.ActiveState}/${s.SubState}, MainPID ${s.MainPID}, NRestarts ${s.NRestarts}${s.FreezerState ? `, ${s.FreezerState}` : ''}`;
     },
-    heal: async () => {
-      const done: string[] = [];
-      let s = await sc.show(unit);
-      if (s.FreezerState === 'frozen' || s.FreezerState === 'freezing') {
-        await sc.run(systemctlArgv.thaw(unit));
-        done.push(`systemctl thaw ${unit}`);
-        s = await sc.show(unit);
-      }
-      if (s.ActiveState !== 'active') {
-        if (s.ActiveState === 'failed') await sc.run(systemctlArgv.resetFailed(unit));
-        await sc.run(systemctlArgv.start(unit));
-        done.push(`systemctl start ${unit} (was ${s.ActiveState}/${s.SubState})`);
-      }
-      return done;
-    },
+    heal: async () => (await sc.revive(unit)).done,
   };
 }
 
@@ -156,17 +158,8 @@ export function systemdApp(unit: string, reload: 'reload' | 'hup', timeoutMs: nu
       return `${unit} ${s.ActiveState}/${s.SubState}, MainPID ${s.MainPID}, NRestarts ${s.NRestarts}`;
     },
     heal: async (workers) => {
-      const done: string[] = [];
-      const s = await sc.show(unit);
-      if (s.FreezerState === 'frozen') {
-        await sc.run(systemctlArgv.thaw(unit));
-        done.push(`systemctl thaw ${unit}`);
-      }
-      if (s.ActiveState !== 'active') {
-        if (s.ActiveState === 'failed') await sc.run(systemctlArgv.resetFailed(unit));
-        await sc.run(systemctlArgv.start(unit));
-        done.push(`systemctl start ${unit} (was ${s.ActiveState}/${s.SubState})`);
-      } else if (workers !== undefined) {
+      const { done, wasActive } = await sc.revive(unit);
+      if (wasActive && workers !== undefined) {
         const have = (await identity()).workers.length;
         for (let i = have; i < workers; i++) await sc.run(systemctlArgv.signalMain(unit, 'SIGTTIN'));
         if (have < workers) done.push(`SIGTTIN x${workers - have} to ${unit}`);

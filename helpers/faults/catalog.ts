@@ -5,7 +5,7 @@
  * "fault not observed" and "did not recover" are failures of their own (FaultNotObserved,
  * FaultDidNotRecover), never confused with a defect of the store.
  */
-import type { AppAction, DbAction } from '../config-external';
+import { checkKey, type AppAction, type DbAction } from '../config-external';
 import { pgAccepts } from '../integrity/pg-ready';
 import { pgPing, type PgPing } from '../integrity/pg-ping';
 import type { CommandRecord } from '../stack/command';
@@ -248,13 +248,13 @@ function dbFault(ctx: FaultContext, name: DbFaultName, action: DbAction, descrip
       action === 'freeze'
         ? pingObservation('PostgreSQL accepts TCP but never answers', dbAddress, (p) => p.outcome === 'hang')
         : pingObservation('PostgreSQL stops answering', dbAddress, (p) => p.outcome !== 'answered' && p.outcome !== 'hang'),
-      checkObservation(`DB_${action.toUpperCase()}_CHECK`, db.checks[action]),
+      checkObservation(checkKey('DB', action), db.checks[action]),
     );
   const reverted = () =>
     all(
       { expected: 'PostgreSQL accepts queries again (SELECT 1 with DATABASE_URL)', probe: async () => ({ ok: await pgAccepts(ctx.dbProbeUrl!, PROBE_TIMEOUT_MS), detail: 'SELECT 1' }) },
       ctx.link?.storePathUrl ? { expected: "and on the store's path", probe: async () => ({ ok: await pgAccepts(ctx.link!.storePathUrl!, PROBE_TIMEOUT_MS), detail: 'through the proxy' }) } : undefined,
-      checkObservation(`DB_${revertAction.toUpperCase()}_CHECK`, db.checks[revertAction]),
+      checkObservation(checkKey('DB', revertAction), db.checks[revertAction]),
     );
   return { ok: true, value: buildFault({ name, description: `${description} (${db.label})`, driver: db.label, inject, effect, revert, reverted }, ctx) };
 }
@@ -325,12 +325,12 @@ function linkFault(ctx: FaultContext, name: DbFaultName, opts: FaultOptions): Fa
     return { detail: steps.join('\n') || 'nothing to revert', commands: [] };
   };
   const effect = () => pingObservation(m.expected, listen!, m.effect, Math.max(PROBE_TIMEOUT_MS, latencyMs * 3));
-  const reverted = () => linkReverted(ctx, link, () => listen ?? { host: '127.0.0.1', port: 0 });
+  const reverted = () => linkReverted(link, () => listen ?? { host: '127.0.0.1', port: 0 });
   return { ok: true, value: buildFault({ name, description: `${m.description} (${link.label})`, driver: link.label, inject, effect, revert, reverted }, ctx) };
 }
 
 /** The link back to normal: no toxic, enabled, the store's path and the database answering. */
-function linkReverted(ctx: FaultContext, link: LinkService, listen: () => { host: string; port: number }): Observation {
+function linkReverted(link: LinkService, listen: () => { host: string; port: number }): Observation {
   return all(
     {
       expected: 'the proxy is enabled without toxics',
@@ -380,7 +380,7 @@ function crashPointFault(ctx: FaultContext, opts: FaultOptions): FaultOrMissing 
           if (before.toxics.some((t) => t.name === CRASH_POINT_TOXIC)) await link.client.removeToxic(link.proxy, CRASH_POINT_TOXIC);
           return { detail: `DELETE /proxies/${link.proxy}/toxics/${CRASH_POINT_TOXIC}`, commands: [] };
         },
-        reverted: () => linkReverted(ctx, link, () => listen),
+        reverted: () => linkReverted(link, () => listen),
       },
       ctx,
     ),
@@ -454,12 +454,12 @@ function appFault(ctx: FaultContext, name: AppFaultName): FaultOrMissing {
   for (const a of needs[name]) if (!app.actions[a]) return missing(`${name}: ${app.missing(a)}`);
   const action = needs[name][0]!;
   const check = app.checks[action];
-  const checkKey = `APP_${action.toUpperCase().replace(/-/g, '_')}_CHECK`;
+  const checkName = checkKey('APP', action);
   const identity = app.identity;
   // worker-level faults are proven on the workers' identities, or by the user's check command
   if (name === 'app-reexec' && !identity) return missing(`app-reexec is proven by a new server instance: ${app.missing('identity')}`);
   if (!identity && name !== 'app-restart' && !check) {
-    return missing(`${name} cannot prove it took effect: ${app.missing('identity')}; or give ${checkKey}`);
+    return missing(`${name} cannot prove it took effect: ${app.missing('identity')}; or give ${checkName}`);
   }
   const health: Observation = {
     expected: 'the store answers health 200',
@@ -493,7 +493,7 @@ function appFault(ctx: FaultContext, name: AppFaultName): FaultOrMissing {
       effect: () =>
         all(
           idObservation('a new worker', (now) => now.workers.some((w) => !before?.workers.includes(w))),
-          checkObservation(checkKey, check),
+          checkObservation(checkName, check),
         ),
       reverted: () => all(steady((now) => now.workers.every((w) => !before?.workers.includes(w)), 'every old worker gone'), health),
       expectedWorkers,
@@ -511,7 +511,7 @@ function appFault(ctx: FaultContext, name: AppFaultName): FaultOrMissing {
       effect: () =>
         all(
           victim === undefined ? undefined : idObservation(`worker ${victim} gone`, (now) => !now.workers.includes(victim!)),
-          checkObservation(checkKey, check),
+          checkObservation(checkName, check),
         ),
       reverted: () => all(steady((now) => victim === undefined || !now.workers.includes(victim), 'the killed worker replaced'), health),
       expectedWorkers,
@@ -526,14 +526,14 @@ function appFault(ctx: FaultContext, name: AppFaultName): FaultOrMissing {
         all(
           { expected: 'the store stops answering health 200', probe: async () => { const s = await ctx.health(); return { ok: s !== 200, detail: `health ${s ?? 'no answer'}` }; } },
           idObservation('no server instance', (now) => now.instance === undefined),
-          checkObservation('APP_STOP_CHECK', app.checks.stop),
+          checkObservation(checkKey('APP', 'stop'), app.checks.stop),
         ),
       revert: app.actions.start!,
       reverted: () =>
         all(
           steady((now) => now.instance !== undefined && now.instance !== before?.instance, 'a new server instance'),
           health,
-          checkObservation('APP_START_CHECK', app.checks.start),
+          checkObservation(checkKey('APP', 'start'), app.checks.start),
         ),
       expectedWorkers,
     }),
@@ -546,10 +546,10 @@ function appFault(ctx: FaultContext, name: AppFaultName): FaultOrMissing {
       effect: () =>
         all(
           idObservation('one worker fewer', (now) => before !== undefined && now.workers.length === before.workers.length - 1),
-          checkObservation(checkKey, check),
+          checkObservation(checkName, check),
         ),
       revert: app.actions['scale-up']!,
-      reverted: () => all(steady(() => true, 'scaled back up'), health, checkObservation('APP_SCALE_UP_CHECK', app.checks['scale-up'])),
+      reverted: () => all(steady(() => true, 'scaled back up'), health, checkObservation(checkKey('APP', 'scale-up'), app.checks['scale-up'])),
       expectedWorkers,
     }),
     'app-reexec': () => ({
@@ -558,7 +558,7 @@ function appFault(ctx: FaultContext, name: AppFaultName): FaultOrMissing {
       driver: app.label,
       before: async () => void (before = identity ? await identity() : undefined),
       inject: async (args) => app.actions.reexec!({ workers: args?.workers ?? (await expectedWorkers()) }),
-      effect: () => all(idObservation('a new server instance', (now) => now.instance !== undefined && now.instance !== before?.instance), checkObservation(checkKey, check)),
+      effect: () => all(idObservation('a new server instance', (now) => now.instance !== undefined && now.instance !== before?.instance), checkObservation(checkName, check)),
       reverted: () => all(steady((now) => now.workers.every((w) => !before?.workers.includes(w)), 'every old worker gone'), health),
       expectedWorkers,
     }),

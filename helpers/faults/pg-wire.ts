@@ -141,8 +141,6 @@ export class PgConnectionReader {
   /** Frames server bytes. */
   fromServer(chunk: Buffer): WireMessage[] {
     if (this.opaque) return [{ type: '?', bytes: chunk, body: chunk }];
-    const out = this.down.push(chunk);
-    // once TLS is on, what the framer still holds is ciphertext: pass it through as it is
-    return out;
+    return this.down.push(chunk);
   }
 }

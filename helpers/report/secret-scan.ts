@@ -63,9 +63,11 @@ export function scanReports(dir: string, secrets: readonly string[]): { files: n
         files++;
         for (const text of textsOf(f)) {
           const hit = secrets.findIndex((s) => text.includes(s));
-          if (hit >= 0) findings.push({ file: path.relative(dir, f), what: `secret #${hit + 1} of the target` });
-          else if (LIVE_JWT.test(text)) findings.push({ file: path.relative(dir, f), what: 'a live JWT' });
-          if (hit >= 0 || LIVE_JWT.test(text)) break;
+          const what = hit >= 0 ? `secret #${hit + 1} of the target` : LIVE_JWT.test(text) ? 'a live JWT' : undefined;
+          if (what) {
+            findings.push({ file: path.relative(dir, f), what });
+            break; // one finding per file
+          }
         }
       }
     }

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { childEnv, type FlawName } from '../config';
+import { healthStatus } from '../api/token';
 import { REFERENCE_STORE_DIR } from '../paths';
 import { CommandRecord, runCommand } from './command';
 import { childPids, isAlive, pidsWithMarker, readPidFile, signalIfOurs, startDetached, waitForExit } from './processes';
@@ -93,14 +94,8 @@ export class StoreServer {
 
 
   /** HTTP status of /api/health/, or undefined when nothing answers. */
-  async healthStatus(timeoutMs = 3_000): Promise<number | undefined> {
-    try {
-      const res = await fetch(`${this.baseUrl}/api/health/`, { signal: AbortSignal.timeout(timeoutMs) });
-      await res.arrayBuffer();
-      return res.status;
-    } catch {
-      return undefined;
-    }
+  healthStatus(timeoutMs = 3_000): Promise<number | undefined> {
+    return healthStatus(this.baseUrl, timeoutMs);
   }
 
   /** PID of the gunicorn master, when it runs. */

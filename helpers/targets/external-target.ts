@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { healthStatus } from '../api/token';
 import { PgBackupDriver } from '../backup/backup-driver';
 import type { Config, ExternalTarget } from '../config';
 import { formatIdentity } from '../config-external';
@@ -21,17 +22,6 @@ import { lacking, provided, type Capability, type Target } from '../target';
 /** What the run saw before its first test (worker count), shared with global teardown. */
 interface Baseline {
   readonly workers?: number;
-}
-
-/** The store's /api/health/ status, or undefined when nothing answers within timeoutMs. */
-export async function healthStatus(baseUrl: string, timeoutMs = 2_000): Promise<number | undefined> {
-  try {
-    const res = await fetch(`${baseUrl}/api/health/`, { signal: AbortSignal.timeout(timeoutMs) });
-    await res.arrayBuffer();
-    return res.status;
-  } catch {
-    return undefined;
-  }
 }
 
 /** host:port a Toxiproxy proxy listens on; 0.0.0.0 / [::] mean the Toxiproxy host. */
@@ -77,7 +67,7 @@ export function externalTarget(ext: ExternalTarget, cfg: Config): Target {
   }
 
   const expectedWorkers = async () => ext.workers ?? readBaseline().workers;
-  const health = () => healthStatus(ext.baseUrl);
+  const health = () => healthStatus(ext.baseUrl, 2_000);
   const ctx: FaultContext = {
     db,
     dbMissing: 'DB_DRIVER is none: set DB_DRIVER to command, systemd, compose or kubectl (README: Test your own deployment)',

@@ -889,7 +889,9 @@ class PostgresService extends Service {
       const text = `${r.stdout}${r.stderr}`;
       // right after a SIGKILL a dying backend can still hold the shared memory or the lock file
       if (attempt < 5 && Date.now() < deadline - 2000 && /shared memory|lock file|already running|Port conflict/i.test(text)) {
-        await sleep(1000);
+        // wait for the old server's processes (their titles name version/cluster) to be gone, then retry
+        const marker = `${this.spec.version}/${this.spec.cluster}`;
+        await waitFor(() => !fs.readdirSync('/proc').some((d) => /^\d+$/.test(d) && procStat(Number(d)) && !/^Z/.test(procStat(Number(d)).state) && (cmdline(Number(d)) ?? '').includes(marker)), 5000);
         continue;
       }
       throw new ToolError(1, `store doubles: pg_ctlcluster ${this.spec.version} ${this.spec.cluster} start failed (exit ${r.code}${r.timedOut ? ', timed out' : ''}):\n${text}`);
