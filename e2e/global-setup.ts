@@ -2,7 +2,8 @@
 import fs from 'node:fs';
 import { config } from '../helpers/config';
 import { log } from '../helpers/report/log';
-import { registerSecrets } from '../helpers/report/secret-scan';
+import path from 'node:path';
+import { handOffSecrets, registerSecrets, secretsHandOffFile } from '../helpers/report/secret-scan';
 import { resolveTarget } from '../helpers/target';
 import { setUpEmbedded } from '../helpers/targets/embedded-lifecycle';
 
@@ -12,10 +13,12 @@ export default async function globalSetup(): Promise<void> {
   if (cfg.target === 'embedded') {
     await setUpEmbedded(cfg);
     registerSecrets(resolveTarget(cfg).secrets);
+    handOffSecrets(secretsHandOffFile(path.dirname(cfg.embedded.stackDir), cfg.reportsDir));
     return;
   }
   const target = resolveTarget(cfg);
   registerSecrets(target.secrets);
+  handOffSecrets(secretsHandOffFile(path.dirname(cfg.embedded.stackDir), cfg.reportsDir));
   log(`external target: ${target.label}`);
   // a run killed mid-fault leaves its target faulted: bring it back before anything else
   const healed = await target.heal();

@@ -8,7 +8,9 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { childEnv } from '../../helpers/config';
 import { PROJECT_ROOT } from '../../helpers/paths';
+import { categorize } from '../../helpers/report/categories';
 import { redactText, shown } from '../../helpers/report/redact';
+import { STORE_DEFECT } from '../../allurerc.mjs';
 import { FLAW_CASES } from './flaw-cases';
 
 interface JsonTest { status: string; results: Array<{ status: string; errors: Array<{ message?: string }> }> }
@@ -22,16 +24,16 @@ function specsOf(suite: JsonSuite): JsonSpec[] {
 const strip = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '');
 
 /** The power table: each flaw, the test that must catch it, and whether it did. */
-const table: Array<{ flaw: string; test: string; caught: boolean; detail: string }> = [];
+const table: Array<{ flaw: string; test: string; caught: boolean; detail: string; category: string }> = [];
 function writeTable(): void {
   const dir = path.join(test.info().project.outputDir, '..');
   const caught = table.filter((r) => r.caught).length;
   const md = [
     `# Power: ${caught} of ${table.length} flaws caught (${Math.round((caught / Math.max(1, table.length)) * 100)}%)`,
     '',
-    '| flaw | catching test | caught | detail |',
-    '|---|---|---|---|',
-    ...table.map((r) => `| \`${r.flaw}\` | ${r.test} | ${r.caught ? 'yes' : '**NO**'} | ${r.detail} |`),
+    '| flaw | catching test | caught | detail | Allure category of the failure |',
+    '|---|---|---|---|---|',
+    ...table.map((r) => `| \`${r.flaw}\` | ${r.test} | ${r.caught ? 'yes' : '**NO**'} | ${r.detail} | ${r.category} |`),
     '',
   ].join('\n');
   fs.writeFileSync(path.join(dir, 'power-table.md'), md);
@@ -43,7 +45,8 @@ for (const [i, c] of FLAW_CASES.entries()) {
     const out = test.info().outputPath('child');
     fs.mkdirSync(out, { recursive: true });
     const jsonFile = path.join(out, 'results.json');
-    const child = spawn('npx', ['playwright', 'test', `--project=${c.project}`, '--grep', c.grep, '--reporter=json'], {
+    // the child writes the suite's own reports into out (results.json, Allure results, the secret scan)
+    const child = spawn('npx', ['playwright', 'test', `--project=${c.project}`, '--grep', c.grep], {
       cwd: PROJECT_ROOT,
       env: childEnv({
         TARGET: 'embedded',
@@ -69,15 +72,21 @@ for (const [i, c] of FLAW_CASES.entries()) {
     await test.info().attach('failure messages', { body: redactText(messages.join('\n\n-----\n\n')), contentType: 'text/plain' });
     const red = specs.filter((s) => s.tests.some((t) => t.status === 'unexpected'));
     const forTheReason = messages.some((m) => c.reason.test(m));
+    // where a reviewer of the Allure report finds each failure: Allure's own matcher on allurerc.mjs
+    const failures = (await categorize(path.join(out, 'allure-results'))).filter((r) => r.status === 'failed' || r.status === 'broken');
+    await test.info().attach('allure categories', { body: JSON.stringify(failures, null, 2), contentType: 'application/json' });
     table.push({
       flaw: c.flaw,
       test: `${c.project}: ${c.grep}`,
       caught: code !== 0 && red.length > 0 && forTheReason,
       detail: code === 0 ? 'the run stayed green' : forTheReason ? c.why : `red, but not for the expected reason: ${(messages[0] ?? '').split('\n')[0]?.slice(0, 160)}`,
+      category: [...new Set(failures.map((f) => `${f.category ?? 'none'}${f.failedPhase ? ` (${f.failedPhase})` : ''}`))].join('; ') || 'no failure',
     });
     writeTable();
     expect(code, 'the child run is red').not.toBe(0);
     expect(red.map((s) => s.title), `the catching test fails against ${c.flaw}`).not.toEqual([]);
     expect(messages.some((m) => c.reason.test(m)), `failed for the right reason (${c.reason}); messages:\n${shown(messages.join('\n---\n'), 3000)}`).toBe(true);
+    expect(failures.length, 'the child run wrote an Allure result for its failure').toBeGreaterThan(0);
+    expect(failures.map((f) => [f.name, f.category]), 'the Allure report files every failure under store defect').toEqual(failures.map((f) => [f.name, STORE_DEFECT]));
   });
 }

@@ -6,15 +6,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { PROJECT_ROOT } from '../../helpers/paths';
+import { categorize } from '../../helpers/report/categories';
+import { FAILED_PHASE_LABEL } from '../../helpers/report/evidence';
+import { DID_NOT_RECOVER, FAULT_NOT_OBSERVED, STORE_DEFECT, SUITE_ERROR } from '../../allurerc.mjs';
 
-function results(statuses: readonly string[]): string {
+interface Fake { status: string; phase?: string; message?: string }
+
+function results(tests: ReadonlyArray<string | Fake>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sr-allure-'));
   const now = Date.now();
-  statuses.forEach((status, i) => {
+  tests.forEach((t, i) => {
+    const { status, phase, message } = typeof t === 'string' ? ({ status: t } as Fake) : t;
     const uuid = randomUUID();
+    const labels = phase ? [{ name: FAILED_PHASE_LABEL, value: phase }] : [];
     fs.writeFileSync(
       path.join(dir, `${uuid}-result.json`),
-      JSON.stringify({ uuid, historyId: `h${i}`, testCaseId: `t${i}`, fullName: `test ${i}`, name: `test ${i}`, status, stage: 'finished', start: now, stop: now + 1, labels: [], steps: [], attachments: [], parameters: [] }),
+      JSON.stringify({ uuid, historyId: `h${i}`, testCaseId: `t${i}`, fullName: `test ${i}`, name: `test ${i}`, status, statusDetails: { message }, stage: 'finished', start: now, stop: now + 1, labels, steps: [], attachments: [], parameters: [] }),
     );
   });
   return dir;
@@ -44,6 +51,29 @@ test.describe('Allure quality gate @self', () => {
     } finally {
       fs.rmSync(green, { recursive: true, force: true });
       fs.rmSync(red, { recursive: true, force: true });
+    }
+  });
+});
+
+test.describe('Allure categories @self', () => {
+  test('should file a failure by its phase and message: store defect, fault not observed, did not recover, suite error', async () => {
+    const cases: Array<[Fake, string | undefined]> = [
+      [{ status: 'passed' }, undefined],
+      [{ status: 'failed', phase: 'During fault', message: 'expect(received).toBe(expected)' }, STORE_DEFECT],
+      [{ status: 'failed', phase: 'Verify' }, STORE_DEFECT],
+      [{ status: 'failed', phase: 'Recover' }, STORE_DEFECT],
+      [{ status: 'failed' }, STORE_DEFECT], // a test without phases (security, smoke)
+      [{ status: 'failed', phase: 'Baseline' }, SUITE_ERROR], // the store was not ready before the fault
+      [{ status: 'broken', message: 'TimeoutError: fixture setup' }, SUITE_ERROR],
+      [{ status: 'broken', phase: 'Inject', message: 'fault not observed: db-stop: PostgreSQL still answers' }, FAULT_NOT_OBSERVED],
+      [{ status: 'broken', phase: 'Recover', message: 'did not recover: db-stop: PostgreSQL refuses connections' }, DID_NOT_RECOVER],
+    ];
+    const dir = results(cases.map(([t]) => t));
+    try {
+      const got = (await categorize(dir)).sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+      expect(got.map((r) => r.category)).toEqual(cases.map(([, c]) => c));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

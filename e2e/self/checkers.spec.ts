@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -119,5 +120,26 @@ test.describe('report scan @self', () => {
     expect(files).toBe(4);
     fs.rmSync(dir, { recursive: true, force: true });
     expect(findings.map((f) => `${f.file}: ${f.what}`).sort()).toEqual(['exchange.json: a live JWT', 'html/data/log.txt: secret #1 of the target', 'results.json: secret #1 of the target']);
+  });
+
+  test('should find a token inside a single-file report: a zip in base64 (Playwright HTML) and base64 data (Allure)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sr-scan-'));
+    try {
+      const token = `eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoxMjN9.${'s'.repeat(43)}`;
+      // a deflated zip made by Python's zipfile, as Playwright embeds its report data
+      const zip = execFileSync('/usr/bin/python3', ['-c', [
+        'import io, sys, zipfile', 'b = io.BytesIO()', 'z = zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED)',
+        'z.writestr("report.json", "{}")', 'z.writestr("b92c.json", "call log: - Authorization: Bearer " + sys.argv[1] + " " + "x" * 500)',
+        'z.close()', 'sys.stdout.buffer.write(b.getvalue())',
+      ].join('\n'), token]);
+      fs.writeFileSync(path.join(dir, 'playwright.html'), `<script id="playwrightReportBase64" type="application/zip">data:application/zip;base64,${zip.toString('base64')}</script>`);
+      const data = Buffer.from(JSON.stringify({ steps: [{ message: `Bearer ${token}`, padding: 'y'.repeat(300) }] })).toString('base64');
+      fs.writeFileSync(path.join(dir, 'allure.html'), `<script>window.data = "${data}";</script>`);
+      fs.writeFileSync(path.join(dir, 'clean.html'), `<script>window.data = "${Buffer.from('z'.repeat(400)).toString('base64')}";</script>`);
+      const { findings } = scanReports(dir, []);
+      expect(findings.map((f) => `${f.file}: ${f.what}`).sort()).toEqual(['allure.html: a live JWT', 'playwright.html: a live JWT']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

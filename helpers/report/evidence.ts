@@ -1,5 +1,6 @@
 /** Evidence of a test: recorded HTTP exchanges and attachments, always redacted. */
 import { test, type TestInfo } from '@playwright/test';
+import { label } from 'allure-js-commons';
 import type { Exchange } from '../api/store-api';
 import { METRICS_ATTACHMENT, type ScenarioMetrics } from './metrics';
 import { redact, redactText } from './redact';
@@ -71,17 +72,30 @@ function pick(h: Readonly<Record<string, string>>, keys: string[]) {
   return Object.fromEntries(keys.filter((k) => h[k] !== undefined).map((k) => [k, h[k]]));
 }
 
+/** The Allure label naming the phase a test failed in: allurerc.mjs sorts failures by it. */
+export const FAILED_PHASE_LABEL = 'failedPhase';
+
 /**
  * One phase of an experiment as a Playwright/Allure step; the exchanges made during it are
- * attached inside the step, even when it fails.
+ * attached inside the step, even when it fails. A failure labels the test with its phase (the
+ * innermost one: phases may nest), so the report can tell a store defect (During fault, Verify)
+ * from a store that was not ready (Baseline) or a fault that would not go (Recover).
  */
 export async function phase<T>(evidence: Evidence, name: PhaseName, body: () => Promise<T>): Promise<T> {
   return test.step(name, async () => {
     const from = evidence.exchanges.length;
     try {
       return await body();
+    } catch (e) {
+      if (e instanceof Object && !failedPhases.has(e)) {
+        failedPhases.add(e);
+        await label(FAILED_PHASE_LABEL, String(name));
+      }
+      throw e;
     } finally {
       await evidence.exchangesSince(from);
     }
   });
 }
+/** Errors already labelled by an inner phase. */
+const failedPhases = new WeakSet<object>();

@@ -1,19 +1,18 @@
 /**
  * A Playwright reporter that gathers every test's resilience figures (the "resilience-metrics"
- * attachments), prints them at the end of the run and writes reports/resilience-summary.{json,md}.
+ * attachments), prints them at the end of the run and writes reports/resilience-summary.{json,md,html}.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FullResult, Reporter, TestCase, TestResult } from '@playwright/test/reporter';
-import { METRICS_ATTACHMENT, type ScenarioMetrics } from './metrics';
+import { METRICS_ATTACHMENT } from './metrics';
+import { renderSummaryHtml, type SummaryRow } from './summary-html';
 
-interface Row extends ScenarioMetrics {
-  readonly test: string;
-  readonly status: string;
-}
+/** The attachment name of a load timeline picture (db-outage, app-restart). */
+const TIMELINE_ATTACHMENT = 'timeline.svg';
 
 export default class ResilienceReporter implements Reporter {
-  private readonly rows: Row[] = [];
+  private readonly rows: SummaryRow[] = [];
   private readonly outDir: string;
 
   constructor(options: { outputDir?: string } = {}) {
@@ -25,17 +24,24 @@ export default class ResilienceReporter implements Reporter {
   }
 
   onTestEnd(test: TestCase, result: TestResult): void {
+    const timeline = result.attachments.find((a) => a.name === TIMELINE_ATTACHMENT);
+    const timelineSvg = timeline?.body?.toString('utf8') ?? (timeline?.path && fs.existsSync(timeline.path) ? fs.readFileSync(timeline.path, 'utf8') : undefined);
     for (const a of result.attachments) {
       if (a.name !== METRICS_ATTACHMENT || !a.body) continue;
-      const m = JSON.parse(a.body.toString('utf8')) as ScenarioMetrics;
-      this.rows.push({ ...m, test: test.title, status: result.status });
+      const m = JSON.parse(a.body.toString('utf8')) as SummaryRow;
+      this.rows.push({ ...m, test: test.title, testId: test.id, status: result.status, timelineSvg });
     }
   }
 
   onEnd(result: FullResult): void {
     if (this.rows.length === 0) return;
     fs.mkdirSync(this.outDir, { recursive: true });
-    fs.writeFileSync(path.join(this.outDir, 'resilience-summary.json'), JSON.stringify({ status: result.status, scenarios: this.rows }, null, 2));
+    const scenarios = this.rows.map(({ timelineSvg, ...row }) => ({ ...row, timeline: timelineSvg !== undefined }));
+    fs.writeFileSync(path.join(this.outDir, 'resilience-summary.json'), JSON.stringify({ status: result.status, scenarios }, null, 2));
+    fs.writeFileSync(
+      path.join(this.outDir, 'resilience-summary.html'),
+      renderSummaryHtml({ runStatus: result.status, generatedAt: new Date(), htmlReport: 'html/index.html', rows: this.rows }),
+    );
     const md = this.markdown();
     fs.writeFileSync(path.join(this.outDir, 'resilience-summary.md'), md);
     process.stdout.write(`\nResilience figures (reports/resilience-summary.md)\n${md}\n`);

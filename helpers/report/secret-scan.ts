@@ -4,8 +4,10 @@
  * results are decoded first (their attachments are base64). Global setup registers the secrets in
  * this process; the scan reporter, which runs last, reads them.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { inflateRawSync } from 'node:zlib';
 import type { FullResult, Reporter } from '@playwright/test/reporter';
 
 const REGISTRY = Symbol.for('store-resilience.secrets');
@@ -24,10 +26,66 @@ export function registeredSecrets(): string[] {
   return (globalThis as Registry)[REGISTRY] ?? [];
 }
 
-/** Texts a file holds: itself, and for Playwright's JSON results the decoded attachment bodies. */
+/**
+ * Where a run leaves its secrets for the check of its reports in a browser (npm run test:reports),
+ * which runs after the stack that made them is gone: next to the stacks, never under the reports
+ * (which CI uploads), readable by this user only.
+ */
+export function secretsHandOffFile(stackRoot: string, reportsDir: string): string {
+  return path.join(stackRoot, `report-secrets-${createHash('sha1').update(path.resolve(reportsDir)).digest('hex').slice(0, 8)}.json`);
+}
+
+export function handOffSecrets(file: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(file, JSON.stringify(registeredSecrets()), { mode: 0o600 });
+  fs.chmodSync(file, 0o600);
+}
+
+/** The secrets of the run that wrote the reports; undefined when no run left them. */
+export function handedOffSecrets(file: string): string[] | undefined {
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as string[]) : undefined;
+}
+
+/** The files of a zip archive (stored or deflated), read from its central directory. */
+export function unzipTexts(zip: Buffer): string[] {
+  const eocd = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  if (eocd < 0) return [];
+  const count = zip.readUInt16LE(eocd + 10);
+  let at = zip.readUInt32LE(eocd + 16);
+  const out: string[] = [];
+  for (let i = 0; i < count && zip.readUInt32LE(at) === 0x02014b50; i++) {
+    const method = zip.readUInt16LE(at + 10);
+    const size = zip.readUInt32LE(at + 20);
+    const local = zip.readUInt32LE(at + 42);
+    const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+    const data = zip.subarray(start, start + size);
+    if (method === 0) out.push(data.toString('utf8'));
+    else if (method === 8) out.push(inflateRawSync(data).toString('utf8'));
+    at += 46 + zip.readUInt16LE(at + 28) + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+  }
+  return out;
+}
+
+// a long base64 run in a page: single-file reports embed their data this way (Playwright's HTML
+// report a zip, Allure's single file its results and attachments)
+const BASE64_RUN = /[A-Za-z0-9+/]{200,}={0,2}/g;
+
+/** The texts a page embeds as base64, decoded (a zip unpacked); one level deep. */
+function embeddedTexts(page: string): string[] {
+  const texts: string[] = [];
+  for (const m of page.matchAll(BASE64_RUN)) {
+    const bytes = Buffer.from(m[0], 'base64');
+    if (bytes.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]))) texts.push(...unzipTexts(bytes));
+    else texts.push(bytes.toString('utf8'));
+  }
+  return texts;
+}
+
+/** Texts a file holds: itself; for JSON results the decoded attachment bodies; for a page what it embeds as base64. */
 function textsOf(file: string): string[] {
   const raw = fs.readFileSync(file);
   const texts = [raw.toString('latin1')];
+  if (file.endsWith('.html') && raw.length < 500_000_000) texts.push(...embeddedTexts(raw.toString('latin1')));
   if (file.endsWith('.json') && raw.length < 200_000_000) {
     try {
       const walk = (v: unknown): void => {
