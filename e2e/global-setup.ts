@@ -13,12 +13,12 @@ export default async function globalSetup(): Promise<void> {
   if (cfg.target === 'embedded') {
     await setUpEmbedded(cfg);
     registerSecrets(resolveTarget(cfg).secrets);
-    handOffSecrets(secretsHandOffFile(path.dirname(cfg.embedded.stackDir), cfg.reportsDir));
+    handOffSecrets(secretsHandOffFile(path.dirname(cfg.embedded.stackDir), cfg.reportsDir), cfg.reportsDir);
     return;
   }
   const target = resolveTarget(cfg);
   registerSecrets(target.secrets);
-  handOffSecrets(secretsHandOffFile(path.dirname(cfg.embedded.stackDir), cfg.reportsDir));
+  handOffSecrets(secretsHandOffFile(path.dirname(cfg.embedded.stackDir), cfg.reportsDir), cfg.reportsDir);
   log(`external target: ${target.label}`);
   // a run killed mid-fault leaves its target faulted: bring it back before anything else
   const healed = await target.heal();

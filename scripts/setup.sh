@@ -38,6 +38,20 @@ else
   say "Debian packages: all present"
 fi
 
+# --- Chromium for the browser check of the reports (npm run test:reports); optional: without it
+#     that check skips, naming this script. Playwright's own browser download is not used. ---
+if [ -z "${CHROMIUM_PATH:-}" ] && ! [ -x /usr/bin/chromium ]; then
+  if command -v apt-get >/dev/null; then
+    say "installing Debian's chromium (for the browser check of the reports)"
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends chromium \
+      || say "WARNING: chromium did not install: npm run test:reports will skip (set CHROMIUM_PATH to a Chromium build)"
+  fi
+else
+  say "chromium: ${CHROMIUM_PATH:-/usr/bin/chromium}"
+fi
+
 # --- the store's Python stack, under the interpreter the suite will use ---
 "$PYTHON" -c 'import django, rest_framework, rest_framework_simplejwt, psycopg2, gunicorn, uvicorn' 2>/dev/null \
   || die "$PYTHON cannot import Django/DRF/simplejwt/psycopg2/gunicorn/uvicorn (set PYTHON to Debian's /usr/bin/python3)"

@@ -1,6 +1,6 @@
 /**
  * Sums the runs' JSON results (reports/results.json, and reports/power/results.json when the
- * meta-test ran, and reports/external/result.json after test:external) and prints "N passed, N failed" as the last line, for CI.
+ * meta-test ran, reports/reports-check/results.json when the reports were checked in a browser, and reports/external/result.json after test:external) and prints "N passed, N failed" as the last line, for CI.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,7 +9,7 @@ import { config } from '../helpers/config';
 interface Stats { expected: number; unexpected: number; flaky: number; skipped: number }
 
 const dir = config().reportsDir;
-const files = [path.join(dir, 'results.json'), path.join(dir, 'power', 'results.json')].filter((f) => fs.existsSync(f));
+const files = [path.join(dir, 'results.json'), path.join(dir, 'power', 'results.json'), path.join(dir, 'reports-check', 'results.json')].filter((f) => fs.existsSync(f));
 if (!fs.existsSync(path.join(dir, 'results.json'))) {
   process.stderr.write(`no ${path.join(dir, 'results.json')}: the test run did not finish\n`);
   process.stdout.write('0 passed, 1 failed\n');

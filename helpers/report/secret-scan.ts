@@ -35,15 +35,29 @@ export function secretsHandOffFile(stackRoot: string, reportsDir: string): strin
   return path.join(stackRoot, `report-secrets-${createHash('sha1').update(path.resolve(reportsDir)).digest('hex').slice(0, 8)}.json`);
 }
 
-export function handOffSecrets(file: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  fs.writeFileSync(file, JSON.stringify(registeredSecrets()), { mode: 0o600 });
+export function handOffSecrets(file: string, reportsDir: string): void {
+  const dir = path.dirname(file);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // the hand-offs of reports folders that are gone (child runs in temporary folders) go too
+  for (const f of fs.readdirSync(dir).filter((n) => /^report-secrets-\w+\.json$/.test(n))) {
+    const old = path.join(dir, f);
+    try {
+      if (!fs.existsSync((JSON.parse(fs.readFileSync(old, 'utf8')) as { reportsDir: string }).reportsDir)) fs.rmSync(old, { force: true });
+    } catch {
+      fs.rmSync(old, { force: true });
+    }
+  }
+  // added to, not replaced: a partial run with a CLI --reporter writes no reports but hands off its
+  // secrets, and the reports on disk may still be an earlier run's (the last 10 runs' are kept)
+  const kept = (handedOffSecrets(file) ?? []).filter((x) => !registeredSecrets().includes(x));
+  const secrets = [...kept, ...registeredSecrets()].slice(-10 * Math.max(1, registeredSecrets().length));
+  fs.writeFileSync(file, JSON.stringify({ reportsDir: path.resolve(reportsDir), secrets }), { mode: 0o600 });
   fs.chmodSync(file, 0o600);
 }
 
 /** The secrets of the run that wrote the reports; undefined when no run left them. */
 export function handedOffSecrets(file: string): string[] | undefined {
-  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as string[]) : undefined;
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { secrets: string[] }).secrets : undefined;
 }
 
 /** The files of a zip archive (stored or deflated), read from its central directory. */
