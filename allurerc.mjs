@@ -3,7 +3,7 @@
 // process.exitCode), and the suite imports this file for the category names.
 
 export const FAULT_NOT_OBSERVED = 'fault not observed (the fault or its driver, not the store)';
-export const DID_NOT_RECOVER = 'did not recover (the fault\'s own probes saw no revert: the database or app server stayed down)';
+export const DID_NOT_RECOVER = "did not recover (the fault's own probes saw no revert: the database or app server stayed down)";
 export const STORE_DEFECT = 'store defect (an assertion about the store under the fault, its recovery or its data failed)';
 export const SUITE_ERROR = 'suite or setup error (an exception, a timeout, a store not ready before the fault)';
 /** The phase a test failed in, from its failedPhase label; undefined for a test without phases. */

@@ -15,7 +15,10 @@ function versions(): Record<string, string> {
     const r = spawnSync(file, args, { encoding: 'utf8', timeout: 2_000 });
     return r.status === 0 ? r.stdout.trim() : 'unknown';
   };
-  const py = out(cfg.embedded.python, ['-c', 'import django, rest_framework, gunicorn; print(django.get_version(), rest_framework.VERSION, gunicorn.__version__)']).split(' ');
+  const py = out(cfg.embedded.python, [
+    '-c',
+    'import django, rest_framework, gunicorn; print(django.get_version(), rest_framework.VERSION, gunicorn.__version__)',
+  ]).split(' ');
   return {
     postgresql: out(path.join(cfg.embedded.pgBin, 'pg_ctl'), ['--version']).replace(/^pg_ctl \(PostgreSQL\) /, ''),
     django: py[0] ?? 'unknown',

@@ -60,7 +60,17 @@ try {
       const v = await verifyRestored(probe, expected);
       if (v.problems.length) throw new Error(`verify: ${v.problems.join('; ')}`);
     })();
-    const row = { orders: target, orderLines: target * 2, dumpBytes: fs.statSync(file).size, snapshotMs, dumpMs, scratchRestoreMs, scratchVerifyMs, restoreMs, verifyMs };
+    const row = {
+      orders: target,
+      orderLines: target * 2,
+      dumpBytes: fs.statSync(file).size,
+      snapshotMs,
+      dumpMs,
+      scratchRestoreMs,
+      scratchVerifyMs,
+      restoreMs,
+      verifyMs,
+    };
     rows.push(row);
     log(JSON.stringify(row));
   }
@@ -69,5 +79,10 @@ try {
   await stack.down();
   fs.rmSync(dir, { recursive: true, force: true });
 }
-const record = { date: new Date().toISOString(), machine: { cpus: os.cpus().length }, note: 'verify = snapshot (row md5s, sequences) + compare; the tests add migrate --check (~0.4 s)', rows };
+const record = {
+  date: new Date().toISOString(),
+  machine: { cpus: os.cpus().length },
+  note: 'verify = snapshot (row md5s, sequences) + compare; the tests add migrate --check (~0.4 s)',
+  rows,
+};
 recordResult('backup', record);

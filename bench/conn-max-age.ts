@@ -47,5 +47,12 @@ try {
 } finally {
   await stack.down();
 }
-const record = { date: new Date().toISOString(), endpoint: 'GET /api/store/products/', workers: cfg.embedded.workers, connections: CONNECTIONS, durationS: DURATION_S, results };
+const record = {
+  date: new Date().toISOString(),
+  endpoint: 'GET /api/store/products/',
+  workers: cfg.embedded.workers,
+  connections: CONNECTIONS,
+  durationS: DURATION_S,
+  results,
+};
 recordResult('conn-max-age', record);

@@ -23,7 +23,9 @@ const ENDPOINTS = [
 
 /** wrk's req/s, errors, and the CPU seconds it used (bash's time: user + system). */
 function wrk(url: string): { rps: number; errors: string; cpuS: number } {
-  const out = execFileSync('bash', ['-c', `TIMEFORMAT='cpu %U %S'; { time wrk -t 2 -c ${CONNECTIONS} -d ${DURATION_S}s ${url}; } 2>&1`], { encoding: 'utf8' });
+  const out = execFileSync('bash', ['-c', `TIMEFORMAT='cpu %U %S'; { time wrk -t 2 -c ${CONNECTIONS} -d ${DURATION_S}s ${url}; } 2>&1`], {
+    encoding: 'utf8',
+  });
   const cpu = /cpu ([\d.]+) ([\d.]+)/.exec(out);
   return {
     rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN),
@@ -35,7 +37,11 @@ function wrk(url: string): { rps: number; errors: string; cpuS: number } {
 async function runner(baseUrl: string, p: string): Promise<{ rps: number; errors: Record<string, number>; p99Ms: number; cpuS: number }> {
   const cpu0 = process.cpuUsage();
   const r = new LoadRunner({
-    baseUrl, concurrency: CONNECTIONS, timeoutMs: 10_000, maxDurationMs: DURATION_S * 1000, maxRequests: 1_000_000,
+    baseUrl,
+    concurrency: CONNECTIONS,
+    timeoutMs: 10_000,
+    maxDurationMs: DURATION_S * 1000,
+    maxRequests: 1_000_000,
     ops: [{ name: 'GET', weight: 1, build: () => ({ method: 'GET', path: p }) }],
   }).start();
   const records = await r.finished();
@@ -43,7 +49,12 @@ async function runner(baseUrl: string, p: string): Promise<{ rps: number; errors
   // 404 is this endpoint's right answer: count it as served
   const errors = Object.fromEntries(Object.entries(s.overall.errorsByKind).filter(([k]) => k !== 'http 404'));
   const cpu = process.cpuUsage(cpu0);
-  return { rps: (records.length * 1000) / (r.endedAt - r.startedAt), errors, p99Ms: s.overall.latencyMs.p99, cpuS: (cpu.user + cpu.system) / 1e6 };
+  return {
+    rps: (records.length * 1000) / (r.endedAt - r.startedAt),
+    errors,
+    p99Ms: s.overall.latencyMs.p99,
+    cpuS: (cpu.user + cpu.system) / 1e6,
+  };
 }
 
 const cfg = loadConfig({ ...readEnv(), STACK_NAME: 'bench-load', TARGET: 'embedded' });
@@ -57,11 +68,20 @@ try {
     const l = await runner(stack.baseUrl, e.path);
     const ratio = l.rps / w.rps;
     results.push({
-      endpoint: e.name, wrkRps: Math.round(w.rps), wrkErrors: w.errors, wrkCpuS: w.cpuS,
-      runnerRps: Math.round(l.rps), runnerErrors: l.errors, runnerP99Ms: Math.round(l.p99Ms), runnerCpuS: Number(l.cpuS.toFixed(2)),
-      ratio: Number(ratio.toFixed(3)), meetsGoal: ratio >= GOAL_RATIO,
+      endpoint: e.name,
+      wrkRps: Math.round(w.rps),
+      wrkErrors: w.errors,
+      wrkCpuS: w.cpuS,
+      runnerRps: Math.round(l.rps),
+      runnerErrors: l.errors,
+      runnerP99Ms: Math.round(l.p99Ms),
+      runnerCpuS: Number(l.cpuS.toFixed(2)),
+      ratio: Number(ratio.toFixed(3)),
+      meetsGoal: ratio >= GOAL_RATIO,
     });
-    log(`${e.name}: wrk ${w.rps.toFixed(0)} req/s (cpu ${w.cpuS}s), runner ${l.rps.toFixed(0)} req/s (cpu ${l.cpuS.toFixed(2)}s), ratio ${ratio.toFixed(2)}`);
+    log(
+      `${e.name}: wrk ${w.rps.toFixed(0)} req/s (cpu ${w.cpuS}s), runner ${l.rps.toFixed(0)} req/s (cpu ${l.cpuS.toFixed(2)}s), ratio ${ratio.toFixed(2)}`,
+    );
   }
 } finally {
   await stack.down();

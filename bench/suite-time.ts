@@ -8,8 +8,15 @@ import path from 'node:path';
 import { config } from '../helpers/config';
 import { recordResult } from './record';
 
-interface Suite { file?: string; suites?: Suite[]; specs?: Array<{ file: string; tests: Array<{ projectName: string; results: Array<{ duration: number }> }> }> }
-interface Results { stats: { startTime: string; duration: number; expected: number; unexpected: number; skipped: number }; suites: Suite[] }
+interface Suite {
+  file?: string;
+  suites?: Suite[];
+  specs?: Array<{ file: string; tests: Array<{ projectName: string; results: Array<{ duration: number }> }> }>;
+}
+interface Results {
+  stats: { startTime: string; duration: number; expected: number; unexpected: number; skipped: number };
+  suites: Suite[];
+}
 
 const file = path.join(config().reportsDir, 'results.json');
 if (!fs.existsSync(file)) throw new Error(`no ${file}: run npm test first`);

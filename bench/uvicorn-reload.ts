@@ -23,17 +23,35 @@ const WORKERS = {
 
 const cfg = loadConfig({ ...readEnv(), STACK_NAME: 'bench-reload', STORE_SERVER: 'uvicorn', TARGET: 'embedded' });
 const stack = await EmbeddedStack.up(cfg, { pid: process.pid, kind: 'test' });
-const results: Record<string, { completeMs: number[]; over5s: number; failed: number; failedKinds: Record<string, number>; staleSocketRetries: number }> = {};
+const results: Record<
+  string,
+  { completeMs: number[]; over5s: number; failed: number; failedKinds: Record<string, number>; staleSocketRetries: number }
+> = {};
 try {
   const token = await fetchAccessToken(stack.baseUrl, stack.state.users.customer);
   for (const [name, workerClass] of Object.entries(WORKERS)) {
     await stack.store.stop();
     const server = new StoreServer({ ...stack.store.opts, extraEnv: { STORE_UVICORN_WORKER: workerClass } });
     await server.start();
-    const r = (results[name] = { completeMs: [] as number[], over5s: 0, failed: 0, failedKinds: {} as Record<string, number>, staleSocketRetries: 0 });
+    const r = (results[name] = {
+      completeMs: [] as number[],
+      over5s: 0,
+      failed: 0,
+      failedKinds: {} as Record<string, number>,
+      staleSocketRetries: 0,
+    });
     for (let i = 0; i < runs; i++) {
       // read-only mix: keep-alive clients sending every few ms
-      const load = new LoadRunner({ baseUrl: stack.baseUrl, token, concurrency: 6, thinkTimeMs: 20, timeoutMs: 10_000, maxDurationMs: 60_000, maxRequests: 100_000, ops: storeMix(new Map(), { orders: 0, ownOrders: 0 }) }).start();
+      const load = new LoadRunner({
+        baseUrl: stack.baseUrl,
+        token,
+        concurrency: 6,
+        thinkTimeMs: 20,
+        timeoutMs: 10_000,
+        maxDurationMs: 60_000,
+        maxRequests: 100_000,
+        ops: storeMix(new Map(), { orders: 0, ownOrders: 0 }),
+      }).start();
       await waitUntil(() => load.records.length >= 100, { description: 'load running', timeoutMs: 10_000 });
       const old = server.workerPids();
       const t0 = Date.now();

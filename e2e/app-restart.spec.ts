@@ -62,11 +62,7 @@ test.describe('application server under load @app', () => {
    * Recover; then statistics, the timeline picture and the ledger of the orders in Verify.
    * `verify` adds the scenario's own assertions.
    */
-  async function underLoad(
-    fixtures: Ctx,
-    faultName: AppFaultName,
-    verify: (run: Run) => Promise<void> | void,
-  ): Promise<void> {
+  async function underLoad(fixtures: Ctx, faultName: AppFaultName, verify: (run: Run) => Promise<void> | void): Promise<void> {
     const { faults, evidence, target, cfg, tokenFor, userOf, db, anonApi, storeKind } = fixtures;
     const probe = requireDb(db);
     const fault = faults.create(faultName);
@@ -119,7 +115,10 @@ test.describe('application server under load @app', () => {
       recovered = await phase(evidence, 'Recover', async () => {
         const action = await faults.recover(fault);
         label = 'recovered';
-        await waitUntil(() => okIn('recovered') >= 20, { description: 'the load to get 20 answers through after recovery', timeoutMs: t.recoverTimeoutMs });
+        await waitUntil(() => okIn('recovered') >= 20, {
+          description: 'the load to get 20 answers through after recovery',
+          timeoutMs: t.recoverTimeoutMs,
+        });
         return action;
       });
     } finally {
@@ -150,8 +149,13 @@ test.describe('application server under load @app', () => {
       await evidence.text('ledger verdict (table)', verdictTable(verdict));
 
       const run: Run = {
-        records, stats, injected: injected!, recovered: recovered!,
-        before: base.before, after: identity && (await identity()), productsBefore: base.productsBefore,
+        records,
+        stats,
+        injected: injected!,
+        recovered: recovered!,
+        before: base.before,
+        after: identity && (await identity()),
+        productsBefore: base.productsBefore,
         storedKeys: new Set(stored.map((o) => o.idempotencyKey ?? '')),
         droppedInFlight: records.filter((r) => r.retriedStaleSocket && r.replayed),
       };
@@ -171,21 +175,39 @@ test.describe('application server under load @app', () => {
           staleSocketRetries: stats.staleSocketRetries,
           ledger: verdict.valid ? 'valid' : 'INVALID',
         },
-        bounds: faultName === 'app-kill-worker' ? { downtimeMs: t.appWorkerKillGapMs } : faultName === 'app-restart' ? { downtimeMs: t.appRestartDowntimeMs } : { failed: 0 },
+        bounds:
+          faultName === 'app-kill-worker'
+            ? { downtimeMs: t.appWorkerKillGapMs }
+            : faultName === 'app-restart'
+              ? { downtimeMs: t.appRestartDowntimeMs }
+              : { failed: 0 },
       });
 
       // HTTP error answers only: a client-side error message (ECONNREFUSED host:port) is not the store's
       // a retried order answered by a replay was written on its first try, whose answer was dropped in flight
       const { droppedInFlight } = run;
       // a worker killed with SIGKILL loses what it was serving by definition: its own test bounds that
-      if (faultName !== 'app-kill-worker') expect(
-        droppedInFlight.map((r) => `${r.op} started ${new Date(r.start).toISOString().slice(11, 23)}: first answer lost, the retry replayed order ${r.orderId}`),
-        'no answer was dropped in flight (a retry replaying a written order)',
-      ).toEqual([]);
+      if (faultName !== 'app-kill-worker')
+        expect(
+          droppedInFlight.map(
+            (r) =>
+              `${r.op} started ${new Date(r.start).toISOString().slice(11, 23)}: first answer lost, the retry replayed order ${r.orderId}`,
+          ),
+          'no answer was dropped in flight (a retry replaying a written order)',
+        ).toEqual([]);
       const leaky = failed(records).filter((r) => r.errorBody && findLeaks(r.errorBody, target.secrets).length > 0);
-      expect(leaky.map((r) => shown(r.errorBody, 300)), 'error bodies leak nothing').toEqual([]);
       expect(
-        { lost: verdict.lost, unexpected: verdict.unexpected, duplicated: verdict.duplicated, partial: verdict.partial, mismatched: verdict.mismatched },
+        leaky.map((r) => shown(r.errorBody, 300)),
+        'error bodies leak nothing',
+      ).toEqual([]);
+      expect(
+        {
+          lost: verdict.lost,
+          unexpected: verdict.unexpected,
+          duplicated: verdict.duplicated,
+          partial: verdict.partial,
+          mismatched: verdict.mismatched,
+        },
         `ledger of ${verdict.attempts} orders (${verdict.ok} acknowledged): none lost, unexpected, duplicated or partial`,
       ).toEqual({ lost: [], unexpected: [], duplicated: [], partial: [], mismatched: [] });
       await verify(run);
@@ -199,20 +221,45 @@ test.describe('application server under load @app', () => {
   }
   const doneAt = (a: FaultAction) => a.observedAt ?? a.endedAt;
 
-  test('should fail no request and complete a graceful reload (SIGHUP) @app', async ({ faults, evidence, target, cfg, tokenFor, userOf, db, anonApi, storeKind }) => {
+  test('should fail no request and complete a graceful reload (SIGHUP) @app', async ({
+    faults,
+    evidence,
+    target,
+    cfg,
+    tokenFor,
+    userOf,
+    db,
+    anonApi,
+    storeKind,
+  }) => {
     need(target.server.identity);
     await underLoad({ faults, evidence, target, cfg, tokenFor, userOf, db, anonApi, storeKind }, 'app-reload', (run) => {
       expect(describeFailures(failed(run.records)), 'no request fails while the workers are replaced').toEqual([]);
       const completeMs = doneAt(run.recovered) - run.injected.startedAt;
-      expect(completeMs, `the reload completes: every old worker exited ${completeMs}ms after the reload began`).toBeLessThanOrEqual(cfg.thresholds.appReloadCompleteMs);
+      expect(completeMs, `the reload completes: every old worker exited ${completeMs}ms after the reload began`).toBeLessThanOrEqual(
+        cfg.thresholds.appReloadCompleteMs,
+      );
       const { before, after } = identities(run);
       expect(before.workers.length, 'workers were seen before the reload').toBeGreaterThan(0);
-      expect(after.workers.filter((w) => before.workers.includes(w)), `every worker was replaced (before ${before.workers.join(' ')})`).toEqual([]);
+      expect(
+        after.workers.filter((w) => before.workers.includes(w)),
+        `every worker was replaced (before ${before.workers.join(' ')})`,
+      ).toEqual([]);
       expect(after.workers.length, 'as many workers as before').toBe(before.workers.length);
     });
   });
 
-  test('should keep serving on the other workers when one worker is killed (SIGKILL) @app', async ({ faults, evidence, target, cfg, tokenFor, userOf, db, anonApi, storeKind }) => {
+  test('should keep serving on the other workers when one worker is killed (SIGKILL) @app', async ({
+    faults,
+    evidence,
+    target,
+    cfg,
+    tokenFor,
+    userOf,
+    db,
+    anonApi,
+    storeKind,
+  }) => {
     need(target.server.identity);
     await underLoad({ faults, evidence, target, cfg, tokenFor, userOf, db, anonApi, storeKind }, 'app-kill-worker', (run) => {
       const killedAt = run.injected.endedAt;
@@ -224,7 +271,10 @@ test.describe('application server under load @app', () => {
       const bound = storeKind === 'gunicorn' ? 1 : inFlight;
       // lost with the worker: failures, and orders whose answer died with it (their safe retry replayed them)
       const lost = failed(run.records).length + run.droppedInFlight.length;
-      expect(lost, `requests lost with the killed worker (${failed(run.records).length} failed, ${run.droppedInFlight.length} answers lost and replayed) are at most those in flight when it died (${bound})`).toBeLessThanOrEqual(bound);
+      expect(
+        lost,
+        `requests lost with the killed worker (${failed(run.records).length} failed, ${run.droppedInFlight.length} answers lost and replayed) are at most those in flight when it died (${bound})`,
+      ).toBeLessThanOrEqual(bound);
       expect(
         Math.round(run.stats.downtimeMs),
         `the longest stretch without a successful answer (${Math.round(run.stats.downtimeMs)}ms) is within ${cfg.thresholds.appWorkerKillGapMs}ms`,
@@ -236,7 +286,18 @@ test.describe('application server under load @app', () => {
     });
   });
 
-  test('should drop nothing in flight and come back with the same answers after a full restart (TERM, start) @app', async ({ faults, evidence, target, cfg, tokenFor, userOf, db, anonApi, storeKind, api }) => {
+  test('should drop nothing in flight and come back with the same answers after a full restart (TERM, start) @app', async ({
+    faults,
+    evidence,
+    target,
+    cfg,
+    tokenFor,
+    userOf,
+    db,
+    anonApi,
+    storeKind,
+    api,
+  }) => {
     await underLoad({ faults, evidence, target, cfg, tokenFor, userOf, db, anonApi, storeKind }, 'app-restart', async (run) => {
       if (run.before && run.after) {
         expect(run.after.instance, 'a new server instance runs').toBeDefined();
@@ -255,8 +316,16 @@ test.describe('application server under load @app', () => {
       const refused = failed(run.records).filter((r) => r.status === undefined && r.errorKind === 'refused');
       const away = failed(run.records).filter(turnedAway);
       const dropped = failed(run.records).filter((r) => !refused.includes(r) && !away.includes(r));
-      await evidence.json('failures during the restart by kind', { refused: refused.length, turnedAway: away.length, dropped: dropped.length, droppedRequests: describeFailures(dropped) });
-      expect(describeFailures(dropped), `no request dropped in flight (${refused.length} refused and ${away.length} turned away unread: safe to retry)`).toEqual([]);
+      await evidence.json('failures during the restart by kind', {
+        refused: refused.length,
+        turnedAway: away.length,
+        dropped: dropped.length,
+        droppedRequests: describeFailures(dropped),
+      });
+      expect(
+        describeFailures(dropped),
+        `no request dropped in flight (${refused.length} refused and ${away.length} turned away unread: safe to retry)`,
+      ).toEqual([]);
       expect(
         Math.round(run.stats.downtimeMs),
         `the restart's downtime (${Math.round(run.stats.downtimeMs)}ms: shutdown ${run.injected.endedAt - run.injected.startedAt}ms, boot ${run.recovered.endedAt - run.recovered.startedAt}ms) is within ${cfg.thresholds.appRestartDowntimeMs}ms`,
@@ -268,19 +337,45 @@ test.describe('application server under load @app', () => {
     });
   });
 
-  test('should fail no request during a zero-downtime restart (USR2 re-exec, then TERM to the old master) @app', async ({ faults, evidence, target, cfg, tokenFor, userOf, db, anonApi, storeKind }) => {
+  test('should fail no request during a zero-downtime restart (USR2 re-exec, then TERM to the old master) @app', async ({
+    faults,
+    evidence,
+    target,
+    cfg,
+    tokenFor,
+    userOf,
+    db,
+    anonApi,
+    storeKind,
+  }) => {
     need(target.server.identity);
     await underLoad({ faults, evidence, target, cfg, tokenFor, userOf, db, anonApi, storeKind }, 'app-reexec', (run) => {
-      expect(describeFailures(failed(run.records)), 'no request fails while a new server takes over the socket and the old one drains').toEqual([]);
+      expect(
+        describeFailures(failed(run.records)),
+        'no request fails while a new server takes over the socket and the old one drains',
+      ).toEqual([]);
       const { before, after } = identities(run);
       expect(after.instance, 'a new server instance runs').toBeDefined();
       expect(after.instance, 'not the one before').not.toBe(before.instance);
-      expect(after.workers.filter((w) => before.workers.includes(w)), 'every worker is new').toEqual([]);
+      expect(
+        after.workers.filter((w) => before.workers.includes(w)),
+        'every worker is new',
+      ).toEqual([]);
       expect(after.workers.length, 'as many workers as before').toBe(before.workers.length);
     });
   });
 
-  test('should keep serving while scaled down and up (TTOU, TTIN) @app', async ({ faults, evidence, target, cfg, tokenFor, userOf, db, anonApi, storeKind }) => {
+  test('should keep serving while scaled down and up (TTOU, TTIN) @app', async ({
+    faults,
+    evidence,
+    target,
+    cfg,
+    tokenFor,
+    userOf,
+    db,
+    anonApi,
+    storeKind,
+  }) => {
     need(target.server.identity);
     await underLoad({ faults, evidence, target, cfg, tokenFor, userOf, db, anonApi, storeKind }, 'app-scale-down', (run) => {
       expect(describeFailures(failed(run.records)), 'no request fails while a worker is retired and another started').toEqual([]);

@@ -47,9 +47,17 @@ function scratchCheck(check: MigrateCheck, url: string): (() => Promise<import('
 
 /** The runbook's health checks after a restore: products, order-requests with the token, brands. */
 async function expectHealthy(api: StoreApi, anonApi: StoreApi): Promise<void> {
-  const checks = { products: await api.products(), 'order-requests': await api.orders(), brands: await api.brands(), health: await anonApi.health() };
+  const checks = {
+    products: await api.products(),
+    'order-requests': await api.orders(),
+    brands: await api.brands(),
+    health: await anonApi.health(),
+  };
   expect(Object.fromEntries(Object.entries(checks).map(([k, v]) => [k, v.status])), 'the health checks answer 200').toEqual({
-    products: 200, 'order-requests': 200, brands: 200, health: 200,
+    products: 200,
+    'order-requests': 200,
+    brands: 200,
+    health: 200,
   });
 }
 
@@ -69,7 +77,13 @@ async function makeChanges(api: StoreApi, staff: StoreApi) {
 }
 
 async function attachVerdict(evidence: Evidence, name: string, v: RestoreVerdict): Promise<void> {
-  await evidence.json(name, { problems: v.problems, durationMs: v.durationMs, migrateCheck: v.migrateCheck, snapshot: snapshotSummary(v.snapshot), diff: v.diff.tables.filter((t) => !t.equal) });
+  await evidence.json(name, {
+    problems: v.problems,
+    durationMs: v.durationMs,
+    migrateCheck: v.migrateCheck,
+    snapshot: snapshotSummary(v.snapshot),
+    diff: v.diff.tables.filter((t) => !t.equal),
+  });
 }
 
 interface Fixtures {
@@ -167,7 +181,10 @@ async function backupAndRestore(f: Fixtures, opts: { storeStopped: boolean; scen
     expect(verdict.migrateCheck?.exitCode, 'migrate --check exits 0').toBe(0);
     await expectHealthy(f.api, f.anonApi);
     const products = itemsOf<{ id: number }>((await f.anonApi.send('GET', '/api/store/products/?limit=500')).body);
-    expect(products.map((p) => p.id).filter((id) => changes.products.includes(id)), 'the products made after the backup are gone').toEqual([]);
+    expect(
+      products.map((p) => p.id).filter((id) => changes.products.includes(id)),
+      'the products made after the backup are gone',
+    ).toEqual([]);
     for (const id of changes.orders) expect((await f.api.order(id)).status, `order ${id} made after the backup is gone`).toBe(404);
     // sequences are restored too: the next order takes the id after the backup's last one, without a collision
     const next = await f.api.createOrder(RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('after-restore') });
@@ -179,20 +196,53 @@ async function backupAndRestore(f: Fixtures, opts: { storeStopped: boolean; scen
 }
 
 test.describe('backup and restore @backup', () => {
-  test('should restore exactly the backup with the store running @backup', async ({ api, anonApi, apiAs, userOf, target, cfg, evidence, db, faults }) => {
-    await backupAndRestore({ api, anonApi, apiAs, userOf, target, cfg, evidence, db, faults }, { storeStopped: false, scenario: 'backup/restore, store running' });
+  test('should restore exactly the backup with the store running @backup', async ({
+    api,
+    anonApi,
+    apiAs,
+    userOf,
+    target,
+    cfg,
+    evidence,
+    db,
+    faults,
+  }) => {
+    await backupAndRestore(
+      { api, anonApi, apiAs, userOf, target, cfg, evidence, db, faults },
+      { storeStopped: false, scenario: 'backup/restore, store running' },
+    );
   });
 
-  test('should restore exactly the backup with the store stopped @backup', async ({ api, anonApi, apiAs, userOf, target, cfg, evidence, db, faults }) => {
-    await backupAndRestore({ api, anonApi, apiAs, userOf, target, cfg, evidence, db, faults }, { storeStopped: true, scenario: 'backup/restore, store stopped' });
+  test('should restore exactly the backup with the store stopped @backup', async ({
+    api,
+    anonApi,
+    apiAs,
+    userOf,
+    target,
+    cfg,
+    evidence,
+    db,
+    faults,
+  }) => {
+    await backupAndRestore(
+      { api, anonApi, apiAs, userOf, target, cfg, evidence, db, faults },
+      { storeStopped: true, scenario: 'backup/restore, store stopped' },
+    );
   });
 
   test('should restore thousands of orders exactly @backup', async ({ api, anonApi, apiAs, userOf, target, cfg, evidence, db, faults }) => {
     test.setTimeout(180_000);
-    await backupAndRestore({ api, anonApi, apiAs, userOf, target, cfg, evidence, db, faults }, { storeStopped: false, scenario: 'backup/restore, +5000 orders', bulkOrders: 5_000 });
+    await backupAndRestore(
+      { api, anonApi, apiAs, userOf, target, cfg, evidence, db, faults },
+      { storeStopped: false, scenario: 'backup/restore, +5000 orders', bulkOrders: 5_000 },
+    );
   });
 
-  test('should stop at a truncated dump in the scratch database and leave the target as it was @backup', async ({ target, evidence, db }) => {
+  test('should stop at a truncated dump in the scratch database and leave the target as it was @backup', async ({
+    target,
+    evidence,
+    db,
+  }) => {
     const probe = requireDb(db);
     const { driver } = needDisposable(target);
     const good = test.info().outputPath('backup.dump');
@@ -212,19 +262,28 @@ test.describe('backup and restore @backup', () => {
     }
     await evidence.text('restore of the truncated dump', String((failure as Error | undefined)?.message));
     expect(failure, 'the truncated dump does not restore').toBeInstanceOf(CommandError);
-    expect((failure as CommandError).message, 'pg_restore says why').toMatch(/pg_restore .*failed \(exit 1\).*(could not read|unexpected end|did not find magic|input file|corrupt)/is);
+    expect((failure as CommandError).message, 'pg_restore says why').toMatch(
+      /pg_restore .*failed \(exit 1\).*(could not read|unexpected end|did not find magic|input file|corrupt)/is,
+    );
     const after = await takeSnapshot(probe);
     expect(compareSnapshots(before, after).equal, 'the target was not touched').toBe(true);
   });
 
-  test('should refuse to write into a database not marked disposable, before anything runs @backup', async ({ target, cfg, db, evidence }) => {
+  test('should refuse to write into a database not marked disposable, before anything runs @backup', async ({
+    target,
+    cfg,
+    db,
+    evidence,
+  }) => {
     const probe = requireDb(db);
     const url = target.databaseUrl!;
     const u = new URL(url);
     const here = `${u.hostname}:${u.port || 5432}${u.pathname}`;
     // this target's database described as an external one, without the opt-in
     const base = { ...readEnv(), TARGET: 'external', BASE_URL: target.baseUrl, JWT_TOKEN: 'a.b.c', DATABASE_URL: url };
-    for (const k of Object.keys(base)) if (/^STORE_FLAWS$|^(DB|APP)_|^ALLOW_DESTRUCTIVE|^RESTORE_DATABASE_URL$|^TOXIPROXY_|^COMPOSE_|^KUBE_/.test(k)) delete (base as Record<string, string | undefined>)[k];
+    for (const k of Object.keys(base))
+      if (/^STORE_FLAWS$|^(DB|APP)_|^ALLOW_DESTRUCTIVE|^RESTORE_DATABASE_URL$|^TOXIPROXY_|^COMPOSE_|^KUBE_/.test(k))
+        delete (base as Record<string, string | undefined>)[k];
     const plain = externalTarget(loadConfig(base, { checkFiles: false }).external!, cfg);
     const driver = need(plain.backup);
     expect(driver.target.disposable, 'a database without the opt-in is not disposable').toBe(false);
@@ -233,9 +292,14 @@ test.describe('backup and restore @backup', () => {
     await driver.dump(file);
     const before = await takeSnapshot(probe);
     for (const clean of [true, false]) {
-      await expect(driver.restore(file, driver.target, { clean }), `a restore ${clean ? 'with' : 'without'} --clean is refused before anything runs`).rejects.toThrow(DestructiveRestoreRefused);
+      await expect(
+        driver.restore(file, driver.target, { clean }),
+        `a restore ${clean ? 'with' : 'without'} --clean is refused before anything runs`,
+      ).rejects.toThrow(DestructiveRestoreRefused);
     }
-    await expect(driver.restore(file, driver.target, { clean: true })).rejects.toThrow(/not marked disposable.*ALLOW_DESTRUCTIVE_RESTORE_OF.*Nothing was changed/s);
+    await expect(driver.restore(file, driver.target, { clean: true })).rejects.toThrow(
+      /not marked disposable.*ALLOW_DESTRUCTIVE_RESTORE_OF.*Nothing was changed/s,
+    );
     await expect(driver.createScratch(), 'no scratch database next to it either').rejects.toThrow(DestructiveRestoreRefused);
     expect(compareSnapshots(before, await takeSnapshot(probe)).equal, 'nothing changed').toBe(true);
     // the opt-in names host, port and database: the database name alone, or another host, is a configuration error
@@ -249,13 +313,24 @@ test.describe('backup and restore @backup', () => {
     };
     const database = decodeURIComponent(u.pathname.slice(1));
     await evidence.text('opt-in checks', `this database: ${here}`);
-    expect(problems({ ALLOW_DESTRUCTIVE_RESTORE_OF: database, RESTORE_DATABASE_URL: url })).toMatch(/ALLOW_DESTRUCTIVE_RESTORE_OF: names the database .* as host:port\/database/);
-    expect(problems({ ALLOW_DESTRUCTIVE_RESTORE_OF: `db.production.example:${u.port || 5432}/${database}`, RESTORE_DATABASE_URL: url })).toMatch(
-      /ALLOW_DESTRUCTIVE_RESTORE_OF: must equal DATABASE_URL's host:port\/database/,
+    expect(problems({ ALLOW_DESTRUCTIVE_RESTORE_OF: database, RESTORE_DATABASE_URL: url })).toMatch(
+      /ALLOW_DESTRUCTIVE_RESTORE_OF: names the database .* as host:port\/database/,
     );
-    expect(problems({ ALLOW_DESTRUCTIVE_RESTORE_OF: decodeURIComponent(here) }), 'the opt-in needs the role that restores').toMatch(/RESTORE_DATABASE_URL: required/);
-    expect(problems({ ALLOW_DESTRUCTIVE_RESTORE_OF: decodeURIComponent(here), RESTORE_DATABASE_URL: url }), 'with the opt-in naming it, the configuration is valid').toBe('');
-    const optedIn = externalTarget(loadConfig({ ...base, ALLOW_DESTRUCTIVE_RESTORE_OF: decodeURIComponent(here), RESTORE_DATABASE_URL: url }, { checkFiles: false }).external!, cfg);
+    expect(
+      problems({ ALLOW_DESTRUCTIVE_RESTORE_OF: `db.production.example:${u.port || 5432}/${database}`, RESTORE_DATABASE_URL: url }),
+    ).toMatch(/ALLOW_DESTRUCTIVE_RESTORE_OF: must equal DATABASE_URL's host:port\/database/);
+    expect(problems({ ALLOW_DESTRUCTIVE_RESTORE_OF: decodeURIComponent(here) }), 'the opt-in needs the role that restores').toMatch(
+      /RESTORE_DATABASE_URL: required/,
+    );
+    expect(
+      problems({ ALLOW_DESTRUCTIVE_RESTORE_OF: decodeURIComponent(here), RESTORE_DATABASE_URL: url }),
+      'with the opt-in naming it, the configuration is valid',
+    ).toBe('');
+    const optedIn = externalTarget(
+      loadConfig({ ...base, ALLOW_DESTRUCTIVE_RESTORE_OF: decodeURIComponent(here), RESTORE_DATABASE_URL: url }, { checkFiles: false })
+        .external!,
+      cfg,
+    );
     expect(need(optedIn.backup).target.disposable, 'and the database is disposable').toBe(true);
   });
 });
@@ -307,7 +382,9 @@ test.describe('the restore checker goes red @backup', () => {
       expect(text).toContain(`store_orderrequest: 2 rows added (ids ${changes.orders.join(', ')})`);
       expect(text).toContain(`store_product: 2 rows added (ids ${changes.products.join(', ')})`);
       // the dump's setval ran: the sequence went back under the rows that stayed
-      expect(text).toMatch(/store_orderrequest: sequence store_orderrequest_id_seq is at \d+ but the table holds id \d+: the next insert collides/);
+      expect(text).toMatch(
+        /store_orderrequest: sequence store_orderrequest_id_seq is at \d+ but the table holds id \d+: the next insert collides/,
+      );
     } finally {
       // put the backup back properly: later tests get a store whose next order does not collide
       await driver.restore(file, driver.target, { clean: true });

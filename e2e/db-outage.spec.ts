@@ -39,13 +39,15 @@ const SCENARIOS: readonly Scenario[] = [
   { fault: 'db-partition-reset-peer', what: 'every connection to PostgreSQL is reset', kind: 'refused', link: true },
 ];
 
-
 /** Asserts one answer is a controlled database error: JSON 503 with Retry-After, nothing leaked, within bound. */
 function expectControlledError(ex: Exchange, what: string, boundMs: number, secrets: readonly string[]): void {
   const took = Math.round(ex.durationMs);
   expect(ex.error, `${what} gets an answer, not a hang (waited ${took}ms)`).toBeUndefined();
   const leaks = findLeaks(ex.rawBody ?? '', secrets);
-  expect(leaks, `${what}: the error body leaks nothing${leaks.length ? ` (it leaks ${leaks.join(', ')}: ${shown(ex.rawBody, 300)})` : ''}`).toEqual([]);
+  expect(
+    leaks,
+    `${what}: the error body leaks nothing${leaks.length ? ` (it leaks ${leaks.join(', ')}: ${shown(ex.rawBody, 300)})` : ''}`,
+  ).toEqual([]);
   expect(ex.status, `${what} is a controlled 503${ex.status === 503 ? '' : `: ${shown(ex.rawBody, 200)}`}`).toBe(503);
   expect(ex.responseHeaders?.['content-type'], `${what} is JSON`).toContain('application/json');
   expect(ex.responseHeaders?.['retry-after'], `${what} carries Retry-After`).toMatch(/^\d+$/);
@@ -64,7 +66,13 @@ const statuses = (xs: readonly Exchange[]) => xs.map((x) => x.status ?? x.error?
 test.describe('database outage @db', () => {
   for (const sc of SCENARIOS) {
     test(`should answer the runbook order with a controlled error, write nothing, and answer 201 again when ${sc.what} @db${sc.link ? ' @link' : ''}`, async ({
-      api, anonApi, db, evidence, faults, target, cfg,
+      api,
+      anonApi,
+      db,
+      evidence,
+      faults,
+      target,
+      cfg,
     }) => {
       const probe = requireDb(db);
       const fault = faults.create(sc.fault);
@@ -112,7 +120,11 @@ test.describe('database outage @db', () => {
             tries.push(ex);
             return ex.status === 201 ? ex : undefined;
           },
-          { description: 'the same request (same body, same Idempotency-Key) to answer 201', timeoutMs: t.recoverTimeoutMs, intervalMs: t.recoverPollMs },
+          {
+            description: 'the same request (same body, same Idempotency-Key) to answer 201',
+            timeoutMs: t.recoverTimeoutMs,
+            intervalMs: t.recoverPollMs,
+          },
         );
         const timeToRecoverMs = first.startedAt + first.durationMs - dbBackAt;
         // right after recovery, every worker must serve: stale persistent connections fail here
@@ -133,7 +145,10 @@ test.describe('database outage @db', () => {
         });
         expect(recovery.fp, 'the failed request wrote nothing: orders and lines unchanged').toEqual(before);
         const rows = await probe.query<{ id: string }>('SELECT id FROM store_orderrequest WHERE idempotency_key = $1', [key]);
-        expect(rows.map((r) => Number(r.id)), 'exactly one order for the retried key').toEqual([(recovery.first.body as { id: number }).id]);
+        expect(
+          rows.map((r) => Number(r.id)),
+          'exactly one order for the retried key',
+        ).toEqual([(recovery.first.body as { id: number }).id]);
         const [stored] = await probe.ordersWithLines({ ids: [Number(rows[0]!.id)] });
         expect(orderLineProblems(stored!), 'the order has exactly its lines').toEqual([]);
         const replay = await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: key });
@@ -141,16 +156,32 @@ test.describe('database outage @db', () => {
         expect((replay.body as { id: number }).id, 'a replay of the key answers with the same order, not a duplicate').toBe(
           (recovery.first.body as { id: number }).id,
         );
-        expect(recovery.tries.map((x) => x.status).filter((s) => s !== 201 && s !== 503), 'no uncontrolled answer while recovering').toEqual([]);
-        expect(recovery.timeToRecoverMs, `time to recover ${Math.round(recovery.timeToRecoverMs)}ms is within ${t.recoverToSuccessMs}ms`).toBeLessThanOrEqual(t.recoverToSuccessMs);
-        expect(statuses(recovery.after), `${recovery.after.length} orders right after recovery all answer 201`).toEqual(recovery.after.map(() => 201));
+        expect(
+          recovery.tries.map((x) => x.status).filter((s) => s !== 201 && s !== 503),
+          'no uncontrolled answer while recovering',
+        ).toEqual([]);
+        expect(
+          recovery.timeToRecoverMs,
+          `time to recover ${Math.round(recovery.timeToRecoverMs)}ms is within ${t.recoverToSuccessMs}ms`,
+        ).toBeLessThanOrEqual(t.recoverToSuccessMs);
+        expect(statuses(recovery.after), `${recovery.after.length} orders right after recovery all answer 201`).toEqual(
+          recovery.after.map(() => 201),
+        );
       });
     });
   }
 
   for (const sc of SCENARIOS) {
     test(`should lose, duplicate and half-write no order under concurrent writes when ${sc.what} @db${sc.link ? ' @link' : ''}`, async ({
-      api, anonApi, db, evidence, faults, target, cfg, tokenFor, userOf,
+      api,
+      anonApi,
+      db,
+      evidence,
+      faults,
+      target,
+      cfg,
+      tokenFor,
+      userOf,
     }) => {
       test.setTimeout(120_000);
       const probe = requireDb(db);
@@ -196,14 +227,23 @@ test.describe('database outage @db', () => {
           });
           const errors = stream.records.filter((r) => r.phase === 'fault' && r.errorBody !== undefined);
           const leaky = errors.filter((r) => findLeaks(r.errorBody ?? '', secrets).length > 0);
-          expect(leaky.map((r) => `${r.status}: ${shown(r.errorBody, 200)}`), 'error bodies during the fault leak nothing').toEqual([]);
+          expect(
+            leaky.map((r) => `${r.status}: ${shown(r.errorBody, 200)}`),
+            'error bodies during the fault leak nothing',
+          ).toEqual([]);
           const uncontrolled = errors.filter((r) => r.status !== 503);
-          expect(uncontrolled.map((r) => `${r.status}: ${shown(r.errorBody, 200)}`), 'every error answer is a 503').toEqual([]);
+          expect(
+            uncontrolled.map((r) => `${r.status}: ${shown(r.errorBody, 200)}`),
+            'every error answer is a 503',
+          ).toEqual([]);
         });
         await phase(evidence, 'Recover', async () => {
           marks.push({ at: (await faults.recover(fault)).startedAt, label: 'recover', kind: 'recover' });
           label = 'recovered';
-          await waitUntil(() => count('recovered', true) >= 8, { description: 'the order stream to get 8 orders through after recovery', timeoutMs: t.recoverTimeoutMs });
+          await waitUntil(() => count('recovered', true) >= 8, {
+            description: 'the order stream to get 8 orders through after recovery',
+            timeoutMs: t.recoverTimeoutMs,
+          });
         });
       } finally {
         await stream.stop();
@@ -230,15 +270,24 @@ test.describe('database outage @db', () => {
         await evidence.text('load statistics', statsTable(stats));
         await evidence.json('ledger verdict', verdict);
         await evidence.text('ledger verdict (table)', verdictTable(verdict));
-        await evidence.json('ledger attempts', attempts.map((a) => ({ ...a, start: new Date(a.start).toISOString() })));
+        await evidence.json(
+          'ledger attempts',
+          attempts.map((a) => ({ ...a, start: new Date(a.start).toISOString() })),
+        );
 
         // retry: every indeterminate or error-but-written attempt, and samples of the rest, with the same key
         const retryKeys = [
           ...new Set([
             ...attempts.filter((a) => a.outcome === 'indeterminate').map((a) => a.key),
             ...verdict.failedButPresent,
-            ...attempts.filter((a) => a.outcome === 'ok').slice(-10).map((a) => a.key),
-            ...attempts.filter((a) => a.outcome === 'fail').slice(-10).map((a) => a.key),
+            ...attempts
+              .filter((a) => a.outcome === 'ok')
+              .slice(-10)
+              .map((a) => a.key),
+            ...attempts
+              .filter((a) => a.outcome === 'fail')
+              .slice(-10)
+              .map((a) => a.key),
           ]),
         ];
         const storedIdByKey = new Map(stored.map((o) => [o.email.split('@')[0]!, o.id]));
@@ -247,10 +296,18 @@ test.describe('database outage @db', () => {
         try {
           for (const key of retryKeys) {
             const res = await client.request({
-              method: 'POST', path: '/api/store/order-requests/', body: bodies.get(key), timeoutMs: t.requestTimeoutMs,
+              method: 'POST',
+              path: '/api/store/order-requests/',
+              body: bodies.get(key),
+              timeoutMs: t.requestTimeoutMs,
               headers: { Authorization: `Bearer ${api.accessToken}`, 'Idempotency-Key': key },
             });
-            retries.push({ key, status: res.status, id: (res.body as { id?: number } | undefined)?.id, storedBefore: storedIdByKey.get(key) });
+            retries.push({
+              key,
+              status: res.status,
+              id: (res.body as { id?: number } | undefined)?.id,
+              storedBefore: storedIdByKey.get(key),
+            });
           }
         } finally {
           client.close();
@@ -264,19 +321,38 @@ test.describe('database outage @db', () => {
           scenario: `${sc.fault}: ledger`,
           fault: sc.fault,
           figures: {
-            attempts: verdict.attempts, ok: verdict.ok, fail: verdict.fail, indeterminate: verdict.indeterminate,
-            lost: verdict.lost.length, unexpected: verdict.unexpected.length, duplicated: verdict.duplicated.length,
-            partial: verdict.partial.length, recovered: verdict.recovered.length, failedButPresent: verdict.failedButPresent.length,
-            retried: retries.length, verdict: verdict.valid ? 'valid' : 'INVALID',
+            attempts: verdict.attempts,
+            ok: verdict.ok,
+            fail: verdict.fail,
+            indeterminate: verdict.indeterminate,
+            lost: verdict.lost.length,
+            unexpected: verdict.unexpected.length,
+            duplicated: verdict.duplicated.length,
+            partial: verdict.partial.length,
+            recovered: verdict.recovered.length,
+            failedButPresent: verdict.failedButPresent.length,
+            retried: retries.length,
+            verdict: verdict.valid ? 'valid' : 'INVALID',
           },
         });
         expect(
-          { lost: verdict.lost, unexpected: verdict.unexpected, duplicated: verdict.duplicated, partial: verdict.partial, mismatched: verdict.mismatched },
+          {
+            lost: verdict.lost,
+            unexpected: verdict.unexpected,
+            duplicated: verdict.duplicated,
+            partial: verdict.partial,
+            mismatched: verdict.mismatched,
+          },
           `ledger: ${verdict.attempts} attempts, ${verdict.ok} acknowledged`,
         ).toEqual({ lost: [], unexpected: [], duplicated: [], partial: [], mismatched: [] });
-        expect(retries.filter((r) => r.status !== 201).map((r) => `${r.key}: ${r.status}`), 'every retry answers 201').toEqual([]);
         expect(
-          retries.filter((r) => r.storedBefore !== undefined && r.id !== r.storedBefore).map((r) => `${r.key}: stored ${r.storedBefore}, retry answered ${r.id}`),
+          retries.filter((r) => r.status !== 201).map((r) => `${r.key}: ${r.status}`),
+          'every retry answers 201',
+        ).toEqual([]);
+        expect(
+          retries
+            .filter((r) => r.storedBefore !== undefined && r.id !== r.storedBefore)
+            .map((r) => `${r.key}: stored ${r.storedBefore}, retry answered ${r.id}`),
           'a retry of a written order answers with that order',
         ).toEqual([]);
         expect(
@@ -287,7 +363,9 @@ test.describe('database outage @db', () => {
         // every answer, in every phase: a valid order is written (201) or refused as unavailable (503);
         // a 4xx or a 500 is an order the client will not retry, silently lost
         expect(
-          stream.records.filter((r) => r.status !== undefined && r.status !== 201 && r.status !== 503).map((r) => `${r.key} (${r.phase}): ${r.status} ${shown(r.errorBody, 120)}`),
+          stream.records
+            .filter((r) => r.status !== undefined && r.status !== 201 && r.status !== 503)
+            .map((r) => `${r.key} (${r.phase}): ${r.status} ${shown(r.errorBody, 120)}`),
           'every answer is 201 or a controlled 503',
         ).toEqual([]);
       });
@@ -295,7 +373,13 @@ test.describe('database outage @db', () => {
   }
 
   test('should answer a controlled 503 within the statement timeout, write nothing, and answer 201 again when a lock on the orders table is released @db', async ({
-    api, anonApi, db, evidence, faults, target, cfg,
+    api,
+    anonApi,
+    db,
+    evidence,
+    faults,
+    target,
+    cfg,
   }) => {
     const probe = requireDb(db);
     const fault = faults.create('db-lock');
@@ -334,7 +418,14 @@ test.describe('database outage @db', () => {
     });
   });
 
-  test('should serve every request right after PostgreSQL restarts while the store is idle @db', async ({ api, anonApi, evidence, faults, target, cfg }) => {
+  test('should serve every request right after PostgreSQL restarts while the store is idle @db', async ({
+    api,
+    anonApi,
+    evidence,
+    faults,
+    target,
+    cfg,
+  }) => {
     const fault = faults.create('db-stop');
     // one request per worker when the target knows its workers, so that each one's connection is exercised
     const workers = (await target.server.expectedWorkers()) ?? cfg.load.vus;
@@ -351,8 +442,14 @@ test.describe('database outage @db', () => {
     });
     await phase(evidence, 'Verify', async () => {
       const after = await burst(() => api.createOrder(RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('bounce') }), workers, 2);
-      expect(statuses(after), `${after.length} orders right after the bounce all answer 201 (a stale connection fails here)`).toEqual(after.map(() => 201));
-      await evidence.metrics({ scenario: 'db-stop: idle bounce', fault: 'db-stop', figures: { requestsAfter: after.length, failures: after.filter((x) => x.status !== 201).length } });
+      expect(statuses(after), `${after.length} orders right after the bounce all answer 201 (a stale connection fails here)`).toEqual(
+        after.map(() => 201),
+      );
+      await evidence.metrics({
+        scenario: 'db-stop: idle bounce',
+        fault: 'db-stop',
+        figures: { requestsAfter: after.length, failures: after.filter((x) => x.status !== 201).length },
+      });
     });
   });
 
@@ -384,7 +481,12 @@ test.describe('database outage @db', () => {
       await evidence.metrics({
         scenario: 'db-latency: orders under a slow link',
         fault: 'db-latency',
-        figures: { addedLatencyMs: latencyMs, orderMsBefore: Math.round(baseline), orderMsDuring: Math.round(slow), orderMsAfter: Math.round(ex.durationMs) },
+        figures: {
+          addedLatencyMs: latencyMs,
+          orderMsBefore: Math.round(baseline),
+          orderMsDuring: Math.round(slow),
+          orderMsAfter: Math.round(ex.durationMs),
+        },
       });
     });
   });

@@ -29,7 +29,10 @@ const tally = (xs: readonly Exchange[]) =>
 
 /** Orders stored under a key, per user, each checked for its lines. */
 async function stored(probe: DbProbe, key: string): Promise<Array<{ id: number; userId: number; fullName: string; problems: string[] }>> {
-  const rows = await probe.query<{ id: string; user_id: string; full_name: string }>('SELECT id, user_id, full_name FROM store_orderrequest WHERE idempotency_key = $1 ORDER BY id', [key]);
+  const rows = await probe.query<{ id: string; user_id: string; full_name: string }>(
+    'SELECT id, user_id, full_name FROM store_orderrequest WHERE idempotency_key = $1 ORDER BY id',
+    [key],
+  );
   const withLines = rows.length ? await probe.ordersWithLines({ ids: rows.map((r) => Number(r.id)) }) : [];
   return rows.map((r) => ({
     id: Number(r.id),
@@ -46,12 +49,20 @@ function roundsTable(rounds: readonly Round[]): string {
   return [
     '| round | answers | ids answered | orders stored | problems |',
     '|---|---|---|---|---|',
-    ...rounds.map((r) => `| ${r.round} | ${JSON.stringify(r.statuses)} | ${[...new Set(r.answeredIds)].join(' ')} | ${r.storedIds.join(' ') || 'none'} | ${r.problems.join('; ') || 'none'} |`),
+    ...rounds.map(
+      (r) =>
+        `| ${r.round} | ${JSON.stringify(r.statuses)} | ${[...new Set(r.answeredIds)].join(' ')} | ${r.storedIds.join(' ') || 'none'} | ${r.problems.join('; ') || 'none'} |`,
+    ),
   ].join('\n');
 }
 
 test.describe('concurrent retries @idempotency', () => {
-  test('should create exactly one order when one key and one body arrive from many clients at once @idempotency', async ({ api, db, cfg, evidence }) => {
+  test('should create exactly one order when one key and one body arrive from many clients at once @idempotency', async ({
+    api,
+    db,
+    cfg,
+    evidence,
+  }) => {
     const probe = requireDb(db);
     const { idempotencyClients: n, idempotencyRounds: rounds } = cfg.load;
     const results: Round[] = [];
@@ -63,18 +74,28 @@ test.describe('concurrent retries @idempotency', () => {
         const orders = await stored(probe, key);
         const problems: string[] = [];
         const not201 = answers.filter((a) => a.status !== 201);
-        if (not201.length) problems.push(`${not201.length} answers were not 201: ${JSON.stringify(tally(not201))} ${shown(not201[0]?.rawBody, 120)}`);
-        if (new Set(ids).size !== 1) problems.push(`the answers name ${new Set(ids).size} different orders (${[...new Set(ids)].join(', ')})`);
+        if (not201.length)
+          problems.push(`${not201.length} answers were not 201: ${JSON.stringify(tally(not201))} ${shown(not201[0]?.rawBody, 120)}`);
+        if (new Set(ids).size !== 1)
+          problems.push(`the answers name ${new Set(ids).size} different orders (${[...new Set(ids)].join(', ')})`);
         if (orders.length !== 1) problems.push(`${orders.length} orders stored for one key (ids ${orders.map((o) => o.id).join(', ')})`);
         for (const o of orders) problems.push(...o.problems);
         results.push({ round, key, statuses: tally(answers), answeredIds: ids, storedIds: orders.map((o) => o.id), problems });
       }
     });
     await evidence.text('rounds (table)', roundsTable(results));
-    expect(results.filter((r) => r.problems.length).map((r) => `round ${r.round}: ${r.problems.join('; ')}`), `${rounds} rounds of ${n} concurrent requests with one key: one order each`).toEqual([]);
+    expect(
+      results.filter((r) => r.problems.length).map((r) => `round ${r.round}: ${r.problems.join('; ')}`),
+      `${rounds} rounds of ${n} concurrent requests with one key: one order each`,
+    ).toEqual([]);
   });
 
-  test('should keep the first body and refuse every other one sent with the same key at once @idempotency', async ({ api, db, cfg, evidence }) => {
+  test('should keep the first body and refuse every other one sent with the same key at once @idempotency', async ({
+    api,
+    db,
+    cfg,
+    evidence,
+  }) => {
     const probe = requireDb(db);
     const { idempotencyClients: n, idempotencyRounds: rounds } = cfg.load;
     const results: Round[] = [];
@@ -91,17 +112,37 @@ test.describe('concurrent retries @idempotency', () => {
         if (orders.length !== 1) problems.push(`${orders.length} orders stored for one key (ids ${orders.map((o) => o.id).join(', ')})`);
         const winner = (created[0]?.body as { id?: number; full_name?: string } | undefined) ?? {};
         if (orders.length === 1 && (orders[0]!.id !== winner.id || orders[0]!.fullName !== winner.full_name)) {
-          problems.push(`the stored order ${orders[0]!.id} (${orders[0]!.fullName}) is not the one answered 201 (${winner.id}, ${winner.full_name})`);
+          problems.push(
+            `the stored order ${orders[0]!.id} (${orders[0]!.fullName}) is not the one answered 201 (${winner.id}, ${winner.full_name})`,
+          );
         }
         for (const o of orders) problems.push(...o.problems);
-        results.push({ round, key, statuses: tally(answers), answeredIds: created.map((a) => (a.body as { id: number }).id), storedIds: orders.map((o) => o.id), problems });
+        results.push({
+          round,
+          key,
+          statuses: tally(answers),
+          answeredIds: created.map((a) => (a.body as { id: number }).id),
+          storedIds: orders.map((o) => o.id),
+          problems,
+        });
       }
     });
     await evidence.text('rounds (table)', roundsTable(results));
-    expect(results.filter((r) => r.problems.length).map((r) => `round ${r.round}: ${r.problems.join('; ')}`), 'one order per key, every other body refused with 422').toEqual([]);
+    expect(
+      results.filter((r) => r.problems.length).map((r) => `round ${r.round}: ${r.problems.join('; ')}`),
+      'one order per key, every other body refused with 422',
+    ).toEqual([]);
   });
 
-  test('should give two users who send the same key at once an order each @idempotency', async ({ api, apiAs, db, cfg, target, userOf, evidence }) => {
+  test('should give two users who send the same key at once an order each @idempotency', async ({
+    api,
+    apiAs,
+    db,
+    cfg,
+    target,
+    userOf,
+    evidence,
+  }) => {
     const probe = requireDb(db);
     needUser(target, 'secondCustomer');
     const second: StoreApi = await apiAs('secondCustomer');
@@ -116,12 +157,23 @@ test.describe('concurrent retries @idempotency', () => {
         const problems: string[] = [];
         if (answers.some((x) => x.status !== 201)) problems.push(`answers ${JSON.stringify(tally(answers))}, not all 201`);
         const owners = orders.map((o) => o.userId).sort((x, y) => x - y);
-        if (JSON.stringify(owners) !== JSON.stringify([a, b].sort((x, y) => x - y))) problems.push(`orders stored for users [${owners.join(', ')}], expected one for ${a} and one for ${b}`);
+        if (JSON.stringify(owners) !== JSON.stringify([a, b].sort((x, y) => x - y)))
+          problems.push(`orders stored for users [${owners.join(', ')}], expected one for ${a} and one for ${b}`);
         for (const o of orders) problems.push(...o.problems);
-        results.push({ round, key, statuses: tally(answers), answeredIds: answers.map((x) => (x.body as { id?: number } | undefined)?.id ?? 0), storedIds: orders.map((o) => o.id), problems });
+        results.push({
+          round,
+          key,
+          statuses: tally(answers),
+          answeredIds: answers.map((x) => (x.body as { id?: number } | undefined)?.id ?? 0),
+          storedIds: orders.map((o) => o.id),
+          problems,
+        });
       }
     });
     await evidence.text('rounds (table)', roundsTable(results));
-    expect(results.filter((r) => r.problems.length).map((r) => `round ${r.round}: ${r.problems.join('; ')}`), 'one order per user for a shared key').toEqual([]);
+    expect(
+      results.filter((r) => r.problems.length).map((r) => `round ${r.round}: ${r.problems.join('; ')}`),
+      'one order per user for a shared key',
+    ).toEqual([]);
   });
 });

@@ -20,13 +20,20 @@ function jwt(claims: object, key: string | undefined, header: object = { alg: ke
   const head = `${b64(header)}.${b64(claims)}`;
   return `${head}.${key === undefined ? '' : b64(createHmac('sha256', key).update(head).digest())}`;
 }
-const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+const claimsOf = (token: string) =>
+  JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
 const accessClaims = (userId: number, expInS = 600) => {
   const now = Math.floor(Date.now() / 1000);
   return { token_type: 'access', exp: now + expInS, iat: now - 5, jti: randomBytes(16).toString('hex'), user_id: userId };
 };
 /** Keys that ship in tutorials, frameworks' templates and this repository's history. */
-const WELL_KNOWN_KEYS = ['secret', 'your-256-bit-secret', 'changeme', 'django-insecure-change-me', 'reference-store-insecure-key-change-me-0123456789'];
+const WELL_KNOWN_KEYS = [
+  'secret',
+  'your-256-bit-secret',
+  'changeme',
+  'django-insecure-change-me',
+  'reference-store-insecure-key-change-me-0123456789',
+];
 const ORDER_TABLES = [STORE_TABLES.orders, STORE_TABLES.orderLines, STORE_TABLES.products];
 
 /** Every answer of the test with an error body: none may leak. */
@@ -35,7 +42,10 @@ test.afterEach(async ({ evidence, target }) => {
     .filter((e) => (e.status ?? 0) >= 400 && e.rawBody)
     .map((e) => ({ e, leaks: findLeaks(e.rawBody ?? '', target.secrets) }))
     .filter((x) => x.leaks.length > 0);
-  expect(leaky.map((x) => `${x.e.method} ${x.e.path} ${x.e.status}: leaks ${x.leaks.join(', ')}`), 'no error body leaks').toEqual([]);
+  expect(
+    leaky.map((x) => `${x.e.method} ${x.e.path} ${x.e.status}: leaks ${x.leaks.join(', ')}`),
+    'no error body leaks',
+  ).toEqual([]);
 });
 
 /** Expects a refusal: the status, JSON, and nothing written. */
@@ -56,7 +66,11 @@ test.describe('tokens @security', () => {
   const refusedWith = async (api: StoreApi, token: string, what: string) => {
     const as = api.as(token);
     await expectRefused(await as.orders(), [401], `${what}: GET own orders`);
-    await expectRefused(await as.createOrder(RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('forged') }), [401], `${what}: POST an order`);
+    await expectRefused(
+      await as.createOrder(RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('forged') }),
+      [401],
+      `${what}: POST an order`,
+    );
   };
 
   test('should refuse a token whose signature was tampered with @security', async ({ anonApi, tokenFor, db }) => {
@@ -79,7 +93,14 @@ test.describe('tokens @security', () => {
     for (const alg of ['none', 'None', 'NONE']) await refusedWith(anonApi, jwt(claims, undefined, { alg, typ: 'JWT' }), `alg ${alg}`);
   });
 
-  test('should refuse tokens signed with another key, well-known default keys included @security', async ({ anonApi, api, tokenFor, userOf, target, db }) => {
+  test('should refuse tokens signed with another key, well-known default keys included @security', async ({
+    anonApi,
+    api,
+    tokenFor,
+    userOf,
+    target,
+    db,
+  }) => {
     const probe = requireDb(db);
     const me = userIdOfToken(await tokenFor('customer'));
     await writesNothing(probe, async () => {
@@ -89,7 +110,11 @@ test.describe('tokens @security', () => {
         if (target.users.staff) {
           // a staff token minted with a guessable key must not create products
           const staff = anonApi.as(jwt(accessClaims((await userOf('staff')).userId), key));
-          await expectRefused(await staff.createProduct({ brand: 1, name: 'Forged', price: '1.00', stock: 1 }), [401], `a staff token signed with "${key}"`);
+          await expectRefused(
+            await staff.createProduct({ brand: 1, name: 'Forged', price: '1.00', stock: 1 }),
+            [401],
+            `a staff token signed with "${key}"`,
+          );
         }
       }
     });
@@ -167,7 +192,9 @@ test.describe('authorization @security', () => {
     const me = (await userOf('customer')).userId;
     const someoneElse = target.users.secondCustomer ? (await userOf('secondCustomer')).userId : me + 1;
     const key = newIdempotencyKey('mass');
-    const [{ max }] = (await probe.query<{ max: string }>('SELECT coalesce(max(id), 0) AS max FROM store_orderrequest')) as [{ max: string }];
+    const [{ max }] = (await probe.query<{ max: string }>('SELECT coalesce(max(id), 0) AS max FROM store_orderrequest')) as [
+      { max: string },
+    ];
     const forgedId = Number(max) + 1_000_000;
     const res = await api.createOrder(
       {
@@ -194,9 +221,9 @@ test.describe('authorization @security', () => {
     const o = stored[0]!;
     expect(Number(o.user_id), 'filed under the token user, not the body').toBe(me);
     expect(o.status, 'status new').toBe('new');
-    expect(Number(o.id), 'the id is the database\'s').not.toBe(forgedId);
+    expect(Number(o.id), "the id is the database's").not.toBe(forgedId);
     expect(Date.now() - new Date(o.created_at).getTime(), 'created now, not in 2001').toBeLessThan(24 * 3600_000);
-    expect(o.idempotency_key, 'the key is the header\'s').toBe(key);
+    expect(o.idempotency_key, "the key is the header's").toBe(key);
     const [withLines] = await probe.ordersWithLines({ ids: [Number(o.id)] });
     expect(orderLineProblems(withLines!), 'the lines are the cart, not the body\'s "lines"').toEqual([]);
   });
@@ -208,21 +235,38 @@ test.describe('authorization @security', () => {
     const a = await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: key });
     const b = await (await apiAs('secondCustomer')).createOrder(RUNBOOK_ORDER, { idempotencyKey: key });
     expect([a.status, b.status]).toEqual([201, 201]);
-    expect((a.body as { id: number }).id, 'two orders, not a replay of the other customer\'s').not.toBe((b.body as { id: number }).id);
-    const owners = (await probe.query<{ user_id: string }>('SELECT user_id FROM store_orderrequest WHERE idempotency_key = $1 ORDER BY user_id', [key])).map((r) => Number(r.user_id));
+    expect((a.body as { id: number }).id, "two orders, not a replay of the other customer's").not.toBe((b.body as { id: number }).id);
+    const owners = (
+      await probe.query<{ user_id: string }>('SELECT user_id FROM store_orderrequest WHERE idempotency_key = $1 ORDER BY user_id', [key])
+    ).map((r) => Number(r.user_id));
     expect(owners).toEqual([(await userOf('customer')).userId, (await userOf('secondCustomer')).userId].sort((x, y) => x - y));
   });
 });
 
 test.describe('malformed input @security', () => {
-  const post = (api: StoreApi, body: unknown) => api.createOrder(body as typeof RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('bad') });
+  const post = (api: StoreApi, body: unknown) =>
+    api.createOrder(body as typeof RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('bad') });
   const cart = (item: Record<string, unknown>) => ({ ...orderBody(), cart_snapshot: [{ ...RUNBOOK_ORDER.cart_snapshot[0]!, ...item }] });
 
   test('should answer a body that is not JSON with 415 @security', async ({ api, db }) => {
     const probe = requireDb(db);
     await writesNothing(probe, async () => {
-      await expectRefused(await api.send('POST', '/api/store/order-requests/', JSON.stringify(RUNBOOK_ORDER), { raw: true, headers: { 'Content-Type': 'text/plain' } }), [415], 'text/plain');
-      await expectRefused(await api.send('POST', '/api/store/order-requests/', 'a=1&b=2', { raw: true, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }), [415], 'a form');
+      await expectRefused(
+        await api.send('POST', '/api/store/order-requests/', JSON.stringify(RUNBOOK_ORDER), {
+          raw: true,
+          headers: { 'Content-Type': 'text/plain' },
+        }),
+        [415],
+        'text/plain',
+      );
+      await expectRefused(
+        await api.send('POST', '/api/store/order-requests/', 'a=1&b=2', {
+          raw: true,
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        }),
+        [415],
+        'a form',
+      );
     });
   });
 
@@ -238,7 +282,11 @@ test.describe('malformed input @security', () => {
     const probe = requireDb(db);
     const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
     await writesNothing(probe, async () => {
-      await expectRefused(await api.send('POST', '/api/store/order-requests/', deep, { raw: true, headers: { 'Content-Type': 'application/json' } }), [400], 'nested JSON');
+      await expectRefused(
+        await api.send('POST', '/api/store/order-requests/', deep, { raw: true, headers: { 'Content-Type': 'application/json' } }),
+        [400],
+        'nested JSON',
+      );
     });
   });
 
@@ -291,7 +339,14 @@ test.describe('malformed input @security', () => {
   });
 
   test('should answer path tricks with 404, never a 2xx or a 5xx @security', async ({ api }) => {
-    for (const p of ['/api/store/order-requests/..%2f..%2fproducts/', '/api/store/order-requests/%00/', '/api/store/order-requests/abc/', "/api/store/order-requests/1%27%20OR%201%3D1/", '/api/store/order-requests/-1/', '/api/store/order-requests/99999999999999999999999/']) {
+    for (const p of [
+      '/api/store/order-requests/..%2f..%2fproducts/',
+      '/api/store/order-requests/%00/',
+      '/api/store/order-requests/abc/',
+      '/api/store/order-requests/1%27%20OR%201%3D1/',
+      '/api/store/order-requests/-1/',
+      '/api/store/order-requests/99999999999999999999999/',
+    ]) {
       await expectRefused(await api.send('GET', p), [400, 404], `GET ${p}`);
     }
   });
@@ -302,7 +357,11 @@ test.describe('malformed input @security', () => {
     const id = (created.body as { id: number }).id;
     await writesNothing(probe, async () => {
       for (const method of ['PUT', 'PATCH', 'DELETE'] as const) {
-        await expectRefused(await api.send(method, `/api/store/order-requests/${id}/`, { ...RUNBOOK_ORDER, status: 'cancelled' }), [405], `${method} order ${id}`);
+        await expectRefused(
+          await api.send(method, `/api/store/order-requests/${id}/`, { ...RUNBOOK_ORDER, status: 'cancelled' }),
+          [405],
+          `${method} order ${id}`,
+        );
       }
     });
   });
@@ -311,10 +370,13 @@ test.describe('malformed input @security', () => {
     const url = new URL(`${target.baseUrl}/api/store/products/`);
     test.skip(url.protocol !== 'http:', 'the Host check sends a raw HTTP request: BASE_URL is https');
     const answer = await new Promise<{ status?: number; type?: string }>((resolve) => {
-      const req = http.request({ host: url.hostname, port: url.port || 80, path: url.pathname, headers: { Host: 'evil.example' }, timeout: 10_000 }, (res) => {
-        res.resume();
-        res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'] }));
-      });
+      const req = http.request(
+        { host: url.hostname, port: url.port || 80, path: url.pathname, headers: { Host: 'evil.example' }, timeout: 10_000 },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'] }));
+        },
+      );
       req.on('error', () => resolve({}));
       req.end();
     });
@@ -324,7 +386,11 @@ test.describe('malformed input @security', () => {
 });
 
 test.describe('password guessing @security', () => {
-  test('should throttle repeated bad logins with 429 and Retry-After, without locking out other users @security', async ({ anonApi, api, cfg }) => {
+  test('should throttle repeated bad logins with 429 and Retry-After, without locking out other users @security', async ({
+    anonApi,
+    api,
+    cfg,
+  }) => {
     const username = `guess-${randomBytes(4).toString('hex')}`;
     const attempts: Array<number | undefined> = [];
     let throttled: Exchange | undefined;
@@ -335,7 +401,10 @@ test.describe('password guessing @security', () => {
     }
     expect(throttled, `a 429 within ${cfg.thresholds.loginThrottleAttempts} bad logins (answers: ${attempts.join(' ')})`).toBeDefined();
     expect(throttled!.responseHeaders?.['retry-after'] ?? '', 'with Retry-After').toMatch(/^\d+$/);
-    expect(attempts.filter((s) => s !== 401 && s !== 429), 'every other answer is a 401').toEqual([]);
+    expect(
+      attempts.filter((s) => s !== 401 && s !== 429),
+      'every other answer is a 401',
+    ).toEqual([]);
     expect((await api.orders()).status, "another user's session is untouched").toBe(200);
   });
 });

@@ -64,7 +64,11 @@ test.describe('smoke @smoke', () => {
   const invalid: Array<{ title: string; body: object; field: string }> = [
     { title: 'an unknown product', body: orderBody({ cart_snapshot: cart({ product_id: 987654 }) }), field: 'cart_snapshot' },
     { title: 'a zero quantity', body: { ...orderBody(), cart_snapshot: cart({ quantity: 0 }) }, field: 'cart_snapshot' },
-    { title: 'a negative quantity', body: { ...orderBody(), cart_snapshot: cart({ quantity: -1 }), total_amount: -10 }, field: 'cart_snapshot' },
+    {
+      title: 'a negative quantity',
+      body: { ...orderBody(), cart_snapshot: cart({ quantity: -1 }), total_amount: -10 },
+      field: 'cart_snapshot',
+    },
     { title: 'a price that does not match the product', body: orderBody({ cart_snapshot: cart({ price: 9.99 }) }), field: 'cart_snapshot' },
     { title: 'a total that is not the sum of the lines', body: { ...orderBody(), total_amount: 11.0 }, field: 'total_amount' },
     { title: 'terms not accepted', body: orderBody({ accept_terms: false }), field: 'accept_terms' },

@@ -20,7 +20,8 @@ export const APP_ACTIONS = ['reload', 'stop', 'start', 'kill-worker', 'scale-dow
 export type AppAction = (typeof APP_ACTIONS)[number];
 
 /** The environment variable of a service action's command, e.g. DB_STOP_COMMAND, APP_KILL_WORKER_COMMAND. */
-export const commandKey = (service: 'DB' | 'APP', action: string): string => `${service}_${action.toUpperCase().replace(/-/g, '_')}_COMMAND`;
+export const commandKey = (service: 'DB' | 'APP', action: string): string =>
+  `${service}_${action.toUpperCase().replace(/-/g, '_')}_COMMAND`;
 /** ... and of its check: a command that exits 0 once the action took effect (DB_STOP_CHECK). */
 export const checkKey = (service: 'DB' | 'APP', action: string): string => `${service}_${action.toUpperCase().replace(/-/g, '_')}_CHECK`;
 
@@ -120,9 +121,17 @@ export function databaseIdentity(url: string): DatabaseIdentity {
 export const formatIdentity = (d: DatabaseIdentity): string => `${d.host}:${d.port}/${d.database}`;
 
 /** Parses the external target's settings; problems are pushed to ctx.problems. */
-export function parseExternal(ctx: ParseContext, base: {
-  baseUrl: string; customer?: Credentials; jwtToken?: string; secondCustomer?: Credentials; staff?: Credentials; server: ServerKind;
-}): ExternalTarget {
+export function parseExternal(
+  ctx: ParseContext,
+  base: {
+    baseUrl: string;
+    customer?: Credentials;
+    jwtToken?: string;
+    secondCustomer?: Credentials;
+    staff?: Credentials;
+    server: ServerKind;
+  },
+): ExternalTarget {
   const { get, parse, problems } = ctx;
   const databaseUrl = parse('DATABASE_URL', pgUrl, 'a postgres:// URL (used read-only)', '') || undefined;
   const sameDatabase = (key: string, url: string | undefined) => {
@@ -148,15 +157,21 @@ export function parseExternal(ctx: ParseContext, base: {
         `ALLOW_DESTRUCTIVE_RESTORE_OF: names the database a backup test may wipe and restore as host:port/database (${actual ?? 'DATABASE_URL is not set'}), got "${optIn}"`,
       );
     } else if (optIn.toLowerCase() !== actual?.toLowerCase()) {
-      problems.push(`ALLOW_DESTRUCTIVE_RESTORE_OF: must equal DATABASE_URL's host:port/database (${actual ?? 'no DATABASE_URL'}), got "${optIn}"`);
+      problems.push(
+        `ALLOW_DESTRUCTIVE_RESTORE_OF: must equal DATABASE_URL's host:port/database (${actual ?? 'no DATABASE_URL'}), got "${optIn}"`,
+      );
     } else if (databaseUrl) {
       disposable = databaseIdentity(databaseUrl);
     }
     if (!restoreDatabaseUrl) {
-      problems.push('RESTORE_DATABASE_URL: required with ALLOW_DESTRUCTIVE_RESTORE_OF (the role that owns the store\'s tables restores; DATABASE_URL stays read-only)');
+      problems.push(
+        "RESTORE_DATABASE_URL: required with ALLOW_DESTRUCTIVE_RESTORE_OF (the role that owns the store's tables restores; DATABASE_URL stays read-only)",
+      );
     }
   } else if (restoreDatabaseUrl) {
-    problems.push('RESTORE_DATABASE_URL: only used with ALLOW_DESTRUCTIVE_RESTORE_OF=host:port/database; without that opt-in nothing is ever written to the database');
+    problems.push(
+      'RESTORE_DATABASE_URL: only used with ALLOW_DESTRUCTIVE_RESTORE_OF=host:port/database; without that opt-in nothing is ever written to the database',
+    );
   }
   sameDatabase('RESTORE_DATABASE_URL', restoreDatabaseUrl);
 
@@ -170,7 +185,12 @@ export function parseExternal(ctx: ParseContext, base: {
 
   let compose: ExternalTarget['compose'];
   if (usesCompose) {
-    const project = parse('COMPOSE_PROJECT_NAME', z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), 'a compose project name (lower-case letters, digits, - and _)', '');
+    const project = parse(
+      'COMPOSE_PROJECT_NAME',
+      z.string().regex(/^[a-z0-9][a-z0-9_-]*$/),
+      'a compose project name (lower-case letters, digits, - and _)',
+      '',
+    );
     if (!get('COMPOSE_PROJECT_NAME')) problems.push('COMPOSE_PROJECT_NAME: required by the compose driver (docker compose -p)');
     const files = (get('COMPOSE_FILE') ?? '').split(':').filter(Boolean);
     for (const f of files) if (ctx.checkFiles && !fs.existsSync(f)) problems.push(`COMPOSE_FILE: ${f} does not exist`);
@@ -185,19 +205,35 @@ export function parseExternal(ctx: ParseContext, base: {
   }
 
   let toxiproxy: ExternalTarget['toxiproxy'];
-  const toxUrl = parse('TOXIPROXY_URL', z.string().refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol)), 'the http URL of a Toxiproxy API', '');
+  const toxUrl = parse(
+    'TOXIPROXY_URL',
+    z.string().refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol)),
+    'the http URL of a Toxiproxy API',
+    '',
+  );
   const toxProxy = get('TOXIPROXY_PROXY');
   if (toxUrl && !toxProxy) problems.push('TOXIPROXY_PROXY: required with TOXIPROXY_URL (the proxy between the store and PostgreSQL)');
   if (toxProxy && !get('TOXIPROXY_URL')) problems.push('TOXIPROXY_URL: required with TOXIPROXY_PROXY');
   if (toxUrl && toxProxy) toxiproxy = { url: toxUrl.replace(/\/+$/, ''), proxy: toxProxy };
 
-  const absFile = (key: string) => parse(key, z.string().refine((s) => path.isAbsolute(s)), 'an absolute path', '') || undefined;
+  const absFile = (key: string) =>
+    parse(
+      key,
+      z.string().refine((s) => path.isAbsolute(s)),
+      'an absolute path',
+      '',
+    ) || undefined;
   const logs = { storeFile: absFile('STORE_LOG_FILE'), postgresFile: absFile('PG_LOG_FILE') };
   const migrate = get('MIGRATE_CHECK_COMMAND');
-  const secrets = (get('TARGET_SECRETS') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const secrets = (get('TARGET_SECRETS') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const jwtSigningKey = get('JWT_SIGNING_KEY');
-  if (jwtSigningKey !== undefined && jwtSigningKey.length < 8) problems.push('JWT_SIGNING_KEY: the signing key of your store, at least 8 characters');
-  for (const s of secrets) if (s.length < 4) problems.push('TARGET_SECRETS: each secret needs at least 4 characters (shorter ones match by chance)');
+  if (jwtSigningKey !== undefined && jwtSigningKey.length < 8)
+    problems.push('JWT_SIGNING_KEY: the signing key of your store, at least 8 characters');
+  for (const s of secrets)
+    if (s.length < 4) problems.push('TARGET_SECRETS: each secret needs at least 4 characters (shorter ones match by chance)');
   const urlPasswords = [databaseUrl, backupDatabaseUrl, restoreDatabaseUrl]
     .filter((u): u is string => !!u && URL.canParse(u))
     .map((u) => decodeURIComponent(new URL(u).password))
@@ -242,12 +278,18 @@ function userCommands<A extends string>(ctx: ParseContext, service: 'DB' | 'APP'
 /** Commands set while the service has no driver: most likely DB_DRIVER=command was forgotten. */
 function noDriverProblems(ctx: ParseContext, service: 'DB' | 'APP', keys: string[]): void {
   for (const key of keys) {
-    if (ctx.get(key)) ctx.problems.push(`${key}: set ${service}_DRIVER (command, systemd, compose or kubectl) to use it; ${service}_DRIVER is none`);
+    if (ctx.get(key))
+      ctx.problems.push(`${key}: set ${service}_DRIVER (command, systemd, compose or kubectl) to use it; ${service}_DRIVER is none`);
   }
 }
 
 /** The recovery each action needs from the command driver (a stop without a start cannot be reverted). */
-function pairProblems<A extends string>(ctx: ParseContext, service: 'DB' | 'APP', commands: Partial<Record<A, UserCommand>>, pairs: ReadonlyArray<[A, A]>): void {
+function pairProblems<A extends string>(
+  ctx: ParseContext,
+  service: 'DB' | 'APP',
+  commands: Partial<Record<A, UserCommand>>,
+  pairs: ReadonlyArray<[A, A]>,
+): void {
   for (const [action, revert] of pairs) {
     if (commands[action] && !commands[revert]) {
       ctx.problems.push(`${commandKey(service, revert)}: required with ${commandKey(service, action)} (it reverts the fault)`);
@@ -265,7 +307,11 @@ function parseDb(ctx: ParseContext): DbDriverSettings {
     if (Object.keys(commands).length === 0) {
       ctx.problems.push(`DB_DRIVER=command: give at least one of ${DB_ACTIONS.map((a) => commandKey('DB', a)).join(', ')}`);
     }
-    pairProblems(ctx, 'DB', commands, [['stop', 'start'], ['crash', 'start'], ['freeze', 'unfreeze']]);
+    pairProblems(ctx, 'DB', commands, [
+      ['stop', 'start'],
+      ['crash', 'start'],
+      ['freeze', 'unfreeze'],
+    ]);
   }
   if (kind === 'systemd') {
     const unit = ctx.parse('DB_SYSTEMD_UNIT', unitName, 'a systemd unit name such as postgresql@15-main', '');
@@ -296,15 +342,24 @@ function parseApp(ctx: ParseContext): AppDriverSettings {
     checks,
     workersCommand: workers ? { key: 'APP_WORKERS_COMMAND', command: workers } : undefined,
     instanceCommand: instance ? { key: 'APP_INSTANCE_COMMAND', command: instance } : undefined,
-    systemdReload: ctx.parse('APP_SYSTEMD_RELOAD', z.enum(['reload', 'hup']), '"reload" (systemctl reload) or "hup" (systemctl kill --kill-whom=main -s HUP)', 'hup'),
+    systemdReload: ctx.parse(
+      'APP_SYSTEMD_RELOAD',
+      z.enum(['reload', 'hup']),
+      '"reload" (systemctl reload) or "hup" (systemctl kill --kill-whom=main -s HUP)',
+      'hup',
+    ),
   };
   const keys = [...Object.values(commands), ...Object.values(checks)].map((c) => (c as UserCommand).key);
-  if (kind === 'none') noDriverProblems(ctx, 'APP', [...keys, ...(workers ? ['APP_WORKERS_COMMAND'] : []), ...(instance ? ['APP_INSTANCE_COMMAND'] : [])]);
+  if (kind === 'none')
+    noDriverProblems(ctx, 'APP', [...keys, ...(workers ? ['APP_WORKERS_COMMAND'] : []), ...(instance ? ['APP_INSTANCE_COMMAND'] : [])]);
   if (kind === 'command') {
     if (Object.keys(commands).length === 0) {
       ctx.problems.push(`APP_DRIVER=command: give at least one of ${APP_ACTIONS.map((a) => commandKey('APP', a)).join(', ')}`);
     }
-    pairProblems(ctx, 'APP', commands, [['stop', 'start'], ['scale-down', 'scale-up']]);
+    pairProblems(ctx, 'APP', commands, [
+      ['stop', 'start'],
+      ['scale-down', 'scale-up'],
+    ]);
   }
   if (kind === 'systemd') {
     const unit = ctx.parse('APP_SYSTEMD_UNIT', unitName, 'a systemd unit name such as store.service', '');

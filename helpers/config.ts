@@ -66,7 +66,7 @@ export interface EmbeddedSettings {
 export const THRESHOLD_SPECS = {
   requestTimeoutMs: { env: 'REQUEST_TIMEOUT_MS', default: 10_000, doc: 'API client timeout (a hang shows up as this)' },
   storeReadyTimeoutMs: { env: 'STORE_READY_TIMEOUT_MS', default: 30_000, doc: 'store start until /api/health/ answers 200' },
-  recoverTimeoutMs: { env: 'RECOVER_TIMEOUT_MS', default: 30_000, doc: 'a fault\'s recovery until the service is reachable again' },
+  recoverTimeoutMs: { env: 'RECOVER_TIMEOUT_MS', default: 30_000, doc: "a fault's recovery until the service is reachable again" },
   dbRefusedErrorMs: {
     env: 'DB_REFUSED_ERROR_MS',
     default: 1_000,
@@ -108,7 +108,7 @@ export const THRESHOLD_SPECS = {
   appReloadCompleteMs: {
     env: 'APP_RELOAD_COMPLETE_MS',
     default: 5_000,
-    doc: 'graceful reload: every old worker has exited (the store\'s graceful_timeout is 5 s)',
+    doc: "graceful reload: every old worker has exited (the store's graceful_timeout is 5 s)",
   },
   faultObserveTimeoutMs: {
     env: 'FAULT_OBSERVE_TIMEOUT_MS',
@@ -193,17 +193,12 @@ export function loadConfig(env: Env, opts: { checkFiles?: boolean } = {}): Confi
     problems.push(`${name}: expected ${accepts}, got ${quoted(raw)}`);
     return fallback;
   }
-  const int = (min: number, max: number) =>
-    z
-      .string()
-      .regex(/^\d+$/)
-      .transform(Number)
-      .pipe(z.number().int().min(min).max(max));
+  const int = (min: number, max: number) => z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(min).max(max));
   const httpUrl = z
     .string()
     .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol))
     .transform((s) => s.replace(/\/+$/, ''));
-  
+
   const target = parse('TARGET', z.enum(['embedded', 'external']), '"embedded" or "external"', 'embedded');
 
   // embedded stack
@@ -216,7 +211,12 @@ export function loadConfig(env: Env, opts: { checkFiles?: boolean } = {}): Confi
     'STORE_FLAWS',
     z
       .string()
-      .transform((s) => s.split(',').map((f) => f.trim()).filter(Boolean))
+      .transform((s) =>
+        s
+          .split(',')
+          .map((f) => f.trim())
+          .filter(Boolean),
+      )
       .pipe(z.array(z.enum(KNOWN_FLAWS))),
     `a comma-separated list of: ${KNOWN_FLAWS.join(', ')}`,
     [] as FlawName[],
@@ -228,7 +228,12 @@ export function loadConfig(env: Env, opts: { checkFiles?: boolean } = {}): Confi
     // per user and checkout: another user's stacks are never this run's
     `store-resilience-${typeof process.getuid === 'function' ? process.getuid() : 0}-${createHash('sha1').update(PROJECT_ROOT).digest('hex').slice(0, 8)}`,
   );
-  const stackRoot = parse('STACK_ROOT', z.string().refine((s) => path.isAbsolute(s)), 'an absolute path', defaultRoot);
+  const stackRoot = parse(
+    'STACK_ROOT',
+    z.string().refine((s) => path.isAbsolute(s)),
+    'an absolute path',
+    defaultRoot,
+  );
   const portRange = parse(
     'STACK_PORT_RANGE',
     z
@@ -256,7 +261,12 @@ export function loadConfig(env: Env, opts: { checkFiles?: boolean } = {}): Confi
     idempotencyClients: parse('IDEMPOTENCY_CLIENTS', int(2, 64), 'an integer from 2 to 64', 16),
     idempotencyRounds: parse('IDEMPOTENCY_ROUNDS', int(1, 100), 'an integer from 1 to 100', 8),
   };
-  const reportsDir = parse('REPORTS_DIR', z.string().refine((s) => path.isAbsolute(s)), 'an absolute path', path.join(PROJECT_ROOT, 'reports'));
+  const reportsDir = parse(
+    'REPORTS_DIR',
+    z.string().refine((s) => path.isAbsolute(s)),
+    'an absolute path',
+    path.join(PROJECT_ROOT, 'reports'),
+  );
   const reuseStack = parse('STACK_REUSE', z.enum(['0', '1', 'true', 'false']), '1/true or 0/false', 'false');
 
   let external: ExternalTarget | undefined;
@@ -278,10 +288,18 @@ export function loadConfig(env: Env, opts: { checkFiles?: boolean } = {}): Confi
     if (!customer && !jwtToken) {
       problems.push('STORE_USERNAME/STORE_PASSWORD or JWT_TOKEN: one is required when TARGET=external');
     }
-    if (flaws.length > 0) problems.push('STORE_FLAWS: switches flaws of the embedded reference store; an external target runs what it runs');
+    if (flaws.length > 0)
+      problems.push('STORE_FLAWS: switches flaws of the embedded reference store; an external target runs what it runs');
     external = parseExternal(
       { get, parse, problems, checkFiles },
-      { baseUrl, customer, jwtToken, secondCustomer: creds('STORE_USERNAME_2', 'STORE_PASSWORD_2'), staff: creds('STORE_STAFF_USERNAME', 'STORE_STAFF_PASSWORD'), server },
+      {
+        baseUrl,
+        customer,
+        jwtToken,
+        secondCustomer: creds('STORE_USERNAME_2', 'STORE_PASSWORD_2'),
+        staff: creds('STORE_STAFF_USERNAME', 'STORE_STAFF_PASSWORD'),
+        server,
+      },
     );
   } else {
     // external settings left in .env are ignored by an embedded run (the stack has its own drivers)
@@ -302,7 +320,17 @@ export function loadConfig(env: Env, opts: { checkFiles?: boolean } = {}): Confi
   return deepFreeze({
     target,
     load,
-    embedded: { python, pgBin, server, workers, flaws, flawPauseMs, stackDir: path.join(stackRoot, stackName), portRange, reuse: reuseStack === '1' || reuseStack === 'true' },
+    embedded: {
+      python,
+      pgBin,
+      server,
+      workers,
+      flaws,
+      flawPauseMs,
+      stackDir: path.join(stackRoot, stackName),
+      portRange,
+      reuse: reuseStack === '1' || reuseStack === 'true',
+    },
     external,
     thresholds,
     reportsDir,

@@ -14,7 +14,7 @@ export class WaitTimeoutError extends Error {
   }
 }
 
-const describe = (v: unknown) => (v instanceof Error ? v.message : JSON.stringify(v) ?? String(v));
+const describe = (v: unknown) => (v instanceof Error ? v.message : (JSON.stringify(v) ?? String(v)));
 
 /**
  * Calls probe until it returns a value other than undefined/false/null, then returns it.

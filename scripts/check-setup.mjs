@@ -10,7 +10,9 @@ const missing = [];
 if (!fs.existsSync(path.join(root, 'node_modules', '.bin', 'playwright'))) missing.push('npm packages');
 // the reference store's interpreter (config.ts reads PYTHON; this pre-step runs before it can)
 const python = process.env.PYTHON || '/usr/bin/python3';
-const py = spawnSync(python, ['-c', 'import django, rest_framework, rest_framework_simplejwt, psycopg2, gunicorn, uvicorn'], { stdio: 'ignore' });
+const py = spawnSync(python, ['-c', 'import django, rest_framework, rest_framework_simplejwt, psycopg2, gunicorn, uvicorn'], {
+  stdio: 'ignore',
+});
 if (py.status !== 0) missing.push(`Django packages for ${python}`);
 if (!process.env.PG_BIN && !fs.existsSync('/usr/lib/postgresql')) missing.push('PostgreSQL binaries');
 if (missing.length > 0) {

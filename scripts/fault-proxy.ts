@@ -21,7 +21,9 @@ await server.add(new FaultProxy(arg('name'), Number(arg('listen')), upHost ?? '1
 await server.start();
 const pidfile = arg('pidfile');
 fs.writeFileSync(pidfile, `${process.pid}\n`);
-process.stdout.write(`fault-proxy ${process.pid}: ${arg('name')} 127.0.0.1:${arg('listen')} -> ${arg('upstream')}, control 127.0.0.1:${arg('control')}\n`);
+process.stdout.write(
+  `fault-proxy ${process.pid}: ${arg('name')} 127.0.0.1:${arg('listen')} -> ${arg('upstream')}, control 127.0.0.1:${arg('control')}\n`,
+);
 const stop = () => {
   void server.stop().finally(() => {
     fs.rmSync(pidfile, { force: true });

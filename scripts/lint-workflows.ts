@@ -11,7 +11,10 @@ import { PROJECT_ROOT } from '../helpers/paths';
 const dir = path.join(PROJECT_ROOT, '.github', 'workflows');
 const files = process.argv.slice(2).length
   ? process.argv.slice(2)
-  : fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).map((f) => path.join(dir, f));
+  : fs
+      .readdirSync(dir)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .map((f) => path.join(dir, f));
 if (files.length === 0) {
   process.stderr.write(`no workflow in ${dir}\n`);
   process.exit(1);

@@ -2,5 +2,11 @@
 // Loaded with --require by `npm run report:quality-gate` only.
 const proto = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
 if (typeof proto.toArray !== 'function') {
-  Object.defineProperty(proto, 'toArray', { value() { return Array.from(this); }, configurable: true, writable: true });
+  Object.defineProperty(proto, 'toArray', {
+    value() {
+      return Array.from(this);
+    },
+    configurable: true,
+    writable: true,
+  });
 }

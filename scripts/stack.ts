@@ -46,7 +46,8 @@ async function main(command: string | undefined): Promise<number> {
         STORE_PASSWORD: stack.state.users.customer.password,
       };
       // stdout is meant for eval "$(npm run -s stack:up)": it holds a token and passwords
-      if (process.stdout.isTTY) log('the lines below hold a token and passwords, meant for eval "$(npm run -s stack:up)": do not paste them into a ticket');
+      if (process.stdout.isTTY)
+        log('the lines below hold a token and passwords, meant for eval "$(npm run -s stack:up)": do not paste them into a ticket');
       for (const [k, v] of Object.entries(lines)) process.stdout.write(`export ${k}=${shellQuote(v)}\n`);
       log(`stack up: ${stack.baseUrl} (stop it with: npm run stack:down); its stdout carries secrets for eval, nothing else`);
       return 0;
@@ -67,7 +68,9 @@ async function main(command: string | undefined): Promise<number> {
         return 1;
       }
       const health = await stack.store.healthStatus();
-      log(`store ${stack.baseUrl}: health ${health ?? 'no answer'}; postgres 127.0.0.1:${stack.state.postgres.port}: ${stack.cluster.isRunning() ? 'running' : 'stopped'}`);
+      log(
+        `store ${stack.baseUrl}: health ${health ?? 'no answer'}; postgres 127.0.0.1:${stack.state.postgres.port}: ${stack.cluster.isRunning() ? 'running' : 'stopped'}`,
+      );
       return health === 200 ? 0 : 1;
     }
     case 'health': {
@@ -95,7 +98,9 @@ async function main(command: string | undefined): Promise<number> {
 main(process.argv[2]).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`${error instanceof ConfigError ? error.message : `stack ${process.argv[2]} failed: ${(error as Error).stack ?? error}`}\n`);
+    process.stderr.write(
+      `${error instanceof ConfigError ? error.message : `stack ${process.argv[2]} failed: ${(error as Error).stack ?? error}`}\n`,
+    );
     process.exit(1);
   },
 );

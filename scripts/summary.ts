@@ -6,10 +6,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { config } from '../helpers/config';
 
-interface Stats { expected: number; unexpected: number; flaky: number; skipped: number }
+interface Stats {
+  expected: number;
+  unexpected: number;
+  flaky: number;
+  skipped: number;
+}
 
 const dir = config().reportsDir;
-const files = [path.join(dir, 'results.json'), path.join(dir, 'power', 'results.json'), path.join(dir, 'reports-check', 'results.json')].filter((f) => fs.existsSync(f));
+const files = [
+  path.join(dir, 'results.json'),
+  path.join(dir, 'power', 'results.json'),
+  path.join(dir, 'reports-check', 'results.json'),
+].filter((f) => fs.existsSync(f));
 if (!fs.existsSync(path.join(dir, 'results.json'))) {
   process.stderr.write(`no ${path.join(dir, 'results.json')}: the test run did not finish\n`);
   process.stdout.write('0 passed, 1 failed\n');
@@ -23,7 +32,9 @@ for (const f of files) {
   passed += stats.expected;
   failed += stats.unexpected + stats.flaky;
   skipped += stats.skipped;
-  process.stdout.write(`${path.relative(dir, f)}: ${stats.expected} passed, ${stats.unexpected + stats.flaky} failed, ${stats.skipped} skipped\n`);
+  process.stdout.write(
+    `${path.relative(dir, f)}: ${stats.expected} passed, ${stats.unexpected + stats.flaky} failed, ${stats.skipped} skipped\n`,
+  );
 }
 // test:external (runs and its own checks), when it ran
 const external = path.join(dir, 'external', 'result.json');

@@ -28,10 +28,24 @@ import { waitUntil } from '../helpers/wait';
 const DRIVERS = ['command', 'systemd', 'compose', 'kubectl'] as const;
 type Driver = (typeof DRIVERS)[number];
 
-interface JsonResult { status: string; annotations?: Array<{ type: string; description?: string }> }
-interface JsonSpec { title: string; tests: Array<{ projectName: string; status: string; annotations?: Array<{ type: string; description?: string }>; results: JsonResult[] }> }
-interface JsonSuite { suites?: JsonSuite[]; specs?: JsonSpec[] }
-interface Stats { expected: number; unexpected: number; flaky: number; skipped: number }
+interface JsonResult {
+  status: string;
+  annotations?: Array<{ type: string; description?: string }>;
+}
+interface JsonSpec {
+  title: string;
+  tests: Array<{ projectName: string; status: string; annotations?: Array<{ type: string; description?: string }>; results: JsonResult[] }>;
+}
+interface JsonSuite {
+  suites?: JsonSuite[];
+  specs?: JsonSpec[];
+}
+interface Stats {
+  expected: number;
+  unexpected: number;
+  flaky: number;
+  skipped: number;
+}
 
 const specsOf = (s: JsonSuite): JsonSpec[] => [...(s.specs ?? []), ...(s.suites ?? []).flatMap(specsOf)];
 
@@ -56,7 +70,13 @@ function driverEnv(store: OutsideStore, driver: Driver): Record<string, string> 
     case 'command':
       return store.commandDriverEnv();
     case 'systemd':
-      return { DB_DRIVER: 'systemd', DB_SYSTEMD_UNIT: `postgresql@${s.pgVersion}-${s.cluster}`, APP_DRIVER: 'systemd', APP_SYSTEMD_UNIT: 'shop-web.service', PG_LOG_FILE: s.pgLogFile };
+      return {
+        DB_DRIVER: 'systemd',
+        DB_SYSTEMD_UNIT: `postgresql@${s.pgVersion}-${s.cluster}`,
+        APP_DRIVER: 'systemd',
+        APP_SYSTEMD_UNIT: 'shop-web.service',
+        PG_LOG_FILE: s.pgLogFile,
+      };
     case 'compose':
       return { DB_DRIVER: 'compose', APP_DRIVER: 'compose', COMPOSE_PROJECT_NAME: 'shop', COMPOSE_FILE: path.join(s.dir, 'compose.yaml') };
     case 'kubectl':
@@ -92,11 +112,22 @@ function targetEnv(store: OutsideStore, disposable: boolean): Record<string, str
 }
 
 /** Runs playwright with env; resolves with the parsed results.json. */
-function runSuite(name: string, env: Record<string, string>, projects: string[], grepInvert?: string): Promise<{ code: number | null; report?: JsonSuite & { stats: Stats } }> {
+function runSuite(
+  name: string,
+  env: Record<string, string>,
+  projects: string[],
+  grepInvert?: string,
+): Promise<{ code: number | null; report?: JsonSuite & { stats: Stats } }> {
   const dir = path.join(reports, name);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
-  const argv = ['playwright', 'test', ...projects.map((p) => `--project=${p}`), ...(grep ? ['--grep', grep] : []), ...(grepInvert ? ['--grep-invert', grepInvert] : [])];
+  const argv = [
+    'playwright',
+    'test',
+    ...projects.map((p) => `--project=${p}`),
+    ...(grep ? ['--grep', grep] : []),
+    ...(grepInvert ? ['--grep-invert', grepInvert] : []),
+  ];
   log(`run ${name}: npx ${argv.join(' ')}`);
   // the run's own reporters (html, junit, results.json, allure) write under REPORTS_DIR; line shows progress
   const child = spawn('npx', argv, {
@@ -107,7 +138,10 @@ function runSuite(name: string, env: Record<string, string>, projects: string[],
   return new Promise((resolve) => {
     child.once('exit', (code) => {
       const file = path.join(dir, 'results.json');
-      resolve({ code, report: fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as JsonSuite & { stats: Stats }) : undefined });
+      resolve({
+        code,
+        report: fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as JsonSuite & { stats: Stats }) : undefined,
+      });
     });
   });
 }
@@ -118,19 +152,33 @@ function checkSkips(name: string, report: JsonSuite): string[] {
   for (const spec of specsOf(report)) {
     for (const t of spec.tests) {
       if (t.status !== 'skipped') continue;
-      const reasons = [...(t.annotations ?? []), ...t.results.flatMap((r) => r.annotations ?? [])].filter((a) => a.type === 'skip').map((a) => a.description ?? '');
+      const reasons = [...(t.annotations ?? []), ...t.results.flatMap((r) => r.annotations ?? [])]
+        .filter((a) => a.type === 'skip')
+        .map((a) => a.description ?? '');
       const reason = reasons.join('; ');
       lines.push(`[${t.projectName}] ${spec.title}: ${reason || '(no reason)'}`);
-      check(`${name}: the skip of "${spec.title}" names a setting`, /\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b/.test(reason), reason || 'no reason given');
+      check(
+        `${name}: the skip of "${spec.title}" names a setting`,
+        /\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b/.test(reason),
+        reason || 'no reason given',
+      );
     }
   }
   return lines;
 }
 
-interface ArgvLine { tool: string; argv: string[]; exitCode: number }
+interface ArgvLine {
+  tool: string;
+  argv: string[];
+  exitCode: number;
+}
 function argvLog(file: string): ArgvLine[] {
   if (!fs.existsSync(file)) return [];
-  return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as ArgvLine);
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as ArgvLine);
 }
 
 /** What each driver must have asked its tool for: the proof that the faults went through it. */
@@ -138,34 +186,93 @@ function checkToolUse(driver: Driver, lines: ArgvLine[]): void {
   const has = (tool: string, pred: (a: string[]) => boolean) => lines.some((l) => l.tool === tool && pred(l.argv));
   const joined = (a: string[]) => a.join(' ');
   if (driver === 'systemd') {
-    check('systemd: systemctl stop/start of the cluster unit', has('systemctl', (a) => joined(a) === 'stop postgresql@15-srexternal') && has('systemctl', (a) => joined(a) === 'start postgresql@15-srexternal'));
-    check('systemd: crash is SIGQUIT to the main process', has('systemctl', (a) => joined(a) === 'kill --kill-whom=main --signal=SIGQUIT postgresql@15-srexternal'));
+    check(
+      'systemd: systemctl stop/start of the cluster unit',
+      has('systemctl', (a) => joined(a) === 'stop postgresql@15-srexternal') &&
+        has('systemctl', (a) => joined(a) === 'start postgresql@15-srexternal'),
+    );
+    check(
+      'systemd: crash is SIGQUIT to the main process',
+      has('systemctl', (a) => joined(a) === 'kill --kill-whom=main --signal=SIGQUIT postgresql@15-srexternal'),
+    );
     check('systemd: freeze/thaw', has('systemctl', (a) => a[0] === 'freeze') && has('systemctl', (a) => a[0] === 'thaw'));
-    check('systemd: reload is HUP to the main process only', has('systemctl', (a) => joined(a) === 'kill --kill-whom=main --signal=SIGHUP shop-web.service'));
+    check(
+      'systemd: reload is HUP to the main process only',
+      has('systemctl', (a) => joined(a) === 'kill --kill-whom=main --signal=SIGHUP shop-web.service'),
+    );
     check('systemd: never a bare systemctl kill', !has('systemctl', (a) => a[0] === 'kill' && !a.includes('--kill-whom=main')));
-    check('systemd: state from systemctl show', has('systemctl', (a) => a[0] === 'show' && a.includes('ActiveState,SubState,MainPID,NRestarts,FreezerState')));
-    check('systemd: the store log from journalctl', has('journalctl', (a) => a.includes('shop-web.service')));
+    check(
+      'systemd: state from systemctl show',
+      has('systemctl', (a) => a[0] === 'show' && a.includes('ActiveState,SubState,MainPID,NRestarts,FreezerState')),
+    );
+    check(
+      'systemd: the store log from journalctl',
+      has('journalctl', (a) => a.includes('shop-web.service')),
+    );
   }
   if (driver === 'compose') {
-    const c = (verb: string, svc: string) => has('docker', (a) => a[0] === 'compose' && a.includes('-p') && a.includes(verb) && a[a.length - 1] === svc);
+    const c = (verb: string, svc: string) =>
+      has('docker', (a) => a[0] === 'compose' && a.includes('-p') && a.includes(verb) && a[a.length - 1] === svc);
     check('compose: stop/start/pause/unpause db', c('stop', 'db') && c('start', 'db') && c('pause', 'db') && c('unpause', 'db'));
-    check('compose: crash is kill -s SIGKILL db', has('docker', (a) => joined(a).endsWith('kill -s SIGKILL db')));
-    check('compose: reload is kill -s SIGHUP web', has('docker', (a) => joined(a).endsWith('kill -s SIGHUP web')));
-    check('compose: a worker killed through exec', has('docker', (a) => a.includes('exec') && joined(a).includes('kill -s KILL')));
-    check('compose: identity from docker inspect', has('docker', (a) => a[0] === 'inspect'));
-    check('compose: state from ps --format json', has('docker', (a) => a.includes('ps') && a.includes('json')));
+    check(
+      'compose: crash is kill -s SIGKILL db',
+      has('docker', (a) => joined(a).endsWith('kill -s SIGKILL db')),
+    );
+    check(
+      'compose: reload is kill -s SIGHUP web',
+      has('docker', (a) => joined(a).endsWith('kill -s SIGHUP web')),
+    );
+    check(
+      'compose: a worker killed through exec',
+      has('docker', (a) => a.includes('exec') && joined(a).includes('kill -s KILL')),
+    );
+    check(
+      'compose: identity from docker inspect',
+      has('docker', (a) => a[0] === 'inspect'),
+    );
+    check(
+      'compose: state from ps --format json',
+      has('docker', (a) => a.includes('ps') && a.includes('json')),
+    );
   }
   if (driver === 'kubectl') {
     const k = (pred: (s: string) => boolean) => has('kubectl', (a) => pred(joined(a)));
-    check('kubectl: every call names context and namespace', lines.filter((l) => l.tool === 'kubectl').every((l) => joined(l.argv).startsWith('--context staging -n shop ')));
-    check('kubectl: the replica count read before scaling', k((s) => s.includes('get statefulset/db -o json')) && k((s) => s.includes('get deployment/web -o json')));
-    check('kubectl: scale to 0 and back', k((s) => s.includes('scale statefulset/db --replicas=0')) && k((s) => s.includes('scale statefulset/db --replicas=1')));
-    check('kubectl: rollout restart and rollout status', k((s) => s.includes('rollout restart deployment/web')) && k((s) => s.includes('rollout status deployment/web --timeout=')));
-    check('kubectl: delete pod --grace-period=0 --force', k((s) => s.includes('delete pod') && s.includes('--grace-period=0 --force')));
-    check('kubectl: kubectl wait for Ready', k((s) => s.includes('wait --for=condition=Ready pod -l')));
+    check(
+      'kubectl: every call names context and namespace',
+      lines.filter((l) => l.tool === 'kubectl').every((l) => joined(l.argv).startsWith('--context staging -n shop ')),
+    );
+    check(
+      'kubectl: the replica count read before scaling',
+      k((s) => s.includes('get statefulset/db -o json')) && k((s) => s.includes('get deployment/web -o json')),
+    );
+    check(
+      'kubectl: scale to 0 and back',
+      k((s) => s.includes('scale statefulset/db --replicas=0')) && k((s) => s.includes('scale statefulset/db --replicas=1')),
+    );
+    check(
+      'kubectl: rollout restart and rollout status',
+      k((s) => s.includes('rollout restart deployment/web')) && k((s) => s.includes('rollout status deployment/web --timeout=')),
+    );
+    check(
+      'kubectl: delete pod --grace-period=0 --force',
+      k((s) => s.includes('delete pod') && s.includes('--grace-period=0 --force')),
+    );
+    check(
+      'kubectl: kubectl wait for Ready',
+      k((s) => s.includes('wait --for=condition=Ready pod -l')),
+    );
   }
   const failedCalls = lines.filter((l) => l.exitCode !== 0 && l.exitCode !== 3);
-  log(`${driver}: ${lines.length} tool calls, ${failedCalls.length} with a non-zero exit${failedCalls.length ? ` (e.g. ${failedCalls.slice(0, 3).map((l) => `${l.tool} ${joined(l.argv)} -> ${l.exitCode}`).join('; ')})` : ''}`);
+  log(
+    `${driver}: ${lines.length} tool calls, ${failedCalls.length} with a non-zero exit${
+      failedCalls.length
+        ? ` (e.g. ${failedCalls
+            .slice(0, 3)
+            .map((l) => `${l.tool} ${joined(l.argv)} -> ${l.exitCode}`)
+            .join('; ')})`
+        : ''
+    }`,
+  );
 }
 
 /**
@@ -175,15 +282,35 @@ function checkToolUse(driver: Driver, lines: ArgvLine[]): void {
  */
 async function interruptChecks(store: OutsideStore): Promise<void> {
   const cases = [
-    { grep: 'concurrent writes when PostgreSQL freezes', what: 'PostgreSQL is frozen', faulted: async () => (await pgPing('127.0.0.1', store.s.pgPort, 500)).outcome === 'hang' },
-    { grep: 'full restart', what: 'the store is down for a restart', faulted: async () => (await healthStatus(store.baseUrl, 2_000)) === undefined },
+    {
+      grep: 'concurrent writes when PostgreSQL freezes',
+      what: 'PostgreSQL is frozen',
+      faulted: async () => (await pgPing('127.0.0.1', store.s.pgPort, 500)).outcome === 'hang',
+    },
+    {
+      grep: 'full restart',
+      what: 'the store is down for a restart',
+      faulted: async () => (await healthStatus(store.baseUrl, 2_000)) === undefined,
+    },
   ];
   for (const c of cases) {
     const dir = path.join(reports, 'interrupt');
     const doublesConfig = path.join(store.s.dir, 'doubles-interrupt', 'config.json');
     store.writeDoublesConfig(doublesConfig, path.join(dir, 'doubles-argv.jsonl'));
-    const env = { ...process.env, ...targetEnv(store, true), ...driverEnv(store, 'systemd'), STORE_DOUBLES_CONFIG: doublesConfig, PATH: `${doublesBin}:${process.env.PATH ?? ''}`, REPORTS_DIR: dir };
-    const child = spawn('npx', ['playwright', 'test', '--project=db-outage', '--project=app-restart', '--grep', c.grep], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const env = {
+      ...process.env,
+      ...targetEnv(store, true),
+      ...driverEnv(store, 'systemd'),
+      STORE_DOUBLES_CONFIG: doublesConfig,
+      PATH: `${doublesBin}:${process.env.PATH ?? ''}`,
+      REPORTS_DIR: dir,
+    };
+    const child = spawn('npx', ['playwright', 'test', '--project=db-outage', '--project=app-restart', '--grep', c.grep], {
+      cwd: PROJECT_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let output = '';
     child.stdout.on('data', (d) => (output += String(d)));
     child.stderr.on('data', (d) => (output += String(d)));
@@ -211,7 +338,13 @@ async function interruptChecks(store: OutsideStore): Promise<void> {
     const proxy = await new ToxiproxyClient(store.controlUrl).proxy('postgres');
     check(
       `interrupted (SIGINT) while ${c.what}: the run's teardown healed the target`,
-      interrupted && /interrupted/i.test(output) && pgState.outcome === 'answered' && health === 200 && workers === 2 && proxy.enabled && proxy.toxics.length === 0,
+      interrupted &&
+        /interrupted/i.test(output) &&
+        pgState.outcome === 'answered' &&
+        health === 200 &&
+        workers === 2 &&
+        proxy.enabled &&
+        proxy.toxics.length === 0,
       `interrupted ${interrupted}, postgres ${pgState.outcome}, health ${health ?? 'none'}, workers ${workers}, proxy ${proxy.enabled ? 'enabled' : 'disabled'} [${proxy.toxics.map((t) => t.name).join(', ')}]`,
     );
   }
@@ -220,8 +353,22 @@ async function interruptChecks(store: OutsideStore): Promise<void> {
 /** No secret of the outside store, and no live token, in any file the runs wrote (the shared report scan). */
 function secretScan(store: OutsideStore): void {
   const s = store.s;
-  const { files, findings } = scanReports(reports, [s.ownerPassword, s.readerPassword, s.secretKey, s.users.customer.password, s.users.secondCustomer.password, s.users.staff.password]);
-  check(`no secret of the store in the ${files} files under reports/external`, findings.length === 0, findings.slice(0, 10).map((f) => `${f.file}: ${f.what}`).join(', ') || 'none found');
+  const { files, findings } = scanReports(reports, [
+    s.ownerPassword,
+    s.readerPassword,
+    s.secretKey,
+    s.users.customer.password,
+    s.users.secondCustomer.password,
+    s.users.staff.password,
+  ]);
+  check(
+    `no secret of the store in the ${files} files under reports/external`,
+    findings.length === 0,
+    findings
+      .slice(0, 10)
+      .map((f) => `${f.file}: ${f.what}`)
+      .join(', ') || 'none found',
+  );
 }
 
 /** Snapshot of the read-only view: every critical table, row by row, and the databases on the server. */
@@ -241,7 +388,12 @@ async function main(): Promise<number> {
   fs.rmSync(reports, { recursive: true, force: true });
   fs.mkdirSync(reports, { recursive: true });
   const store = await OutsideStore.up(log);
-  const summary: string[] = ['# test:external', '', `outside store ${store.baseUrl}, PostgreSQL ${store.s.pgVersion}/${store.s.cluster} :${store.s.pgPort}`, ''];
+  const summary: string[] = [
+    '# test:external',
+    '',
+    `outside store ${store.baseUrl}, PostgreSQL ${store.s.pgVersion}/${store.s.cluster} :${store.s.pgPort}`,
+    '',
+  ];
   let passed = 0;
   let failed = 0;
   const stop = () => void store.down(log).finally(() => process.exit(130));
@@ -261,10 +413,19 @@ async function main(): Promise<number> {
         ...targetEnv(store, disposable),
         ...driverEnv(store, driver),
         STORE_DOUBLES_CONFIG: doublesConfig,
-        PATH: driver === 'command' ? process.env.PATH ?? '' : `${doublesBin}:${process.env.PATH ?? ''}`,
+        PATH: driver === 'command' ? (process.env.PATH ?? '') : `${doublesBin}:${process.env.PATH ?? ''}`,
       };
       // the helpers' own tests do not depend on the target: once is enough
-      const projects = ['smoke', 'db-outage', 'app-restart', 'backup-restore', 'crashpoint', 'idempotency', 'security', ...(i === 0 ? ['self'] : [])];
+      const projects = [
+        'smoke',
+        'db-outage',
+        'app-restart',
+        'backup-restore',
+        'crashpoint',
+        'idempotency',
+        'security',
+        ...(i === 0 ? ['self'] : []),
+      ];
       const t0 = Date.now();
       // the link faults and crash points go through the proxy, concurrent retries through the API,
       // whatever the driver: the first run has them
@@ -276,7 +437,12 @@ async function main(): Promise<number> {
       const st = report.stats;
       passed += st.expected;
       failed += st.unexpected + st.flaky;
-      summary.push(`## ${driver}`, '', `${st.expected} passed, ${st.unexpected + st.flaky} failed, ${st.skipped} skipped in ${Math.round((Date.now() - t0) / 1000)} s (reports/external/${driver}/)`, '');
+      summary.push(
+        `## ${driver}`,
+        '',
+        `${st.expected} passed, ${st.unexpected + st.flaky} failed, ${st.skipped} skipped in ${Math.round((Date.now() - t0) / 1000)} s (reports/external/${driver}/)`,
+        '',
+      );
       const skips = checkSkips(driver, report);
       if (skips.length) summary.push('Skipped:', '', ...skips.map((l) => `- ${l}`), '');
       // a narrowed run (--grep) does not go through every action
@@ -286,9 +452,20 @@ async function main(): Promise<number> {
         const diff = compareSnapshots(before.snap, after.snap);
         const changed = diff.tables.filter((t) => !t.equal);
         // the store's API writes orders and lines; nothing else may change, and nothing there may be removed or altered
-        const foreign = changed.filter((t) => !['store_orderrequest', 'store_orderline'].includes(t.table) || t.removed.length > 0 || t.changed.length > 0);
-        check('untouched without the opt-in: no table changed but for orders added through the API', foreign.length === 0, describeDiff({ ...diff, tables: foreign }).join('; ') || `orders/lines only gained rows (${changed.map((t) => `${t.table} +${t.added.length}`).join(', ') || 'none'})`);
-        check('untouched without the opt-in: no database created or dropped (no scratch database)', JSON.stringify(after.databases) === JSON.stringify(before.databases), after.databases.join(', '));
+        const foreign = changed.filter(
+          (t) => !['store_orderrequest', 'store_orderline'].includes(t.table) || t.removed.length > 0 || t.changed.length > 0,
+        );
+        check(
+          'untouched without the opt-in: no table changed but for orders added through the API',
+          foreign.length === 0,
+          describeDiff({ ...diff, tables: foreign }).join('; ') ||
+            `orders/lines only gained rows (${changed.map((t) => `${t.table} +${t.added.length}`).join(', ') || 'none'})`,
+        );
+        check(
+          'untouched without the opt-in: no database created or dropped (no scratch database)',
+          JSON.stringify(after.databases) === JSON.stringify(before.databases),
+          after.databases.join(', '),
+        );
       }
     }
     if (only.length === 0 && !grep) await interruptChecks(store);
@@ -297,14 +474,27 @@ async function main(): Promise<number> {
       const before = await fingerprint(store);
       const doublesConfig = path.join(store.s.dir, 'doubles-untouched', 'config.json');
       store.writeDoublesConfig(doublesConfig, path.join(reports, 'untouched-doubles-argv.jsonl'));
-      const { report } = await runSuite('untouched', { ...targetEnv(store, false), ...store.commandDriverEnv(), STORE_DOUBLES_CONFIG: doublesConfig }, ['backup-restore']);
+      const { report } = await runSuite(
+        'untouched',
+        { ...targetEnv(store, false), ...store.commandDriverEnv(), STORE_DOUBLES_CONFIG: doublesConfig },
+        ['backup-restore'],
+      );
       const after = await fingerprint(store);
       const diff = compareSnapshots(before.snap, after.snap);
-      check('untouched: the backup family without the opt-in leaves the database fingerprint exactly equal', diff.equal && JSON.stringify(before.databases) === JSON.stringify(after.databases), describeDiff(diff).join('; ') || 'equal');
+      check(
+        'untouched: the backup family without the opt-in leaves the database fingerprint exactly equal',
+        diff.equal && JSON.stringify(before.databases) === JSON.stringify(after.databases),
+        describeDiff(diff).join('; ') || 'equal',
+      );
       if (report) {
         passed += report.stats.expected;
         failed += report.stats.unexpected + report.stats.flaky;
-        summary.push('## backup family without the opt-in', '', `${report.stats.expected} passed, ${report.stats.unexpected} failed, ${report.stats.skipped} skipped; fingerprint ${diff.equal ? 'equal' : 'CHANGED'}`, '');
+        summary.push(
+          '## backup family without the opt-in',
+          '',
+          `${report.stats.expected} passed, ${report.stats.unexpected} failed, ${report.stats.skipped} skipped; fingerprint ${diff.equal ? 'equal' : 'CHANGED'}`,
+          '',
+        );
         checkSkips('untouched', report);
       }
     }
@@ -315,7 +505,12 @@ async function main(): Promise<number> {
     await store.down(log, reports);
   }
   const checksFailed = checks.filter((c) => !c.ok);
-  summary.push('## checks of the runs', '', ...checks.map((c) => `- ${c.ok ? 'ok' : 'FAILED'}: ${c.name}${c.detail ? ` (${c.detail})` : ''}`), '');
+  summary.push(
+    '## checks of the runs',
+    '',
+    ...checks.map((c) => `- ${c.ok ? 'ok' : 'FAILED'}: ${c.name}${c.detail ? ` (${c.detail})` : ''}`),
+    '',
+  );
   fs.writeFileSync(path.join(reports, 'summary.md'), `${summary.join('\n')}\n`);
   log(`summary: ${path.join(reports, 'summary.md')}`);
   passed += checks.length - checksFailed.length;

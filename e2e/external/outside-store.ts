@@ -50,11 +50,29 @@ interface Cred {
 // here): `kill -0` on its zombie succeeds, so "alive" means present and not a zombie
 const ALIVE = 'alive() { st=$(ps -o stat= -p "$1" 2>/dev/null) && [ "${st#Z}" = "$st" ]; }';
 
-const psqlArgv = (port: number, db: string, sql: string) => ['-u', 'postgres', '--', 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-p', String(port), '-d', db, '-c', sql];
+const psqlArgv = (port: number, db: string, sql: string) => [
+  '-u',
+  'postgres',
+  '--',
+  'psql',
+  '-X',
+  '-q',
+  '-v',
+  'ON_ERROR_STOP=1',
+  '-p',
+  String(port),
+  '-d',
+  db,
+  '-c',
+  sql,
+];
 
 /** The outside store: start with up(), always end with down(). */
 export class OutsideStore {
-  private constructor(readonly s: OutsideStoreState, private readonly proxy: ProxyProcess) {}
+  private constructor(
+    readonly s: OutsideStoreState,
+    private readonly proxy: ProxyProcess,
+  ) {}
 
   get baseUrl(): string {
     return `http://127.0.0.1:${this.s.storePort}`;
@@ -89,7 +107,12 @@ export class OutsideStore {
 
   /** The gunicorn command line (the doubles' systemd unit, compose service and deployment run it). */
   storeCommand() {
-    return { file: this.s.python, args: ['serve.py', '-c', 'gunicorn.conf.py', '--pid', this.s.pidFile], cwd: this.s.storeDir, env: this.storeEnv() };
+    return {
+      file: this.s.python,
+      args: ['serve.py', '-c', 'gunicorn.conf.py', '--pid', this.s.pidFile],
+      cwd: this.s.storeDir,
+      env: this.storeEnv(),
+    };
   }
 
   static async up(log: (line: string) => void): Promise<OutsideStore> {
@@ -131,7 +154,13 @@ export class OutsideStore {
       },
     };
     fs.writeFileSync(path.join(dir, 'state.json'), JSON.stringify(s, null, 2), { mode: 0o600 });
-    const proxy = new ProxyProcess({ dir: path.join(dir, 'proxy'), name: 'postgres', listenPort: proxyPort, upstreamPort: pgPort, controlPort });
+    const proxy = new ProxyProcess({
+      dir: path.join(dir, 'proxy'),
+      name: 'postgres',
+      listenPort: proxyPort,
+      upstreamPort: pgPort,
+      controlPort,
+    });
     const store = new OutsideStore(s, proxy);
     try {
       await store.provision(log);
@@ -145,7 +174,11 @@ export class OutsideStore {
   private async provision(log: (line: string) => void): Promise<void> {
     const s = this.s;
     const t0 = Date.now();
-    await runCommand('pg_createcluster', [s.pgVersion, s.cluster, '--port', String(s.pgPort), '--start-conf=manual', '--', '--auth-host=scram-sha-256', '--auth-local=peer'], { timeoutMs: 120_000 });
+    await runCommand(
+      'pg_createcluster',
+      [s.pgVersion, s.cluster, '--port', String(s.pgPort), '--start-conf=manual', '--', '--auth-host=scram-sha-256', '--auth-local=peer'],
+      { timeoutMs: 120_000 },
+    );
     await runCommand('pg_ctlcluster', [s.pgVersion, s.cluster, 'start'], { timeoutMs: 60_000 });
     const sql = (db: string, q: string) => runCommand('runuser', psqlArgv(s.pgPort, db, q), { timeoutMs: 60_000 });
     await sql('postgres', `CREATE ROLE shop_owner LOGIN CREATEDB PASSWORD '${s.ownerPassword}'`);
@@ -162,25 +195,37 @@ export class OutsideStore {
     // two older accounts first: the suite's users do not have the seed's ids either
     await sql(
       'shop',
-      "INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined) " +
+      'INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined) ' +
         "VALUES ('!', false, 'legacy-a', '', '', '', false, true, now()), ('!', false, 'legacy-b', '', '', '', false, true, now())",
     );
     await manage(['seed'], { STORE_SEED_PASSWORD: secret() });
     // other names, other passwords than the seed's
-    const renames = [['customer1', s.users.customer], ['customer2', s.users.secondCustomer], ['staff', s.users.staff]] as const;
+    const renames = [
+      ['customer1', s.users.customer],
+      ['customer2', s.users.secondCustomer],
+      ['staff', s.users.staff],
+    ] as const;
     const script = renames
-      .map(([from, to]) => `u = User.objects.get(username=${JSON.stringify(from)}); u.username = ${JSON.stringify(to.username)}; u.set_password(${JSON.stringify(to.password)}); u.save()`)
+      .map(
+        ([from, to]) =>
+          `u = User.objects.get(username=${JSON.stringify(from)}); u.username = ${JSON.stringify(to.username)}; u.set_password(${JSON.stringify(to.password)}); u.save()`,
+      )
       .join('\n');
     await manage(['shell', '-c', `from django.contrib.auth.models import User\n${script}`]);
     // the read-only role: SELECT on every table and sequence (what pg_dump needs too)
-    await sql('shop', 'GRANT USAGE ON SCHEMA public TO shop_reader; GRANT SELECT ON ALL TABLES IN SCHEMA public TO shop_reader; GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO shop_reader');
+    await sql(
+      'shop',
+      'GRANT USAGE ON SCHEMA public TO shop_reader; GRANT SELECT ON ALL TABLES IN SCHEMA public TO shop_reader; GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO shop_reader',
+    );
     this.writeOpsScripts();
     await runCommand(path.join(s.dir, 'ops', 'start-store.sh'), [], { timeoutMs: 60_000 });
     await waitUntil(async () => (await healthStatus(this.baseUrl)) === 200, {
       description: `the outside store on ${this.baseUrl} to answer health 200`,
       timeoutMs: 30_000,
     });
-    log(`outside store up in ${Date.now() - t0}ms: ${this.baseUrl} (uvicorn x2), PostgreSQL ${s.pgVersion}/${s.cluster} on 127.0.0.1:${s.pgPort}, fault proxy :${s.proxyPort}, in ${s.dir}`);
+    log(
+      `outside store up in ${Date.now() - t0}ms: ${this.baseUrl} (uvicorn x2), PostgreSQL ${s.pgVersion}/${s.cluster} on 127.0.0.1:${s.pgPort}, fault proxy :${s.proxyPort}, in ${s.dir}`,
+    );
   }
 
   /** The deployment's own ops scripts: what a team would have, and what the command driver runs. */
@@ -188,8 +233,11 @@ export class OutsideStore {
     const s = this.s;
     const ops = path.join(s.dir, 'ops');
     fs.mkdirSync(ops, { recursive: true });
-    const env = Object.entries(this.storeEnv()).map(([k, v]) => `export ${k}='${v}'`).join('\n');
-    const write = (name: string, body: string) => fs.writeFileSync(path.join(ops, name), `#!/bin/sh\n# ${name}: ops script of the outside store\nset -eu\n${body}\n`, { mode: 0o700 });
+    const env = Object.entries(this.storeEnv())
+      .map(([k, v]) => `export ${k}='${v}'`)
+      .join('\n');
+    const write = (name: string, body: string) =>
+      fs.writeFileSync(path.join(ops, name), `#!/bin/sh\n# ${name}: ops script of the outside store\nset -eu\n${body}\n`, { mode: 0o700 });
     write(
       'start-store.sh',
       `${env}
@@ -234,7 +282,10 @@ i=0; while alive "$old" && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done
     const postmaster = `$(head -1 '${s.dataDir}/postmaster.pid')`;
     write('freeze-db.sh', `pm=${postmaster}\nkill -STOP "$pm"\npkill -STOP -P "$pm" || true`);
     write('thaw-db.sh', `pm=${postmaster}\npkill -CONT -P "$pm" || true\nkill -CONT "$pm"`);
-    write('start-db.sh', `pg_ctlcluster ${s.pgVersion} ${s.cluster} status >/dev/null 2>&1 || pg_ctlcluster ${s.pgVersion} ${s.cluster} start`);
+    write(
+      'start-db.sh',
+      `pg_ctlcluster ${s.pgVersion} ${s.cluster} status >/dev/null 2>&1 || pg_ctlcluster ${s.pgVersion} ${s.cluster} start`,
+    );
   }
 
   /** Environment of the command driver: the ops scripts and plain signals by pidfile. */
@@ -274,7 +325,14 @@ i=0; while alive "$old" && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done
       stateDir: path.join(path.dirname(file), 'doubles-state'),
       services: {
         db: { kind: 'postgres', version: s.pgVersion, cluster: s.cluster, dataDir: s.dataDir, port: s.pgPort, logFile: s.pgLogFile },
-        web: { kind: 'gunicorn', pidFile: s.pidFile, logFile: s.storeLogFile, command: this.storeCommand(), healthUrl: `${this.baseUrl}/api/health/`, workers: 2 },
+        web: {
+          kind: 'gunicorn',
+          pidFile: s.pidFile,
+          logFile: s.storeLogFile,
+          command: this.storeCommand(),
+          healthUrl: `${this.baseUrl}/api/health/`,
+          workers: 2,
+        },
       },
       systemd: { units: { [`postgresql@${s.pgVersion}-${s.cluster}`]: 'db', 'shop-web.service': 'web' } },
       compose: { project: 'shop', files: [path.join(s.dir, 'compose.yaml')], services: { db: 'db', web: 'web' } },
@@ -308,7 +366,8 @@ i=0; while alive "$old" && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done
     // the logs are evidence: kept next to the reports, the rest (store copy, secrets) removed
     if (keepLogsIn) {
       fs.mkdirSync(keepLogsIn, { recursive: true });
-      for (const f of [s.storeLogFile, s.pgLogFile]) if (fs.existsSync(f)) fs.copyFileSync(f, path.join(keepLogsIn, `outside-${path.basename(f)}`));
+      for (const f of [s.storeLogFile, s.pgLogFile])
+        if (fs.existsSync(f)) fs.copyFileSync(f, path.join(keepLogsIn, `outside-${path.basename(f)}`));
     }
     await dropCluster(s.pgVersion, s.cluster, s.dataDir, done);
     fs.rmSync(s.dir, { recursive: true, force: true });

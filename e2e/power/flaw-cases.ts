@@ -70,7 +70,8 @@ export const FLAW_CASES: readonly FlawCase[] = [
     flaw: 'no_graceful_shutdown',
     project: 'app-restart',
     grep: 'full restart',
-    reason: /no request dropped in flight \(\d+ refused and \d+ turned away unread: safe to retry\)[\s\S]*started [\d:.]+: (reset|http 5\d\d|other|timeout)/,
+    reason:
+      /no request dropped in flight \(\d+ refused and \d+ turned away unread: safe to retry\)[\s\S]*started [\d:.]+: (reset|http 5\d\d|other|timeout)/,
     why: 'a stop that does not drain drops the requests in flight, which refused connections hid',
   },
   {

@@ -13,9 +13,18 @@ import { redactText, shown } from '../../helpers/report/redact';
 import { STORE_DEFECT } from '../../allurerc.mjs';
 import { FLAW_CASES } from './flaw-cases';
 
-interface JsonTest { status: string; results: Array<{ status: string; errors: Array<{ message?: string }> }> }
-interface JsonSpec { title: string; tests: JsonTest[] }
-interface JsonSuite { suites?: JsonSuite[]; specs?: JsonSpec[] }
+interface JsonTest {
+  status: string;
+  results: Array<{ status: string; errors: Array<{ message?: string }> }>;
+}
+interface JsonSpec {
+  title: string;
+  tests: JsonTest[];
+}
+interface JsonSuite {
+  suites?: JsonSuite[];
+  specs?: JsonSpec[];
+}
 
 function specsOf(suite: JsonSuite): JsonSpec[] {
   return [...(suite.specs ?? []), ...(suite.suites ?? []).flatMap(specsOf)];
@@ -79,14 +88,30 @@ for (const [i, c] of FLAW_CASES.entries()) {
       flaw: c.flaw,
       test: `${c.project}: ${c.grep}`,
       caught: code !== 0 && red.length > 0 && forTheReason,
-      detail: code === 0 ? 'the run stayed green' : forTheReason ? c.why : `red, but not for the expected reason: ${(messages[0] ?? '').split('\n')[0]?.slice(0, 160)}`,
-      category: [...new Set(failures.map((f) => `${f.category ?? 'none'}${f.failedPhase ? ` (${f.failedPhase})` : ''}`))].join('; ') || 'no failure',
+      detail:
+        code === 0
+          ? 'the run stayed green'
+          : forTheReason
+            ? c.why
+            : `red, but not for the expected reason: ${(messages[0] ?? '').split('\n')[0]?.slice(0, 160)}`,
+      category:
+        [...new Set(failures.map((f) => `${f.category ?? 'none'}${f.failedPhase ? ` (${f.failedPhase})` : ''}`))].join('; ') ||
+        'no failure',
     });
     writeTable();
     expect(code, 'the child run is red').not.toBe(0);
-    expect(red.map((s) => s.title), `the catching test fails against ${c.flaw}`).not.toEqual([]);
-    expect(messages.some((m) => c.reason.test(m)), `failed for the right reason (${c.reason}); messages:\n${shown(messages.join('\n---\n'), 3000)}`).toBe(true);
+    expect(
+      red.map((s) => s.title),
+      `the catching test fails against ${c.flaw}`,
+    ).not.toEqual([]);
+    expect(
+      messages.some((m) => c.reason.test(m)),
+      `failed for the right reason (${c.reason}); messages:\n${shown(messages.join('\n---\n'), 3000)}`,
+    ).toBe(true);
     expect(failures.length, 'the child run wrote an Allure result for its failure').toBeGreaterThan(0);
-    expect(failures.map((f) => [f.name, f.category]), 'the Allure report files every failure under store defect').toEqual(failures.map((f) => [f.name, STORE_DEFECT]));
+    expect(
+      failures.map((f) => [f.name, f.category]),
+      'the Allure report files every failure under store defect',
+    ).toEqual(failures.map((f) => [f.name, STORE_DEFECT]));
   });
 }

@@ -10,7 +10,11 @@ import { categorize } from '../../helpers/report/categories';
 import { FAILED_PHASE_LABEL } from '../../helpers/report/evidence';
 import { DID_NOT_RECOVER, FAULT_NOT_OBSERVED, STORE_DEFECT, SUITE_ERROR } from '../../allurerc.mjs';
 
-interface Fake { status: string; phase?: string; message?: string }
+interface Fake {
+  status: string;
+  phase?: string;
+  message?: string;
+}
 
 function results(tests: ReadonlyArray<string | Fake>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sr-allure-'));
@@ -21,19 +25,38 @@ function results(tests: ReadonlyArray<string | Fake>): string {
     const labels = phase ? [{ name: FAILED_PHASE_LABEL, value: phase }] : [];
     fs.writeFileSync(
       path.join(dir, `${uuid}-result.json`),
-      JSON.stringify({ uuid, historyId: `h${i}`, testCaseId: `t${i}`, fullName: `test ${i}`, name: `test ${i}`, status, statusDetails: { message }, stage: 'finished', start: now, stop: now + 1, labels, steps: [], attachments: [], parameters: [] }),
+      JSON.stringify({
+        uuid,
+        historyId: `h${i}`,
+        testCaseId: `t${i}`,
+        fullName: `test ${i}`,
+        name: `test ${i}`,
+        status,
+        statusDetails: { message },
+        stage: 'finished',
+        start: now,
+        stop: now + 1,
+        labels,
+        steps: [],
+        attachments: [],
+        parameters: [],
+      }),
     );
   });
   return dir;
 }
 
 const gate = (dir: string, minTests: number) =>
-  spawnSync(process.execPath, ['--require', './scripts/node20-iterator-helpers.cjs', 'node_modules/allure/cli.js', 'quality-gate', dir, '--config', 'allurerc.mjs'], {
-    cwd: PROJECT_ROOT,
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: { ...process.env, ALLURE_MIN_TESTS: String(minTests) },
-  });
+  spawnSync(
+    process.execPath,
+    ['--require', './scripts/node20-iterator-helpers.cjs', 'node_modules/allure/cli.js', 'quality-gate', dir, '--config', 'allurerc.mjs'],
+    {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, ALLURE_MIN_TESTS: String(minTests) },
+    },
+  );
 
 test.describe('Allure quality gate @self', () => {
   test('should pass a green run and fail a run with a failure or too few tests', () => {

@@ -42,7 +42,9 @@ test.describe('backup roles and URLs @self', () => {
     const error = await driver.dump(test.info().outputPath('denied.dump')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BackupPrivilegeError);
     const message = (error as Error).message;
-    expect(message).toMatch(/^pg_dump as role "nosy" was refused on (table|sequence|schema) \S+: the backup role needs SELECT on every table and sequence/);
+    expect(message).toMatch(
+      /^pg_dump as role "nosy" was refused on (table|sequence|schema) \S+: the backup role needs SELECT on every table and sequence/,
+    );
     expect(message).toContain('pg_read_all_data');
     expect(message.split('\n'), 'one line').toHaveLength(1);
     expect(message, 'the password is not in the message').not.toContain('nosy-pw');
@@ -60,7 +62,12 @@ test.describe('backup roles and URLs @self', () => {
     const error = await driver.dump(test.info().outputPath('tls.dump')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CommandError);
     expect((error as Error).message).toMatch(/SSL/i);
-    const plain = new PgBackupDriver({ pgBin: cfg.embedded.pgBin, label: 'store', dumpUrl: `${s.databaseUrl}?sslmode=disable`, disposable: false });
+    const plain = new PgBackupDriver({
+      pgBin: cfg.embedded.pgBin,
+      label: 'store',
+      dumpUrl: `${s.databaseUrl}?sslmode=disable`,
+      disposable: false,
+    });
     const record = await plain.dump(test.info().outputPath('plain.dump'));
     expect(record.exitCode).toBe(0);
     expect(record.command, 'the recorded command line holds no password').not.toContain(s.state.postgres.password);

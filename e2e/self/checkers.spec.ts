@@ -13,10 +13,20 @@ import { redact, redactText } from '../../helpers/report/redact';
 import { scanReports } from '../../helpers/report/secret-scan';
 
 const attempt = (key: string, outcome: LedgerAttempt['outcome'], orderId?: number): LedgerAttempt => ({
-  key, outcome, orderId, phase: 'fault', start: 0, end: 1, status: outcome === 'ok' ? 201 : outcome === 'fail' ? 503 : undefined,
+  key,
+  outcome,
+  orderId,
+  phase: 'fault',
+  start: 0,
+  end: 1,
+  status: outcome === 'ok' ? 201 : outcome === 'fail' ? 503 : undefined,
 });
 const order = (id: number, key: string, lines = true): OrderRow => ({
-  id, userId: 1, idempotencyKey: key, email: ledgerEmail(key), totalAmount: '10.00',
+  id,
+  userId: 1,
+  idempotencyKey: key,
+  email: ledgerEmail(key),
+  totalAmount: '10.00',
   cart: [{ product_id: 1, quantity: 1, price: 10 }],
   lines: lines ? [{ productId: 1, quantity: 1, price: '10.00' }] : [],
 });
@@ -27,7 +37,15 @@ test.describe('checkers @self', () => {
       [attempt('a', 'ok', 1), attempt('b', 'indeterminate'), attempt('c', 'fail'), attempt('d', 'fail')],
       [order(1, 'a'), order(2, 'b'), order(3, 'c')],
     );
-    expect(v).toMatchObject({ valid: true, lost: [], unexpected: [], duplicated: [], partial: [], recovered: ['b'], failedButPresent: ['c'] });
+    expect(v).toMatchObject({
+      valid: true,
+      lost: [],
+      unexpected: [],
+      duplicated: [],
+      partial: [],
+      recovered: ['b'],
+      failedButPresent: ['c'],
+    });
   });
 
   test('should flag each anomaly: lost, unexpected, duplicated, partial, mismatched', () => {
@@ -44,7 +62,16 @@ test.describe('checkers @self', () => {
   });
 
   test('should measure the longest stretch without success and the first success after recovery', () => {
-    const rec = (start: number, end: number, status?: number): LoadRecord => ({ vu: 0, seq: 0, op: 'GET', phase: start < 500 ? 'fault' : 'recovered', start, end, status, errorKind: status ? undefined : 'refused' });
+    const rec = (start: number, end: number, status?: number): LoadRecord => ({
+      vu: 0,
+      seq: 0,
+      op: 'GET',
+      phase: start < 500 ? 'fault' : 'recovered',
+      start,
+      end,
+      status,
+      errorKind: status ? undefined : 'refused',
+    });
     const records = [rec(0, 10, 200), rec(20, 30, 200), rec(40, 41), rec(100, 101), rec(600, 650, 200), rec(700, 720, 200)];
     const s = loadStats(records, { startedAt: 0, endedAt: 720, recoveredAt: 550 });
     expect(s.downtimeMs).toBe(620); // from the success ending at 30 to the one ending at 650
@@ -52,8 +79,13 @@ test.describe('checkers @self', () => {
     expect(s.overall.errorsByKind).toEqual({ refused: 2 });
     expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 95)).toBe(10);
     const svg = renderTimeline(records, {
-      title: 'test', startedAt: 0, endedAt: 720,
-      markers: [{ at: 35, label: 'inject x', kind: 'inject' }, { at: 550, label: 'recover', kind: 'recover' }],
+      title: 'test',
+      startedAt: 0,
+      endedAt: 720,
+      markers: [
+        { at: 35, label: 'inject x', kind: 'inject' },
+        { at: 550, label: 'recover', kind: 'recover' },
+      ],
       downtime: { from: s.downtimeFrom, to: s.downtimeTo },
     });
     expect(svg.startsWith('<svg')).toBe(true);
@@ -64,7 +96,11 @@ test.describe('checkers @self', () => {
 
   test('should redact tokens and passwords, and find what an error body leaks', () => {
     const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoxfQ.c2lnbmF0dXJl';
-    const red = redact({ headers: { Authorization: `Bearer ${jwt}` }, body: { access: jwt, note: `token ${jwt}` }, url: 'postgres://store:s3cret@127.0.0.1:5432/store' });
+    const red = redact({
+      headers: { Authorization: `Bearer ${jwt}` },
+      body: { access: jwt, note: `token ${jwt}` },
+      url: 'postgres://store:s3cret@127.0.0.1:5432/store',
+    });
     const text = JSON.stringify(red);
     expect(text).not.toContain(jwt);
     expect(text).not.toContain('s3cret');
@@ -99,9 +135,29 @@ test.describe('redaction @self', () => {
   }
 
   test('should mask values under secret-looking names, and keep idempotency keys and token types', () => {
-    const out = redact({ STORE_PASSWORD: 'a1', secret_key: 'a2', client_secret: 'a3', access_token: 'a4', signingKey: 'a5', idempotency_key: 'ledger-1', token_type: 'access', username: 'alice' });
-    expect(out).toEqual({ STORE_PASSWORD: '***', secret_key: '***', client_secret: '***', access_token: '***', signingKey: '***', idempotency_key: 'ledger-1', token_type: 'access', username: 'alice' });
-    expect(redactText('{"idempotency_key": "ledger-abc", "token_type": "access"}')).toBe('{"idempotency_key": "ledger-abc", "token_type": "access"}');
+    const out = redact({
+      STORE_PASSWORD: 'a1',
+      secret_key: 'a2',
+      client_secret: 'a3',
+      access_token: 'a4',
+      signingKey: 'a5',
+      idempotency_key: 'ledger-1',
+      token_type: 'access',
+      username: 'alice',
+    });
+    expect(out).toEqual({
+      STORE_PASSWORD: '***',
+      secret_key: '***',
+      client_secret: '***',
+      access_token: '***',
+      signingKey: '***',
+      idempotency_key: 'ledger-1',
+      token_type: 'access',
+      username: 'alice',
+    });
+    expect(redactText('{"idempotency_key": "ledger-abc", "token_type": "access"}')).toBe(
+      '{"idempotency_key": "ledger-abc", "token_type": "access"}',
+    );
   });
 });
 
@@ -113,13 +169,22 @@ test.describe('report scan @self', () => {
     const secret = 'the-db-password-42';
     const token = `eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoxMjN9.${'s'.repeat(43)}`;
     fs.writeFileSync(path.join(dir, 'html', 'data', 'log.txt'), `connected with ${secret}`);
-    fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify({ suites: [{ attachments: [{ name: 'x', contentType: 'text/plain', body: Buffer.from(`pw ${secret}`).toString('base64') }] }] }));
+    fs.writeFileSync(
+      path.join(dir, 'results.json'),
+      JSON.stringify({
+        suites: [{ attachments: [{ name: 'x', contentType: 'text/plain', body: Buffer.from(`pw ${secret}`).toString('base64') }] }],
+      }),
+    );
     fs.writeFileSync(path.join(dir, 'exchange.json'), JSON.stringify({ Authorization: `Bearer ${token}` }));
     fs.writeFileSync(path.join(dir, 'clean.txt'), 'Bearer *** eyJ*** password=***');
     const { files, findings } = scanReports(dir, [secret]);
     expect(files).toBe(4);
     fs.rmSync(dir, { recursive: true, force: true });
-    expect(findings.map((f) => `${f.file}: ${f.what}`).sort()).toEqual(['exchange.json: a live JWT', 'html/data/log.txt: secret #1 of the target', 'results.json: secret #1 of the target']);
+    expect(findings.map((f) => `${f.file}: ${f.what}`).sort()).toEqual([
+      'exchange.json: a live JWT',
+      'html/data/log.txt: secret #1 of the target',
+      'results.json: secret #1 of the target',
+    ]);
   });
 
   test('should find a token inside a single-file report: a zip in base64 (Playwright HTML) and base64 data (Allure)', () => {
@@ -127,15 +192,29 @@ test.describe('report scan @self', () => {
     try {
       const token = `eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoxMjN9.${'s'.repeat(43)}`;
       // a deflated zip made by Python's zipfile, as Playwright embeds its report data
-      const zip = execFileSync('/usr/bin/python3', ['-c', [
-        'import io, sys, zipfile', 'b = io.BytesIO()', 'z = zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED)',
-        'z.writestr("report.json", "{}")', 'z.writestr("b92c.json", "call log: - Authorization: Bearer " + sys.argv[1] + " " + "x" * 500)',
-        'z.close()', 'sys.stdout.buffer.write(b.getvalue())',
-      ].join('\n'), token]);
-      fs.writeFileSync(path.join(dir, 'playwright.html'), `<script id="playwrightReportBase64" type="application/zip">data:application/zip;base64,${zip.toString('base64')}</script>`);
+      const zip = execFileSync('/usr/bin/python3', [
+        '-c',
+        [
+          'import io, sys, zipfile',
+          'b = io.BytesIO()',
+          'z = zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED)',
+          'z.writestr("report.json", "{}")',
+          'z.writestr("b92c.json", "call log: - Authorization: Bearer " + sys.argv[1] + " " + "x" * 500)',
+          'z.close()',
+          'sys.stdout.buffer.write(b.getvalue())',
+        ].join('\n'),
+        token,
+      ]);
+      fs.writeFileSync(
+        path.join(dir, 'playwright.html'),
+        `<script id="playwrightReportBase64" type="application/zip">data:application/zip;base64,${zip.toString('base64')}</script>`,
+      );
       const data = Buffer.from(JSON.stringify({ steps: [{ message: `Bearer ${token}`, padding: 'y'.repeat(300) }] })).toString('base64');
       fs.writeFileSync(path.join(dir, 'allure.html'), `<script>window.data = "${data}";</script>`);
-      fs.writeFileSync(path.join(dir, 'clean.html'), `<script>window.data = "${Buffer.from('z'.repeat(400)).toString('base64')}";</script>`);
+      fs.writeFileSync(
+        path.join(dir, 'clean.html'),
+        `<script>window.data = "${Buffer.from('z'.repeat(400)).toString('base64')}";</script>`,
+      );
       const { findings } = scanReports(dir, []);
       expect(findings.map((f) => `${f.file}: ${f.what}`).sort()).toEqual(['allure.html: a live JWT', 'playwright.html: a live JWT']);
     } finally {

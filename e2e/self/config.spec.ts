@@ -83,7 +83,12 @@ test.describe('config @self', () => {
       cwd: PROJECT_ROOT,
       encoding: 'utf8',
       timeout: 60_000,
-      env: childEnv({ TARGET: 'embedded', STORE_WORKERS: 'three', STACK_ROOT: stackRoot, REPORTS_DIR: test.info().outputPath('child-reports') }),
+      env: childEnv({
+        TARGET: 'embedded',
+        STORE_WORKERS: 'three',
+        STACK_ROOT: stackRoot,
+        REPORTS_DIR: test.info().outputPath('child-reports'),
+      }),
     });
     const output = `${run.stdout}\n${run.stderr}`;
     expect(run.status, output).not.toBe(0);
@@ -98,7 +103,14 @@ test.describe('config @self', () => {
       encoding: 'utf8',
       timeout: 60_000,
       // nothing listens at BASE_URL: had the run started, global setup would fail on it instead
-      env: childEnv({ TARGET: 'external', BASE_URL: 'http://127.0.0.1:9', JWT_TOKEN: 'a.b.c', DB_DRIVER: 'systemd', APP_DRIVER: 'compose', REPORTS_DIR: test.info().outputPath('child-reports') }),
+      env: childEnv({
+        TARGET: 'external',
+        BASE_URL: 'http://127.0.0.1:9',
+        JWT_TOKEN: 'a.b.c',
+        DB_DRIVER: 'systemd',
+        APP_DRIVER: 'compose',
+        REPORTS_DIR: test.info().outputPath('child-reports'),
+      }),
     });
     const output = `${run.stdout}\n${run.stderr}`;
     expect(run.status, output).not.toBe(0);

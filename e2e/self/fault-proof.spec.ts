@@ -24,7 +24,11 @@ test.describe('faults prove their effect @self', () => {
   /** The stack as an external target with these driver settings. */
   function target(env: Record<string, string>) {
     const s = stack!;
-    const keep = Object.fromEntries(Object.entries(readEnv()).filter(([k]) => !/^(DB|APP)_|^TOXIPROXY_|^COMPOSE_|^KUBE_|^ALLOW_DESTRUCTIVE|^RESTORE_DATABASE_URL$|^STORE_FLAWS$/.test(k)));
+    const keep = Object.fromEntries(
+      Object.entries(readEnv()).filter(
+        ([k]) => !/^(DB|APP)_|^TOXIPROXY_|^COMPOSE_|^KUBE_|^ALLOW_DESTRUCTIVE|^RESTORE_DATABASE_URL$|^STORE_FLAWS$/.test(k),
+      ),
+    );
     const cfg = loadConfig(
       {
         ...keep,
@@ -53,14 +57,23 @@ test.describe('faults prove their effect @self', () => {
     const f = fault(t, 'db-stop');
     const error = await f.inject().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FaultNotObserved);
-    expect((error as Error).message).toMatch(/^fault not observed: db-stop \(your commands\): PostgreSQL stops answering not seen within \d+ms after the action \(last: 127\.0\.0\.1:\d+ answered/);
+    expect((error as Error).message).toMatch(
+      /^fault not observed: db-stop \(your commands\): PostgreSQL stops answering not seen within \d+ms after the action \(last: 127\.0\.0\.1:\d+ answered/,
+    );
     await f.recover();
   });
 
   test('should fail with "fault not observed" when a reload replaces no worker', async () => {
     const s = stack!;
-    const t = target({ APP_DRIVER: 'command', APP_RELOAD_COMMAND: 'true', APP_WORKERS_COMMAND: `pgrep -P $(cat ${s.store.pidFile})`, APP_INSTANCE_COMMAND: `cat ${s.store.pidFile}` });
-    const error = await fault(t, 'app-reload').inject().catch((e: unknown) => e);
+    const t = target({
+      APP_DRIVER: 'command',
+      APP_RELOAD_COMMAND: 'true',
+      APP_WORKERS_COMMAND: `pgrep -P $(cat ${s.store.pidFile})`,
+      APP_INSTANCE_COMMAND: `cat ${s.store.pidFile}`,
+    });
+    const error = await fault(t, 'app-reload')
+      .inject()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FaultNotObserved);
     expect((error as Error).message).toMatch(/^fault not observed: app-reload \(your commands\): a new worker not seen/);
   });
@@ -74,14 +87,21 @@ test.describe('faults prove their effect @self', () => {
       expect(injected.observation, 'the stop was observed on the database').toMatch(/PostgreSQL stops answering: 127\.0\.0\.1:\d+ refused/);
       const error = await f.recover().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(FaultDidNotRecover);
-      expect((error as Error).message).toMatch(/^did not recover: db-stop \(your commands\): PostgreSQL accepts queries again .* not seen within \d+ms of the revert/);
+      expect((error as Error).message).toMatch(
+        /^did not recover: db-stop \(your commands\): PostgreSQL accepts queries again .* not seen within \d+ms of the revert/,
+      );
     } finally {
       if (!s.cluster.isRunning()) await s.cluster.start();
     }
   });
 
   test('should observe a real stop and a real start through the command driver', async () => {
-    const t = target({ DB_DRIVER: 'command', DB_STOP_COMMAND: pgCtl('stop -m fast'), DB_START_COMMAND: pgCtl('start -l /dev/null'), DB_STOP_CHECK: 'true' });
+    const t = target({
+      DB_DRIVER: 'command',
+      DB_STOP_COMMAND: pgCtl('stop -m fast'),
+      DB_START_COMMAND: pgCtl('start -l /dev/null'),
+      DB_STOP_CHECK: 'true',
+    });
     const f = fault(t, 'db-stop');
     const injected = await f.inject();
     expect(injected.observation).toMatch(/refused.*DB_STOP_CHECK exits 0|DB_STOP_CHECK/);

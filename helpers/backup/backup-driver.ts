@@ -121,7 +121,9 @@ export class PgBackupDriver implements BackupDriver {
     try {
       return await runCommand(`${this.o.pgBin}/pg_dump`, args, { env: c.env, timeoutMs: this.timeoutMs });
     } catch (error) {
-      const denied = error instanceof CommandError && /permission denied for (table|sequence|schema|relation|database) ("?[\w.]+"?)/i.exec(error.record.stderr);
+      const denied =
+        error instanceof CommandError &&
+        /permission denied for (table|sequence|schema|relation|database) ("?[\w.]+"?)/i.exec(error.record.stderr);
       if (denied) throw new BackupPrivilegeError(c.role, `on ${denied[1]} ${denied[2]}`, error as CommandError);
       throw error;
     }

@@ -2,7 +2,11 @@
 import pg from 'pg';
 
 /** Inserts `count` orders of user `userId`, two lines each, in one statement (a disposable database only); returns what was written. */
-export async function seedBulkOrders(databaseUrl: string, count: number, userId: number): Promise<{ orders: number; lines: number; durationMs: number }> {
+export async function seedBulkOrders(
+  databaseUrl: string,
+  count: number,
+  userId: number,
+): Promise<{ orders: number; lines: number; durationMs: number }> {
   const t0 = Date.now();
   const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000 });
   await client.connect();

@@ -16,7 +16,11 @@ export interface RestoreVerdict {
  * Compares the database behind probe with the backup-time snapshot and, when given, runs
  * `manage.py migrate --check` (exit 1 when the migration record is behind the code).
  */
-export async function verifyRestored(probe: DbProbe, expected: DbSnapshot, migrateCheck?: () => Promise<CommandRecord>): Promise<RestoreVerdict> {
+export async function verifyRestored(
+  probe: DbProbe,
+  expected: DbSnapshot,
+  migrateCheck?: () => Promise<CommandRecord>,
+): Promise<RestoreVerdict> {
   const t0 = Date.now();
   const snapshot = await takeSnapshot(probe, Object.keys(expected.tables));
   const diff = compareSnapshots(expected, snapshot);
@@ -31,8 +35,13 @@ export async function verifyRestored(probe: DbProbe, expected: DbSnapshot, migra
       const out = `${error.record.stdout}\n${error.record.stderr}`.trim();
       check = { exitCode: error.record.exitCode, output: out };
       // `migrate --plan` lists the unapplied migrations as "app.name" lines
-      const unapplied = out.split('\n').map((l) => l.trim()).filter((l) => /^\w+\.\d{4}_\w+$|\[ \]|error/i.test(l));
-      problems.push(`django_migrations: migrate --check exited ${error.record.exitCode}: ${unapplied.length ? `unapplied ${unapplied.join(', ')}` : out.slice(0, 400) || '(no output)'}`);
+      const unapplied = out
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => /^\w+\.\d{4}_\w+$|\[ \]|error/i.test(l));
+      problems.push(
+        `django_migrations: migrate --check exited ${error.record.exitCode}: ${unapplied.length ? `unapplied ${unapplied.join(', ')}` : out.slice(0, 400) || '(no output)'}`,
+      );
     }
   }
   return { problems, diff, snapshot, migrateCheck: check, durationMs: Date.now() - t0 };

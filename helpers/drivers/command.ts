@@ -5,7 +5,14 @@
  * Each runs as `sh -c <command>` with a timeout; a non-zero exit is an error with its output.
  */
 import { childEnv } from '../config';
-import { commandKey, type AppAction, type AppDriverSettings, type DbAction, type DbDriverSettings, type UserCommand } from '../config-external';
+import {
+  commandKey,
+  type AppAction,
+  type AppDriverSettings,
+  type DbAction,
+  type DbDriverSettings,
+  type UserCommand,
+} from '../config-external';
 import { runCommand, type CommandRecord } from '../stack/command';
 import type { Action, AppService, DbService, ServerIdentity } from './types';
 
@@ -14,10 +21,12 @@ export function runUserCommand(c: UserCommand, timeoutMs: number, extra: Readonl
   return runCommand('sh', ['-c', c.command], { timeoutMs, env: childEnv(extra) });
 }
 
-const userAction = (c: UserCommand, timeoutMs: number): Action => async (args) => ({
-  detail: `${c.key}: ${c.command}`,
-  commands: [await runUserCommand(c, timeoutMs, args?.workers === undefined ? {} : { STORE_WORKERS: String(args.workers) })],
-});
+const userAction =
+  (c: UserCommand, timeoutMs: number): Action =>
+  async (args) => ({
+    detail: `${c.key}: ${c.command}`,
+    commands: [await runUserCommand(c, timeoutMs, args?.workers === undefined ? {} : { STORE_WORKERS: String(args.workers) })],
+  });
 
 function actionsOf<A extends string>(commands: Readonly<Partial<Record<A, UserCommand>>>, timeoutMs: number): Partial<Record<A, Action>> {
   const out: Partial<Record<A, Action>> = {};
@@ -25,14 +34,21 @@ function actionsOf<A extends string>(commands: Readonly<Partial<Record<A, UserCo
   return out;
 }
 
-function checksOf<A extends string>(checks: Readonly<Partial<Record<A, UserCommand>>>, timeoutMs: number): Partial<Record<A, () => Promise<CommandRecord>>> {
+function checksOf<A extends string>(
+  checks: Readonly<Partial<Record<A, UserCommand>>>,
+  timeoutMs: number,
+): Partial<Record<A, () => Promise<CommandRecord>>> {
   const out: Partial<Record<A, () => Promise<CommandRecord>>> = {};
   for (const [a, c] of Object.entries(checks) as Array<[A, UserCommand]>) out[a] = () => runUserCommand(c, timeoutMs);
   return out;
 }
 
 /** Lines a command printed, trimmed, empty ones dropped. */
-const lines = (s: string) => s.split('\n').map((l) => l.trim()).filter(Boolean);
+const lines = (s: string) =>
+  s
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 
 /**
  * A service with the user's commands layered over a driver's own actions (or alone, for the
@@ -73,7 +89,9 @@ export function withUserCommandsApp(base: AppService | undefined, s: AppDriverSe
   if (workersCommand || instanceCommand) {
     identity = async (): Promise<ServerIdentity> => {
       const fromBase = base?.identity ? await base.identity() : undefined;
-      const workers = workersCommand ? lines((await runUserCommand(workersCommand, timeoutMs).catch(() => undefined))?.stdout ?? '') : fromBase?.workers ?? [];
+      const workers = workersCommand
+        ? lines((await runUserCommand(workersCommand, timeoutMs).catch(() => undefined))?.stdout ?? '')
+        : (fromBase?.workers ?? []);
       const instance = instanceCommand
         ? (await runUserCommand(instanceCommand, timeoutMs).catch(() => undefined))?.stdout.trim() || undefined
         : fromBase?.instance;
@@ -91,7 +109,10 @@ export function withUserCommandsApp(base: AppService | undefined, s: AppDriverSe
       return `your commands for ${Object.keys(own).join(', ')}${id ? `; instance ${id.instance ?? 'unknown'}, workers [${id.workers.join(' ')}]` : ''}`;
     },
     missing: (action) => {
-      if (action === 'identity') return base ? base.missing(action) : 'APP_WORKERS_COMMAND (prints one worker identity per line) and APP_INSTANCE_COMMAND (prints the master PID) are not set';
+      if (action === 'identity')
+        return base
+          ? base.missing(action)
+          : 'APP_WORKERS_COMMAND (prints one worker identity per line) and APP_INSTANCE_COMMAND (prints the master PID) are not set';
       return base ? `${base.missing(action)}; or give ${commandKey('APP', action)}` : `${commandKey('APP', action)} is not set`;
     },
     heal: async (workers) => {

@@ -33,13 +33,25 @@ export interface ContainerState {
 export function parseComposePs(text: string): ComposeContainer[] {
   const trimmed = text.trim();
   if (!trimmed) return [];
-  const items: unknown[] = trimmed.startsWith('[') ? (JSON.parse(trimmed) as unknown[]) : trimmed.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as unknown);
+  const items: unknown[] = trimmed.startsWith('[')
+    ? (JSON.parse(trimmed) as unknown[])
+    : trimmed
+        .split('\n')
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l) as unknown);
   return items.map((raw) => {
     const o = raw as Record<string, unknown>;
     if (typeof o.ID !== 'string' || typeof o.Service !== 'string' || typeof o.State !== 'string') {
       throw new DriverError(`docker compose ps: an entry without ID, Service or State: ${JSON.stringify(o).slice(0, 300)}`);
     }
-    return { ID: o.ID, Name: String(o.Name ?? ''), Service: o.Service, State: o.State, Health: o.Health as string | undefined, ExitCode: o.ExitCode as number | undefined };
+    return {
+      ID: o.ID,
+      Name: String(o.Name ?? ''),
+      Service: o.Service,
+      State: o.State,
+      Health: o.Health as string | undefined,
+      ExitCode: o.ExitCode as number | undefined,
+    };
   });
 }
 
@@ -47,12 +59,17 @@ export function parseComposePs(text: string): ComposeContainer[] {
 export function parseContainerState(text: string): ContainerState {
   // one container asked: one JSON value (a line with --format, pretty-printed in a full inspect's State)
   const o = JSON.parse(text.trim()) as Record<string, unknown>;
-  if (typeof o.Status !== 'string' || typeof o.StartedAt !== 'string') throw new DriverError(`docker inspect: no Status/StartedAt in ${text.slice(0, 300)}`);
+  if (typeof o.Status !== 'string' || typeof o.StartedAt !== 'string')
+    throw new DriverError(`docker inspect: no Status/StartedAt in ${text.slice(0, 300)}`);
   return { Status: o.Status, Running: o.Running === true, Paused: o.Paused === true, Pid: Number(o.Pid ?? 0), StartedAt: o.StartedAt };
 }
 
 /** Worker PIDs (in the container's namespace) from `cat /proc/1/task/1/children`. */
-export const parseChildren = (text: string): string[] => text.trim().split(/\s+/).filter((p) => /^\d+$/.test(p));
+export const parseChildren = (text: string): string[] =>
+  text
+    .trim()
+    .split(/\s+/)
+    .filter((p) => /^\d+$/.test(p));
 
 /** argv of each docker use, after `docker compose -p P [-f F]...`, in one place (the unit tests check them). */
 export const composeArgv = {
@@ -84,7 +101,10 @@ export class Compose {
   /** The service's container; an empty match is an error (a wrong service or project name). */
   async container(service: string): Promise<ComposeContainer> {
     const all = parseComposePs((await this.run(composeArgv.ps(service))).stdout).filter((c) => c.Service === service);
-    if (all.length === 0) throw new DriverError(`docker compose -p ${this.project}: no container for service "${service}" (check COMPOSE_PROJECT_NAME and the service name)`);
+    if (all.length === 0)
+      throw new DriverError(
+        `docker compose -p ${this.project}: no container for service "${service}" (check COMPOSE_PROJECT_NAME and the service name)`,
+      );
     return all[0]!;
   }
 
@@ -150,7 +170,8 @@ export function composeApp(compose: Compose, service: string): AppService {
       'kill-worker': async () => {
         const list = await compose.run(composeArgv.children(service));
         const victim = parseChildren(list.stdout)[0];
-        if (victim === undefined) throw new DriverError(`app-kill-worker: PID 1 of ${service} has no child process (is gunicorn PID 1, in the exec form?)`);
+        if (victim === undefined)
+          throw new DriverError(`app-kill-worker: PID 1 of ${service} has no child process (is gunicorn PID 1, in the exec form?)`);
         const kill = await compose.run(composeArgv.killPid(service, victim));
         return { detail: `docker compose exec -T ${service} kill -s KILL ${victim}`, commands: [list, kill], victim };
       },

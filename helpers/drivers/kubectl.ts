@@ -33,7 +33,8 @@ export function parsePods(text: string): Pod[] {
       metadata?: { name?: string; uid?: string; deletionTimestamp?: string };
       status?: { phase?: string; conditions?: Array<{ type?: string; status?: string }> };
     };
-    if (!p.metadata?.name || !p.metadata.uid) throw new DriverError(`kubectl get pods: a pod without name or uid: ${JSON.stringify(p).slice(0, 300)}`);
+    if (!p.metadata?.name || !p.metadata.uid)
+      throw new DriverError(`kubectl get pods: a pod without name or uid: ${JSON.stringify(p).slice(0, 300)}`);
     return {
       name: p.metadata.name,
       uid: p.metadata.uid,
@@ -66,7 +67,17 @@ export const kubectlArgv = {
   pods: (selector: string) => ['get', 'pods', '-l', selector, '-o', 'json'],
   waitReady: (selector: string, timeoutS: number) => ['wait', '--for=condition=Ready', 'pod', '-l', selector, `--timeout=${timeoutS}s`],
   deletePod: (name: string) => ['delete', 'pod', name, '--grace-period=0', '--force'],
-  logs: (selector: string, sinceIso: string) => ['logs', '-l', selector, `--since-time=${sinceIso}`, '--timestamps', '--prefix', '--all-containers', '--tail=-1', '--max-log-requests=20'],
+  logs: (selector: string, sinceIso: string) => [
+    'logs',
+    '-l',
+    selector,
+    `--since-time=${sinceIso}`,
+    '--timestamps',
+    '--prefix',
+    '--all-containers',
+    '--tail=-1',
+    '--max-log-requests=20',
+  ],
 };
 
 /** Replica counts recorded before scaling, in a file shared with global teardown. */
@@ -181,8 +192,12 @@ export function kubectlDb(k: Kubectl, statefulSet: string, selector: string): Db
   return {
     label: `kubectl ${k.namespace}/statefulset/${statefulSet}`,
     actions: {
-      stop: () => k.act(`kubectl scale statefulset/${statefulSet} --replicas=0`, (c) => k.scaleToZero(kind, statefulSet, selector, c, false)),
-      crash: () => k.act(`kubectl scale statefulset/${statefulSet} --replicas=0; kubectl delete pod --grace-period=0 --force`, (c) => k.scaleToZero(kind, statefulSet, selector, c, true)),
+      stop: () =>
+        k.act(`kubectl scale statefulset/${statefulSet} --replicas=0`, (c) => k.scaleToZero(kind, statefulSet, selector, c, false)),
+      crash: () =>
+        k.act(`kubectl scale statefulset/${statefulSet} --replicas=0; kubectl delete pod --grace-period=0 --force`, (c) =>
+          k.scaleToZero(kind, statefulSet, selector, c, true),
+        ),
       start: () =>
         k.act(`kubectl scale statefulset/${statefulSet} back; rollout status; wait Ready`, async (c) => {
           const n = await k.recorded(kind, statefulSet, c);
@@ -208,12 +223,24 @@ export function kubectlApp(k: Kubectl, deployment: string, selector: string): Ap
   const live = async () => (await k.pods(selector)).filter((p) => !p.terminating);
   const identity = async (): Promise<ServerIdentity> => {
     const pods = (await live()).filter((p) => p.ready);
-    return { instance: pods.length ? pods.map((p) => p.uid).sort().join(',') : undefined, workers: pods.map((p) => p.uid) };
+    return {
+      instance: pods.length
+        ? pods
+            .map((p) => p.uid)
+            .sort()
+            .join(',')
+        : undefined,
+      workers: pods.map((p) => p.uid),
+    };
   };
   return {
     label: `kubectl ${k.namespace}/deployment/${deployment}`,
     actions: {
-      reload: () => k.act(`kubectl rollout restart deployment/${deployment}`, async (c) => void c.push(await k.run(kubectlArgv.rolloutRestart(kind, deployment)))),
+      reload: () =>
+        k.act(
+          `kubectl rollout restart deployment/${deployment}`,
+          async (c) => void c.push(await k.run(kubectlArgv.rolloutRestart(kind, deployment))),
+        ),
       stop: () => k.act(`kubectl scale deployment/${deployment} --replicas=0`, (c) => k.scaleToZero(kind, deployment, selector, c, false)),
       start: () =>
         k.act(`kubectl scale deployment/${deployment} back; rollout status; wait Ready`, async (c) => {

@@ -52,7 +52,10 @@ export function localDb(stack: EmbeddedStack, recoverTimeoutMs: number): DbServi
       unfreeze: async () => {
         const postmaster = cluster.postmasterPid();
         const targets = [...new Set([...frozen, ...(postmaster ? [postmaster, ...childPids(postmaster)] : [])])].filter(isAlive);
-        const sent = signal(targets.filter((p) => processState(p) === 'T'), 'SIGCONT');
+        const sent = signal(
+          targets.filter((p) => processState(p) === 'T'),
+          'SIGCONT',
+        );
         frozen = [];
         return { detail: sent.length ? `SIGCONT ${sent.join(' ')}` : 'nothing was frozen', commands: [] };
       },
@@ -120,7 +123,8 @@ export function localApp(stack: EmbeddedStack, recoverTimeoutMs: number): AppSer
           { description: `a new master with ${want} workers after SIGUSR2 to ${old}`, timeoutMs: recoverTimeoutMs, intervalMs: 20 },
         );
         process.kill(old, 'SIGTERM');
-        if (!(await waitForExit(old, recoverTimeoutMs))) throw new DriverError(`the old master ${old} did not exit within ${recoverTimeoutMs}ms of SIGTERM`);
+        if (!(await waitForExit(old, recoverTimeoutMs)))
+          throw new DriverError(`the old master ${old} did not exit within ${recoverTimeoutMs}ms of SIGTERM`);
         return { detail: `SIGUSR2 ${old}: new master ${next} with ${want} workers; SIGTERM ${old}: exited`, commands: [] };
       },
       'scale-up': async (args) => {
@@ -140,8 +144,14 @@ export function localApp(stack: EmbeddedStack, recoverTimeoutMs: number): AppSer
       const pid = store().masterPid();
       const have = store().workerPids().length;
       if (pid !== undefined && have < want) {
-        signal(Array.from({ length: want - have }, () => pid), 'SIGTTIN');
-        await waitUntil(() => store().workerPids().length >= want, { description: `the store to run ${want} workers`, timeoutMs: recoverTimeoutMs });
+        signal(
+          Array.from({ length: want - have }, () => pid),
+          'SIGTTIN',
+        );
+        await waitUntil(() => store().workerPids().length >= want, {
+          description: `the store to run ${want} workers`,
+          timeoutMs: recoverTimeoutMs,
+        });
         done.push(`SIGTTIN x${want - have}: back to ${want} workers`);
       }
       return done;

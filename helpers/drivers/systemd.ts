@@ -95,7 +95,8 @@ export function systemdDb(unit: string, timeoutMs: number): DbService {
       start: () => sc.act(`systemctl start ${unit}`, systemctlArgv.start(unit)),
       crash: async () => {
         const before = await sc.show(unit);
-        if (before.ActiveState !== 'active' || before.MainPID === 0) throw new DriverError(`db-crash: ${unit} is ${before.ActiveState}, not running`);
+        if (before.ActiveState !== 'active' || before.MainPID === 0)
+          throw new DriverError(`db-crash: ${unit} is ${before.ActiveState}, not running`);
         return sc.act(`SIGQUIT to the postmaster ${before.MainPID} (immediate shutdown)`, systemctlArgv.signalMain(unit, 'SIGQUIT'));
       },
       freeze: () => sc.act(`systemctl freeze ${unit}`, systemctlArgv.freeze(unit)),
@@ -116,7 +117,8 @@ export function systemdApp(unit: string, reload: 'reload' | 'hup', timeoutMs: nu
   const sc = new Systemctl(timeoutMs);
   const main = async (what: string): Promise<number> => {
     const s = await sc.show(unit);
-    if (s.ActiveState !== 'active' || s.MainPID === 0) throw new DriverError(`${what}: ${unit} is ${s.ActiveState}/${s.SubState}, no MainPID`);
+    if (s.ActiveState !== 'active' || s.MainPID === 0)
+      throw new DriverError(`${what}: ${unit} is ${s.ActiveState}/${s.SubState}, no MainPID`);
     return s.MainPID;
   };
   const identity = async (): Promise<ServerIdentity> => {
@@ -124,7 +126,8 @@ export function systemdApp(unit: string, reload: 'reload' | 'hup', timeoutMs: nu
     if (s.MainPID === 0 || !isAlive(s.MainPID)) return { instance: undefined, workers: [] };
     return { instance: processIdentity(s.MainPID), workers: childPids(s.MainPID).filter(isAlive).map(processIdentity) };
   };
-  const signalMain = (signal: string) => sc.act(`systemctl kill --kill-whom=main --signal=${signal} ${unit}`, systemctlArgv.signalMain(unit, signal));
+  const signalMain = (signal: string) =>
+    sc.act(`systemctl kill --kill-whom=main --signal=${signal} ${unit}`, systemctlArgv.signalMain(unit, signal));
   return {
     label: `systemd ${unit}`,
     actions: {
@@ -136,7 +139,11 @@ export function systemdApp(unit: string, reload: 'reload' | 'hup', timeoutMs: nu
         const victim = childPids(master).filter(isAlive)[0];
         if (victim === undefined) throw new DriverError(`app-kill-worker: ${unit}'s MainPID ${master} has no worker process`);
         const id = processIdentity(victim);
-        return { detail: `kill -s KILL ${victim} (a worker of MainPID ${master})`, commands: [await runCommand('kill', ['-s', 'KILL', String(victim)], { timeoutMs })], victim: id };
+        return {
+          detail: `kill -s KILL ${victim} (a worker of MainPID ${master})`,
+          commands: [await runCommand('kill', ['-s', 'KILL', String(victim)], { timeoutMs })],
+          victim: id,
+        };
       },
       'scale-down': () => signalMain('SIGTTOU'),
       'scale-up': async (args) => {

@@ -16,7 +16,15 @@ import type { ToxiproxyClient } from './toxiproxy-client';
 import pg from 'pg';
 
 export const DB_FAULTS = [
-  'db-stop', 'db-crash', 'db-freeze', 'db-partition-down', 'db-partition-blackhole', 'db-partition-reset-peer', 'db-latency', 'db-crash-point', 'db-lock',
+  'db-stop',
+  'db-crash',
+  'db-freeze',
+  'db-partition-down',
+  'db-partition-blackhole',
+  'db-partition-reset-peer',
+  'db-latency',
+  'db-crash-point',
+  'db-lock',
 ] as const;
 export type DbFaultName = (typeof DB_FAULTS)[number];
 export const APP_FAULTS = ['app-reload', 'app-kill-worker', 'app-restart', 'app-scale-down', 'app-reexec'] as const;
@@ -107,7 +115,11 @@ interface Observation {
 
 const PROBE_TIMEOUT_MS = 1_000;
 
-async function observe(o: Observation, timeoutMs: number, fail: (elapsedMs: number, last: string) => Error): Promise<{ detail: string; at: number }> {
+async function observe(
+  o: Observation,
+  timeoutMs: number,
+  fail: (elapsedMs: number, last: string) => Error,
+): Promise<{ detail: string; at: number }> {
   const t0 = Date.now();
   let last = 'no observation';
   let probeMs = 0;
@@ -155,7 +167,12 @@ function checkObservation(key: string | undefined, check: (() => Promise<Command
   };
 }
 
-const pingObservation = (expected: string, addr: { host: string; port: number }, ok: (p: PgPing) => boolean, timeoutMs = PROBE_TIMEOUT_MS): Observation => ({
+const pingObservation = (
+  expected: string,
+  addr: { host: string; port: number },
+  ok: (p: PgPing) => boolean,
+  timeoutMs = PROBE_TIMEOUT_MS,
+): Observation => ({
   expected,
   probe: async () => {
     const p = await pgPing(addr.host, addr.port, timeoutMs);
@@ -188,7 +205,11 @@ function buildFault(spec: FaultSpec, ctx: FaultContext): Fault {
         const r = await spec.inject();
         const endedAt = Date.now();
         const effect = spec.effect();
-        const seen = await observe(effect, ctx.observeTimeoutMs, (ms, last) => new FaultNotObserved(spec.name, spec.driver, effect.expected, ms, last));
+        const seen = await observe(
+          effect,
+          ctx.observeTimeoutMs,
+          (ms, last) => new FaultNotObserved(spec.name, spec.driver, effect.expected, ms, last),
+        );
         return { detail: r.detail, commands: r.commands, endedAt, observation: seen.detail, observedAt: seen.at };
       }),
     recover: () =>
@@ -198,7 +219,11 @@ function buildFault(spec: FaultSpec, ctx: FaultContext): Fault {
         const r = spec.revert ? await spec.revert({ workers }) : { detail: 'the target recovers on its own', commands: [] };
         const endedAt = Date.now();
         const reverted = spec.reverted();
-        const seen = await observe(reverted, ctx.recoverTimeoutMs, (ms, last) => new FaultDidNotRecover(spec.name, spec.driver, reverted.expected, ms, last));
+        const seen = await observe(
+          reverted,
+          ctx.recoverTimeoutMs,
+          (ms, last) => new FaultDidNotRecover(spec.name, spec.driver, reverted.expected, ms, last),
+        );
         injected = false;
         return { detail: r.detail, commands: r.commands, endedAt, observation: seen.detail, observedAt: seen.at };
       }),
@@ -242,7 +267,8 @@ function dbFault(ctx: FaultContext, name: DbFaultName, action: DbAction, descrip
   const revert = db.actions[revertAction];
   if (!inject) return missing(`${name}: ${db.missing(action)}`);
   if (!revert) return missing(`${name}: ${db.missing(revertAction)}`);
-  if (!dbAddress || !ctx.dbProbeUrl) return missing(`${name} needs DATABASE_URL: the fault is proven on the database itself (it must refuse or hang, then accept again)`);
+  if (!dbAddress || !ctx.dbProbeUrl)
+    return missing(`${name} needs DATABASE_URL: the fault is proven on the database itself (it must refuse or hang, then accept again)`);
   const effect = () =>
     all(
       action === 'freeze'
@@ -252,11 +278,22 @@ function dbFault(ctx: FaultContext, name: DbFaultName, action: DbAction, descrip
     );
   const reverted = () =>
     all(
-      { expected: 'PostgreSQL accepts queries again (SELECT 1 with DATABASE_URL)', probe: async () => ({ ok: await pgAccepts(ctx.dbProbeUrl!, PROBE_TIMEOUT_MS), detail: 'SELECT 1' }) },
-      ctx.link?.storePathUrl ? { expected: "and on the store's path", probe: async () => ({ ok: await pgAccepts(ctx.link!.storePathUrl!, PROBE_TIMEOUT_MS), detail: 'through the proxy' }) } : undefined,
+      {
+        expected: 'PostgreSQL accepts queries again (SELECT 1 with DATABASE_URL)',
+        probe: async () => ({ ok: await pgAccepts(ctx.dbProbeUrl!, PROBE_TIMEOUT_MS), detail: 'SELECT 1' }),
+      },
+      ctx.link?.storePathUrl
+        ? {
+            expected: "and on the store's path",
+            probe: async () => ({ ok: await pgAccepts(ctx.link!.storePathUrl!, PROBE_TIMEOUT_MS), detail: 'through the proxy' }),
+          }
+        : undefined,
       checkObservation(checkKey('DB', revertAction), db.checks[revertAction]),
     );
-  return { ok: true, value: buildFault({ name, description: `${description} (${db.label})`, driver: db.label, inject, effect, revert, reverted }, ctx) };
+  return {
+    ok: true,
+    value: buildFault({ name, description: `${description} (${db.label})`, driver: db.label, inject, effect, revert, reverted }, ctx),
+  };
 }
 
 function linkFault(ctx: FaultContext, name: DbFaultName, opts: FaultOptions): FaultOrMissing {
@@ -265,7 +302,10 @@ function linkFault(ctx: FaultContext, name: DbFaultName, opts: FaultOptions): Fa
   const p = link.proxy;
   const latencyMs = opts.latencyMs ?? 200;
   type Toxic = Parameters<ToxiproxyClient['addToxic']>[1];
-  const modes: Record<string, { description: string; toxics: Toxic[]; disable?: boolean; effect: (x: PgPing) => boolean; expected: string }> = {
+  const modes: Record<
+    string,
+    { description: string; toxics: Toxic[]; disable?: boolean; effect: (x: PgPing) => boolean; expected: string }
+  > = {
     'db-partition-down': {
       description: 'the link from the store to PostgreSQL is down: connections refused and closed (proxy disabled)',
       toxics: [],
@@ -326,7 +366,10 @@ function linkFault(ctx: FaultContext, name: DbFaultName, opts: FaultOptions): Fa
   };
   const effect = () => pingObservation(m.expected, listen!, m.effect, Math.max(PROBE_TIMEOUT_MS, latencyMs * 3));
   const reverted = () => linkReverted(link, () => listen ?? { host: '127.0.0.1', port: 0 });
-  return { ok: true, value: buildFault({ name, description: `${m.description} (${link.label})`, driver: link.label, inject, effect, revert, reverted }, ctx) };
+  return {
+    ok: true,
+    value: buildFault({ name, description: `${m.description} (${link.label})`, driver: link.label, inject, effect, revert, reverted }, ctx),
+  };
 }
 
 /** The link back to normal: no toxic, enabled, the store's path and the database answering. */
@@ -336,11 +379,19 @@ function linkReverted(link: LinkService, listen: () => { host: string; port: num
       expected: 'the proxy is enabled without toxics',
       probe: async () => {
         const d = await link.client.proxy(link.proxy);
-        return { ok: d.enabled && d.toxics.length === 0, detail: `enabled ${d.enabled}, toxics [${d.toxics.map((t) => t.name).join(', ')}]` };
+        return {
+          ok: d.enabled && d.toxics.length === 0,
+          detail: `enabled ${d.enabled}, toxics [${d.toxics.map((t) => t.name).join(', ')}]`,
+        };
       },
     },
     pingObservation("the store's path to PostgreSQL answers", listen(), (x) => x.outcome === 'answered'),
-    link.storePathUrl ? { expected: 'PostgreSQL accepts queries through the proxy', probe: async () => ({ ok: await pgAccepts(link.storePathUrl!, PROBE_TIMEOUT_MS), detail: 'SELECT 1' }) } : undefined,
+    link.storePathUrl
+      ? {
+          expected: 'PostgreSQL accepts queries through the proxy',
+          probe: async () => ({ ok: await pgAccepts(link.storePathUrl!, PROBE_TIMEOUT_MS), detail: 'SELECT 1' }),
+        }
+      : undefined,
   );
 }
 
@@ -355,7 +406,12 @@ function crashPointFault(ctx: FaultContext, opts: FaultOptions): FaultOrMissing 
   const k = opts.statement ?? 1;
   const after = opts.afterStatement === true;
   let listen: { host: string; port: number } = { host: '127.0.0.1', port: 0 };
-  const toxic = { name: CRASH_POINT_TOXIC, type: 'pg_statement_cut' as const, stream: 'upstream' as const, attributes: { statement: k, after: after ? 1 : 0, unreachable: 1 } };
+  const toxic = {
+    name: CRASH_POINT_TOXIC,
+    type: 'pg_statement_cut' as const,
+    stream: 'upstream' as const,
+    attributes: { statement: k, after: after ? 1 : 0, unreachable: 1 },
+  };
   return {
     ok: true,
     value: buildFault(
@@ -424,7 +480,10 @@ function lockFault(ctx: FaultContext): FaultOrMissing {
           await holder.query(`LOCK TABLE ${LOCK_TABLE} IN ACCESS EXCLUSIVE MODE`);
           return { detail: `BEGIN; LOCK TABLE ${LOCK_TABLE} IN ACCESS EXCLUSIVE MODE (held open)`, commands: [] };
         },
-        effect: () => ({ expected: `pg_locks shows the lock on ${LOCK_TABLE} granted`, probe: async () => ({ ok: await locked(), detail: 'pg_locks' }) }),
+        effect: () => ({
+          expected: `pg_locks shows the lock on ${LOCK_TABLE} granted`,
+          probe: async () => ({ ok: await locked(), detail: 'pg_locks' }),
+        }),
         revert: async () => {
           const h = holder;
           holder = undefined;
@@ -434,7 +493,10 @@ function lockFault(ctx: FaultContext): FaultOrMissing {
           }
           return { detail: h ? 'ROLLBACK (the lock released)' : 'no lock held', commands: [] };
         },
-        reverted: () => ({ expected: `no lock on ${LOCK_TABLE} any more`, probe: async () => ({ ok: !(await locked()), detail: 'pg_locks' }) }),
+        reverted: () => ({
+          expected: `no lock on ${LOCK_TABLE} any more`,
+          probe: async () => ({ ok: !(await locked()), detail: 'pg_locks' }),
+        }),
       },
       ctx,
     ),
@@ -495,7 +557,11 @@ function appFault(ctx: FaultContext, name: AppFaultName): FaultOrMissing {
           idObservation('a new worker', (now) => now.workers.some((w) => !before?.workers.includes(w))),
           checkObservation(checkName, check),
         ),
-      reverted: () => all(steady((now) => now.workers.every((w) => !before?.workers.includes(w)), 'every old worker gone'), health),
+      reverted: () =>
+        all(
+          steady((now) => now.workers.every((w) => !before?.workers.includes(w)), 'every old worker gone'),
+          health,
+        ),
       expectedWorkers,
     }),
     'app-kill-worker': () => ({
@@ -513,7 +579,11 @@ function appFault(ctx: FaultContext, name: AppFaultName): FaultOrMissing {
           victim === undefined ? undefined : idObservation(`worker ${victim} gone`, (now) => !now.workers.includes(victim!)),
           checkObservation(checkName, check),
         ),
-      reverted: () => all(steady((now) => victim === undefined || !now.workers.includes(victim), 'the killed worker replaced'), health),
+      reverted: () =>
+        all(
+          steady((now) => victim === undefined || !now.workers.includes(victim), 'the killed worker replaced'),
+          health,
+        ),
       expectedWorkers,
     }),
     'app-restart': () => ({
@@ -524,7 +594,13 @@ function appFault(ctx: FaultContext, name: AppFaultName): FaultOrMissing {
       inject: app.actions.stop!,
       effect: () =>
         all(
-          { expected: 'the store stops answering health 200', probe: async () => { const s = await ctx.health(); return { ok: s !== 200, detail: `health ${s ?? 'no answer'}` }; } },
+          {
+            expected: 'the store stops answering health 200',
+            probe: async () => {
+              const s = await ctx.health();
+              return { ok: s !== 200, detail: `health ${s ?? 'no answer'}` };
+            },
+          },
           idObservation('no server instance', (now) => now.instance === undefined),
           checkObservation(checkKey('APP', 'stop'), app.checks.stop),
         ),
@@ -549,7 +625,12 @@ function appFault(ctx: FaultContext, name: AppFaultName): FaultOrMissing {
           checkObservation(checkName, check),
         ),
       revert: app.actions['scale-up']!,
-      reverted: () => all(steady(() => true, 'scaled back up'), health, checkObservation(checkKey('APP', 'scale-up'), app.checks['scale-up'])),
+      reverted: () =>
+        all(
+          steady(() => true, 'scaled back up'),
+          health,
+          checkObservation(checkKey('APP', 'scale-up'), app.checks['scale-up']),
+        ),
       expectedWorkers,
     }),
     'app-reexec': () => ({
@@ -558,8 +639,16 @@ function appFault(ctx: FaultContext, name: AppFaultName): FaultOrMissing {
       driver: app.label,
       before: async () => void (before = identity ? await identity() : undefined),
       inject: async (args) => app.actions.reexec!({ workers: args?.workers ?? (await expectedWorkers()) }),
-      effect: () => all(idObservation('a new server instance', (now) => now.instance !== undefined && now.instance !== before?.instance), checkObservation(checkName, check)),
-      reverted: () => all(steady((now) => now.workers.every((w) => !before?.workers.includes(w)), 'every old worker gone'), health),
+      effect: () =>
+        all(
+          idObservation('a new server instance', (now) => now.instance !== undefined && now.instance !== before?.instance),
+          checkObservation(checkName, check),
+        ),
+      reverted: () =>
+        all(
+          steady((now) => now.workers.every((w) => !before?.workers.includes(w)), 'every old worker gone'),
+          health,
+        ),
       expectedWorkers,
     }),
   };

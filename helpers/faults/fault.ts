@@ -48,13 +48,27 @@ export interface Fault {
 export async function act(
   fault: string,
   action: 'inject' | 'recover',
-  body: () => Promise<{ detail: string; commands?: readonly CommandRecord[]; changed?: boolean; endedAt?: number; observation?: string; observedAt?: number }>,
+  body: () => Promise<{
+    detail: string;
+    commands?: readonly CommandRecord[];
+    changed?: boolean;
+    endedAt?: number;
+    observation?: string;
+    observedAt?: number;
+  }>,
 ): Promise<FaultAction> {
   const startedAt = Date.now();
   const r = await body();
   return {
-    fault, action, startedAt, endedAt: r.endedAt ?? Date.now(), detail: r.detail, commands: r.commands ?? [], changed: r.changed ?? true,
-    observation: r.observation, observedAt: r.observedAt,
+    fault,
+    action,
+    startedAt,
+    endedAt: r.endedAt ?? Date.now(),
+    detail: r.detail,
+    commands: r.commands ?? [],
+    changed: r.changed ?? true,
+    observation: r.observation,
+    observedAt: r.observedAt,
   };
 }
 

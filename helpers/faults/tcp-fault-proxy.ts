@@ -93,7 +93,9 @@ export class FaultProxy {
       listen: `${this.listenHost}:${this.listenPort}`,
       upstream: `${this.upstreamHost}:${this.upstreamPort}`,
       enabled: this.enabledFlag,
-      toxics: [...this.toxics.values()].map((t) => (t.type === 'pg_statement_cut' ? { ...t, attributes: { ...t.attributes, fired: this.fired.get(t.name) ?? 0 } } : t)),
+      toxics: [...this.toxics.values()].map((t) =>
+        t.type === 'pg_statement_cut' ? { ...t, attributes: { ...t.attributes, fired: this.fired.get(t.name) ?? 0 } } : t,
+      ),
     };
   }
 
@@ -313,7 +315,10 @@ function defaultAttributes(type: ToxicType): Record<string, number> {
 
 /** An error with the HTTP status the control API answers. */
 export class ProxyApiError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -323,7 +328,10 @@ export class FaultProxyServer {
   readonly proxies = new Map<string, FaultProxy>();
   private server: http.Server | undefined;
 
-  constructor(readonly controlPort: number, readonly host = '127.0.0.1') {}
+  constructor(
+    readonly controlPort: number,
+    readonly host = '127.0.0.1',
+  ) {}
 
   async add(proxy: FaultProxy, enabled = true): Promise<void> {
     if (this.proxies.has(proxy.name)) throw new ProxyApiError(409, `proxy already exists: ${proxy.name}`);
@@ -411,13 +419,16 @@ export class FaultProxyServer {
           throw new ProxyApiError(400, `unsupported toxic type ${JSON.stringify(type)} (${TOXIC_TYPES.join(', ')})`);
         }
         const stream = body.stream === 'upstream' ? 'upstream' : 'downstream';
-        return send(200, proxy.addToxic({
-          name: typeof body.name === 'string' ? body.name : undefined,
-          type: type as ToxicType,
-          stream,
-          toxicity: typeof body.toxicity === 'number' ? body.toxicity : 1,
-          attributes: (body.attributes ?? {}) as Record<string, number>,
-        }));
+        return send(
+          200,
+          proxy.addToxic({
+            name: typeof body.name === 'string' ? body.name : undefined,
+            type: type as ToxicType,
+            stream,
+            toxicity: typeof body.toxicity === 'number' ? body.toxicity : 1,
+            attributes: (body.attributes ?? {}) as Record<string, number>,
+          }),
+        );
       }
       throw new ProxyApiError(405, `${method} on toxics`);
     }

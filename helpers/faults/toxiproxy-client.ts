@@ -2,7 +2,10 @@
 import type { ConnectionLog, ProxyDescription, Stream, Toxic, ToxicType } from './tcp-fault-proxy';
 
 export class ToxiproxyClient {
-  constructor(readonly apiUrl: string, private readonly timeoutMs = 5_000) {}
+  constructor(
+    readonly apiUrl: string,
+    private readonly timeoutMs = 5_000,
+  ) {}
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const res = await fetch(`${this.apiUrl}${path}`, {
@@ -31,7 +34,8 @@ export class ToxiproxyClient {
   /** Removes a toxic; a toxic that is already gone is fine (recovery is idempotent). */
   async removeToxic(proxy: string, name: string): Promise<void> {
     const toxics = (await this.proxy(proxy)).toxics;
-    if (toxics.some((t) => t.name === name)) await this.call('DELETE', `/proxies/${encodeURIComponent(proxy)}/toxics/${encodeURIComponent(name)}`);
+    if (toxics.some((t) => t.name === name))
+      await this.call('DELETE', `/proxies/${encodeURIComponent(proxy)}/toxics/${encodeURIComponent(name)}`);
   }
   /** The proxy's version string: this suite's fault proxy says store-resilience-fault-proxy. */
   async version(): Promise<string> {

@@ -59,7 +59,12 @@ export class DbProbe {
       const [row] = await this.query<{ rows: string; md5: string | null; max_id: string | null }>(
         `SELECT count(*) AS rows, md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t.id), '')) AS md5, max(t.id) AS max_id FROM ${ident} t`,
       );
-      out[table] = { table, rows: Number(row?.rows ?? 0), md5: row?.md5 ?? '', maxId: row?.max_id === null || row?.max_id === undefined ? null : Number(row.max_id) };
+      out[table] = {
+        table,
+        rows: Number(row?.rows ?? 0),
+        md5: row?.md5 ?? '',
+        maxId: row?.max_id === null || row?.max_id === undefined ? null : Number(row.max_id),
+      };
     }
     return out;
   }
@@ -67,8 +72,13 @@ export class DbProbe {
   /** Orders (optionally only id > afterId) with their lines, for ledger and partial-write checks. */
   async ordersWithLines(opts: { afterId?: number; ids?: readonly number[] } = {}): Promise<OrderRow[]> {
     const rows = await this.query<{
-      id: string; user_id: string; idempotency_key: string | null; email: string; total_amount: string;
-      cart_snapshot: OrderRow['cart']; lines: Array<{ product_id: number; quantity: number; price: string }> | null;
+      id: string;
+      user_id: string;
+      idempotency_key: string | null;
+      email: string;
+      total_amount: string;
+      cart_snapshot: OrderRow['cart'];
+      lines: Array<{ product_id: number; quantity: number; price: string }> | null;
     }>(
       `SELECT o.id, o.user_id, o.idempotency_key, o.email, o.total_amount::text, o.cart_snapshot,
               (SELECT json_agg(json_build_object('product_id', l.product_id, 'quantity', l.quantity, 'price', l.price::text) ORDER BY l.id)
@@ -79,8 +89,12 @@ export class DbProbe {
       [opts.afterId ?? 0, opts.ids ? [...opts.ids] : null],
     );
     return rows.map((r) => ({
-      id: Number(r.id), userId: Number(r.user_id), idempotencyKey: r.idempotency_key, email: r.email,
-      totalAmount: r.total_amount, cart: r.cart_snapshot,
+      id: Number(r.id),
+      userId: Number(r.user_id),
+      idempotencyKey: r.idempotency_key,
+      email: r.email,
+      totalAmount: r.total_amount,
+      cart: r.cart_snapshot,
       lines: (r.lines ?? []).map((l) => ({ productId: l.product_id, quantity: l.quantity, price: l.price })),
     }));
   }

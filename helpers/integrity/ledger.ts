@@ -54,8 +54,14 @@ export function attemptsFromRecords(records: readonly LoadRecord[]): LedgerAttem
   return records
     .filter((r) => r.key !== undefined)
     .map((r) => ({
-      key: r.key!, outcome: outcomeOf(r.status), status: r.status, errorKind: r.errorKind,
-      orderId: r.orderId, phase: r.phase, start: r.start, end: r.end,
+      key: r.key!,
+      outcome: outcomeOf(r.status),
+      status: r.status,
+      errorKind: r.errorKind,
+      orderId: r.orderId,
+      phase: r.phase,
+      start: r.start,
+      end: r.end,
     }));
 }
 
@@ -126,7 +132,13 @@ export function checkLedger(attempts: readonly LedgerAttempt[], stored: readonly
     fail: count('fail'),
     indeterminate: count('indeterminate'),
     present: stored.length - unexpected.length,
-    lost, unexpected, recovered, failedButPresent, duplicated, partial, mismatched,
+    lost,
+    unexpected,
+    recovered,
+    failedButPresent,
+    duplicated,
+    partial,
+    mismatched,
     valid: lost.length === 0 && unexpected.length === 0 && duplicated.length === 0 && partial.length === 0 && mismatched.length === 0,
   };
 }
@@ -144,5 +156,11 @@ export function verdictTable(v: LedgerVerdict): string {
     ['recovered', v.recovered.length, 'indeterminate but present (fine)'],
     ['failed but present', v.failedButPresent.length, 'error answer, yet written (ambiguous; a retry with the key resolves it)'],
   ];
-  return ['| class | count | meaning |', '|---|---|---|', ...rows.map((r) => `| ${r.join(' | ')} |`), '', `verdict: ${v.valid ? 'VALID' : 'INVALID'}`].join('\n');
+  return [
+    '| class | count | meaning |',
+    '|---|---|---|',
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+    '',
+    `verdict: ${v.valid ? 'VALID' : 'INVALID'}`,
+  ].join('\n');
 }

@@ -32,7 +32,11 @@ export function pgPing(host: string, port: number, timeoutMs = 1_000): Promise<P
       resolve({ outcome, ms: Math.round((performance.now() - t0) * 10) / 10, detail });
     };
     const timer = setTimeout(
-      () => finish(connected ? 'hang' : 'unreachable', connected ? `connected, no answer to SSLRequest within ${timeoutMs}ms` : `no TCP connection within ${timeoutMs}ms`),
+      () =>
+        finish(
+          connected ? 'hang' : 'unreachable',
+          connected ? `connected, no answer to SSLRequest within ${timeoutMs}ms` : `no TCP connection within ${timeoutMs}ms`,
+        ),
       timeoutMs,
     );
     socket.once('connect', () => {

@@ -48,7 +48,9 @@ export async function takeSnapshot(probe: DbProbe, tables: readonly string[] = C
       [reg.oid],
     );
     const key = pk?.column ?? 'id';
-    const rows = await probe.query<{ k: string; h: string }>(`SELECT t.${ident(key)}::text AS k, md5(t::text) AS h FROM ${ident(table)} t ORDER BY t.${ident(key)}`);
+    const rows = await probe.query<{ k: string; h: string }>(
+      `SELECT t.${ident(key)}::text AS k, md5(t::text) AS h FROM ${ident(table)} t ORDER BY t.${ident(key)}`,
+    );
     const rowHashes: Record<string, string> = {};
     for (const r of rows) rowHashes[r.k] = r.h;
     const [all] = await probe.query<{ md5: string }>(
@@ -77,7 +79,11 @@ export interface TableDiff {
 export interface SnapshotDiff {
   readonly equal: boolean;
   readonly tables: readonly TableDiff[];
-  readonly sequences: ReadonlyArray<{ readonly sequence: string; readonly before: number | null | undefined; readonly after: number | null | undefined }>;
+  readonly sequences: ReadonlyArray<{
+    readonly sequence: string;
+    readonly before: number | null | undefined;
+    readonly after: number | null | undefined;
+  }>;
 }
 
 /** Compares two snapshots table by table (rows by primary key) and sequence by sequence. */
@@ -89,7 +95,9 @@ export function compareSnapshots(before: DbSnapshot, after: DbSnapshot): Snapsho
     if (!a?.exists || !b?.exists) {
       const missing = !b?.exists && a?.exists ? 'after' : a?.exists === b?.exists ? undefined : 'before';
       tables.push({
-        table: name, equal: missing === undefined, missing,
+        table: name,
+        equal: missing === undefined,
+        missing,
         added: missing === 'before' ? Object.keys(b?.rowHashes ?? {}) : [],
         removed: missing === 'after' ? Object.keys(a?.rowHashes ?? {}) : [],
         changed: [],
@@ -107,14 +115,16 @@ export function compareSnapshots(before: DbSnapshot, after: DbSnapshot): Snapsho
   return { equal: tables.every((t) => t.equal) && sequences.length === 0, tables, sequences };
 }
 
-const list = (ids: readonly string[], max = 12) => (ids.length > max ? `${ids.slice(0, max).join(', ')} ... (${ids.length})` : ids.join(', '));
+const list = (ids: readonly string[], max = 12) =>
+  ids.length > max ? `${ids.slice(0, max).join(', ')} ... (${ids.length})` : ids.join(', ');
 
 /** One line per difference, naming the table and the rows: "store_orderrequest: 2 rows added (ids 51, 52)". */
 export function describeDiff(diff: SnapshotDiff): string[] {
   const lines: string[] = [];
   for (const t of diff.tables) {
     if (t.equal) continue;
-    if (t.missing === 'after') lines.push(`${t.table}: missing after the restore (${t.removed.length} rows at backup time: ids ${list(t.removed)})`);
+    if (t.missing === 'after')
+      lines.push(`${t.table}: missing after the restore (${t.removed.length} rows at backup time: ids ${list(t.removed)})`);
     else if (t.missing === 'before') lines.push(`${t.table}: exists after the restore but not at backup time`);
     else {
       const parts = [

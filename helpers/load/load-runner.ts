@@ -133,12 +133,22 @@ export class LoadRunner {
       const ok = res.status !== undefined && res.status >= 200 && res.status < 300;
       const id = ok ? (res.body as { id?: unknown } | undefined)?.id : undefined;
       this.records.push({
-        vu, seq, op: op.name, phase, start, end: start + res.durationMs,
-        status: res.status, errorKind: res.errorKind, key: spec.key,
+        vu,
+        seq,
+        op: op.name,
+        phase,
+        start,
+        end: start + res.durationMs,
+        status: res.status,
+        errorKind: res.errorKind,
+        key: spec.key,
         orderId: typeof id === 'number' ? id : undefined,
         retriedStaleSocket: res.retriedStaleSocket,
         replayed: res.headers?.['idempotent-replayed'] === 'true' || undefined,
-        errorBody: ok || res.status === undefined ? undefined : (typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? '')).slice(0, 2000),
+        errorBody:
+          ok || res.status === undefined
+            ? undefined
+            : (typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? '')).slice(0, 2000),
         errorMessage: res.errorMessage,
       });
       if (this.opts.thinkTimeMs) await delay(this.opts.thinkTimeMs);

@@ -4,7 +4,10 @@ import { ledgerOrderBody, newLedgerKey } from '../integrity/ledger';
 import type { LoadOp } from './load-runner';
 
 /** GET products x3, GET brands x1, POST order x2 (unique Idempotency-Key, body kept for retries), GET own orders x1. */
-export function storeMix(bodies: Map<string, OrderBody>, weights: Partial<Record<'products' | 'brands' | 'orders' | 'ownOrders', number>> = {}): LoadOp[] {
+export function storeMix(
+  bodies: Map<string, OrderBody>,
+  weights: Partial<Record<'products' | 'brands' | 'orders' | 'ownOrders', number>> = {},
+): LoadOp[] {
   const ops: LoadOp[] = [
     { name: 'GET products', weight: weights.products ?? 3, build: () => ({ method: 'GET', path: '/api/store/products/' }) },
     { name: 'GET brands', weight: weights.brands ?? 1, build: () => ({ method: 'GET', path: '/api/store/brands/' }) },
@@ -18,7 +21,11 @@ export function storeMix(bodies: Map<string, OrderBody>, weights: Partial<Record
         return { method: 'POST', path: '/api/store/order-requests/', body, key };
       },
     },
-    { name: 'GET own orders', weight: weights.ownOrders ?? 1, build: () => ({ method: 'GET', path: '/api/store/order-requests/?limit=5' }) },
+    {
+      name: 'GET own orders',
+      weight: weights.ownOrders ?? 1,
+      build: () => ({ method: 'GET', path: '/api/store/order-requests/?limit=5' }),
+    },
   ];
   return ops.filter((op) => op.weight > 0);
 }

@@ -56,7 +56,10 @@ function phaseStats(phase: string, records: readonly LoadRecord[]): PhaseStats {
     const k = errorKind(r);
     if (k) errorsByKind[k] = (errorsByKind[k] ?? 0) + 1;
   }
-  const latencies = records.filter((r) => r.status !== undefined).map((r) => r.end - r.start).sort((a, b) => a - b);
+  const latencies = records
+    .filter((r) => r.status !== undefined)
+    .map((r) => r.end - r.start)
+    .sort((a, b) => a - b);
   const span = records.length ? Math.max(...records.map((r) => r.end)) - Math.min(...records.map((r) => r.start)) : 0;
   return {
     phase,
@@ -64,7 +67,12 @@ function phaseStats(phase: string, records: readonly LoadRecord[]): PhaseStats {
     ok,
     availability: records.length ? ok / records.length : 1,
     errorsByKind,
-    latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99), max: latencies.at(-1) ?? 0 },
+    latencyMs: {
+      p50: percentile(latencies, 50),
+      p95: percentile(latencies, 95),
+      p99: percentile(latencies, 99),
+      max: latencies.at(-1) ?? 0,
+    },
     throughputRps: span > 0 ? (records.length * 1000) / span : 0,
   };
 }
@@ -73,7 +81,10 @@ function phaseStats(phase: string, records: readonly LoadRecord[]): PhaseStats {
 export function loadStats(records: readonly LoadRecord[], opts: { startedAt: number; endedAt: number; recoveredAt?: number }): LoadStats {
   const phases: string[] = [];
   for (const r of records) if (!phases.includes(r.phase)) phases.push(r.phase);
-  const successes = records.filter(isOk).map((r) => r.end).sort((a, b) => a - b);
+  const successes = records
+    .filter(isOk)
+    .map((r) => r.end)
+    .sort((a, b) => a - b);
   const edges = [opts.startedAt, ...successes, opts.endedAt];
   let downtimeMs = 0;
   let downtimeFrom = opts.startedAt;
@@ -91,7 +102,12 @@ export function loadStats(records: readonly LoadRecord[], opts: { startedAt: num
       ? undefined
       : records.filter((r) => isOk(r) && r.start >= opts.recoveredAt!).sort((a, b) => a.end - b.end)[0];
   return {
-    phases: phases.map((p) => phaseStats(p, records.filter((r) => r.phase === p))),
+    phases: phases.map((p) =>
+      phaseStats(
+        p,
+        records.filter((r) => r.phase === p),
+      ),
+    ),
     overall: phaseStats('overall', records),
     downtimeMs,
     downtimeFrom,
@@ -104,7 +120,11 @@ export function loadStats(records: readonly LoadRecord[], opts: { startedAt: num
 /** A readable table of the statistics, for the report. */
 export function statsTable(s: LoadStats): string {
   const row = (p: PhaseStats) =>
-    `| ${p.phase} | ${p.requests} | ${(p.availability * 100).toFixed(2)}% | ${Object.entries(p.errorsByKind).map(([k, v]) => `${k}: ${v}`).join(', ') || '-'} | ${p.latencyMs.p50.toFixed(1)} / ${p.latencyMs.p95.toFixed(1)} / ${p.latencyMs.p99.toFixed(1)} | ${p.throughputRps.toFixed(0)} |`;
+    `| ${p.phase} | ${p.requests} | ${(p.availability * 100).toFixed(2)}% | ${
+      Object.entries(p.errorsByKind)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', ') || '-'
+    } | ${p.latencyMs.p50.toFixed(1)} / ${p.latencyMs.p95.toFixed(1)} / ${p.latencyMs.p99.toFixed(1)} | ${p.throughputRps.toFixed(0)} |`;
   return [
     '| phase | requests | availability | errors | latency p50 / p95 / p99 ms | req/s |',
     '|---|---|---|---|---|---|',

@@ -67,7 +67,9 @@ export function renderTimeline(records: readonly LoadRecord[], opts: TimelineOpt
   const y = (ms: number) => top + plotH - ((Math.log10(Math.max(0.5, ms)) - logMin) / (logMax - logMin)) * plotH;
   const barsTop = top + plotH + gap;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+  );
   out.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
   out.push(`<text x="${left}" y="24" font-size="16" font-weight="bold">${esc(opts.title)}</text>`);
   if (opts.subtitle) out.push(`<text x="${left}" y="44" fill="#444">${esc(opts.subtitle)}</text>`);
@@ -78,7 +80,9 @@ export function renderTimeline(records: readonly LoadRecord[], opts: TimelineOpt
   if (inject) {
     const x1 = x(inject.at);
     const x2 = recover ? x(recover.at) : left + plotW;
-    out.push(`<rect x="${x1}" y="${top}" width="${Math.max(1, x2 - x1)}" height="${plotH + gap + barsH}" fill="#ffcdd2" fill-opacity="0.35"/>`);
+    out.push(
+      `<rect x="${x1}" y="${top}" width="${Math.max(1, x2 - x1)}" height="${plotH + gap + barsH}" fill="#ffcdd2" fill-opacity="0.35"/>`,
+    );
   }
   if (opts.downtime && opts.downtime.to > opts.downtime.from) {
     const x1 = x(opts.downtime.from);
@@ -87,7 +91,9 @@ export function renderTimeline(records: readonly LoadRecord[], opts: TimelineOpt
     out.push(`<line x1="${x1}" y1="${yb}" x2="${x2}" y2="${yb}" stroke="#b71c1c" stroke-width="3"/>`);
     out.push(`<line x1="${x1}" y1="${yb - 6}" x2="${x1}" y2="${yb + 6}" stroke="#b71c1c" stroke-width="2"/>`);
     out.push(`<line x1="${x2}" y1="${yb - 6}" x2="${x2}" y2="${yb + 6}" stroke="#b71c1c" stroke-width="2"/>`);
-    out.push(`<text x="${(x1 + x2) / 2}" y="${yb + 18}" text-anchor="middle" fill="#b71c1c">no success for ${(opts.downtime.to - opts.downtime.from).toFixed(0)} ms</text>`);
+    out.push(
+      `<text x="${(x1 + x2) / 2}" y="${yb + 18}" text-anchor="middle" fill="#b71c1c">no success for ${(opts.downtime.to - opts.downtime.from).toFixed(0)} ms</text>`,
+    );
   }
 
   // axes: latency (log) and time
@@ -103,13 +109,17 @@ export function renderTimeline(records: readonly LoadRecord[], opts: TimelineOpt
   const tickEvery = niceStep(span / 10);
   for (let t = 0; t <= span; t += tickEvery) {
     out.push(`<line x1="${x(t0 + t)}" y1="${top + plotH}" x2="${x(t0 + t)}" y2="${top + plotH + 4}" stroke="#333"/>`);
-    out.push(`<text x="${x(t0 + t)}" y="${barsTop + barsH + 16}" text-anchor="middle">${(t / 1000).toFixed(tickEvery < 1000 ? 1 : 0)}s</text>`);
+    out.push(
+      `<text x="${x(t0 + t)}" y="${barsTop + barsH + 16}" text-anchor="middle">${(t / 1000).toFixed(tickEvery < 1000 ? 1 : 0)}s</text>`,
+    );
   }
 
   // requests: failures drawn last so they stay visible
   const sorted = [...records].sort((a, b) => Number(errorKind(a) !== undefined) - Number(errorKind(b) !== undefined));
   for (const r of sorted) {
-    out.push(`<circle cx="${x(r.start).toFixed(1)}" cy="${y(r.end - r.start).toFixed(1)}" r="${errorKind(r) ? 2.6 : 1.8}" fill="${colorOf(r)}" fill-opacity="0.75"/>`);
+    out.push(
+      `<circle cx="${x(r.start).toFixed(1)}" cy="${y(r.end - r.start).toFixed(1)}" r="${errorKind(r) ? 2.6 : 1.8}" fill="${colorOf(r)}" fill-opacity="0.75"/>`,
+    );
   }
 
   // answers per bucket, stacked: ok, HTTP errors, network errors
@@ -125,15 +135,23 @@ export function renderTimeline(records: readonly LoadRecord[], opts: TimelineOpt
   for (let i = 0; i < buckets; i++) {
     let yTop = barsTop + barsH;
     const bx = (left + i * bw).toFixed(1);
-    for (const [key, color] of [['ok', COLORS.ok], ['http', COLORS.http], ['net', COLORS.refused]] as const) {
+    for (const [key, color] of [
+      ['ok', COLORS.ok],
+      ['http', COLORS.http],
+      ['net', COLORS.refused],
+    ] as const) {
       const h = (counts[i]![key] / maxCount) * barsH;
       if (h <= 0) continue;
       yTop -= h;
-      out.push(`<rect x="${bx}" y="${yTop.toFixed(1)}" width="${Math.max(1, bw - 1).toFixed(1)}" height="${h.toFixed(1)}" fill="${color}"/>`);
+      out.push(
+        `<rect x="${bx}" y="${yTop.toFixed(1)}" width="${Math.max(1, bw - 1).toFixed(1)}" height="${h.toFixed(1)}" fill="${color}"/>`,
+      );
     }
   }
   out.push(`<line x1="${left}" y1="${barsTop + barsH}" x2="${left + plotW}" y2="${barsTop + barsH}" stroke="#333"/>`);
-  out.push(`<text x="16" y="${barsTop + barsH / 2}" transform="rotate(-90 16 ${barsTop + barsH / 2})" text-anchor="middle">answers / ${(span / buckets).toFixed(0)}ms</text>`);
+  out.push(
+    `<text x="16" y="${barsTop + barsH / 2}" transform="rotate(-90 16 ${barsTop + barsH / 2})" text-anchor="middle">answers / ${(span / buckets).toFixed(0)}ms</text>`,
+  );
   out.push(`<text x="${left - 8}" y="${barsTop + 10}" text-anchor="end">${maxCount}</text>`);
 
   // markers
@@ -141,7 +159,9 @@ export function renderTimeline(records: readonly LoadRecord[], opts: TimelineOpt
     const mx = x(m.at);
     const labelY = top - 10 + (i % 2) * 16; // alternate rows so that close markers do not overprint
     const color = m.kind === 'inject' ? '#b71c1c' : m.kind === 'recover' ? '#1b5e20' : '#37474f';
-    out.push(`<line x1="${mx}" y1="${top - 8}" x2="${mx}" y2="${barsTop + barsH}" stroke="${color}" stroke-width="1.5" stroke-dasharray="5,3"/>`);
+    out.push(
+      `<line x1="${mx}" y1="${top - 8}" x2="${mx}" y2="${barsTop + barsH}" stroke="${color}" stroke-width="1.5" stroke-dasharray="5,3"/>`,
+    );
     out.push(`<text x="${mx + 4}" y="${labelY}" fill="${color}" font-weight="bold">${esc(m.label)}</text>`);
   }
 

@@ -33,7 +33,9 @@ export async function categorize(resultsDir: string): Promise<Categorized[]> {
     .map((f) => JSON.parse(fs.readFileSync(path.join(resultsDir, f), 'utf8')) as AllureResultFile)
     .map((r) => {
       const labels = r.labels ?? [];
-      const data = extractErrorMatchingData({ status: r.status, labels, error: r.statusDetails } as Parameters<typeof extractErrorMatchingData>[0]);
+      const data = extractErrorMatchingData({ status: r.status, labels, error: r.statusDetails } as Parameters<
+        typeof extractErrorMatchingData
+      >[0]);
       return {
         name: r.name,
         status: r.status,

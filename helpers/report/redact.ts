@@ -2,12 +2,14 @@
 
 // names whose values are secrets: exact ones, and any that contains password or secret, or ends in
 // _token / a key name (not idempotency_key: those are evidence)
-const SECRET_KEYS = /^(authorization|cookie|set-cookie|x-api-key|jwt|access|refresh|token|.*passw(or)?d.*|.*pwd|.*secret.*|.*[_-]token|(secret|signing|private|api)[_-]?key)$/i;
+const SECRET_KEYS =
+  /^(authorization|cookie|set-cookie|x-api-key|jwt|access|refresh|token|.*passw(or)?d.*|.*pwd|.*secret.*|.*[_-]token|(secret|signing|private|api)[_-]?key)$/i;
 const JWT = /\beyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*/g;
 const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]+:)[^@\s]+@/gi;
 const BEARER = /(Bearer\s+)[^\s"']+/gi;
 // NAME=value, NAME: value, "name": "value" where the name says password, secret, token or a key
-const SECRET_ASSIGN = /\b([\w-]*(?:passw(?:or)?d|pwd|secret|[_-]token|access_token|refresh_token|(?:secret|signing|private|api)[_-]?key))(["']?\s*[=:]\s*)(["']?)[^\s"'&;,]+/gi;
+const SECRET_ASSIGN =
+  /\b([\w-]*(?:passw(?:or)?d|pwd|secret|[_-]token|access_token|refresh_token|(?:secret|signing|private|api)[_-]?key))(["']?\s*[=:]\s*)(["']?)[^\s"'&;,]+/gi;
 // SQL: CREATE/ALTER ROLE ... PASSWORD 'x'
 const SQL_PASSWORD = /\b(PASSWORD\s+)'(?:[^']|'')*'/gi;
 

@@ -25,7 +25,9 @@ export default class ResilienceReporter implements Reporter {
 
   onTestEnd(test: TestCase, result: TestResult): void {
     const timeline = result.attachments.find((a) => a.name === TIMELINE_ATTACHMENT);
-    const timelineSvg = timeline?.body?.toString('utf8') ?? (timeline?.path && fs.existsSync(timeline.path) ? fs.readFileSync(timeline.path, 'utf8') : undefined);
+    const timelineSvg =
+      timeline?.body?.toString('utf8') ??
+      (timeline?.path && fs.existsSync(timeline.path) ? fs.readFileSync(timeline.path, 'utf8') : undefined);
     for (const a of result.attachments) {
       if (a.name !== METRICS_ATTACHMENT || !a.body) continue;
       const m = JSON.parse(a.body.toString('utf8')) as SummaryRow;
@@ -51,8 +53,12 @@ export default class ResilienceReporter implements Reporter {
     const fmt = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(1)) : String(v));
     const lines = ['| scenario | status | figures | bounds |', '|---|---|---|---|'];
     for (const r of this.rows) {
-      const figures = Object.entries(r.figures).map(([k, v]) => `${k}=${fmt(v)}`).join(', ');
-      const bounds = Object.entries(r.bounds ?? {}).map(([k, v]) => `${k}<=${v}`).join(', ');
+      const figures = Object.entries(r.figures)
+        .map(([k, v]) => `${k}=${fmt(v)}`)
+        .join(', ');
+      const bounds = Object.entries(r.bounds ?? {})
+        .map(([k, v]) => `${k}<=${v}`)
+        .join(', ');
       lines.push(`| ${r.scenario} | ${r.status} | ${figures} | ${bounds} |`);
     }
     return lines.join('\n');

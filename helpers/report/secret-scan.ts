@@ -167,7 +167,9 @@ export default class SecretScanReporter implements Reporter {
       process.stdout.write(`secret scan: ${files} report files, no secret and no live token\n`);
       return undefined;
     }
-    process.stderr.write(`\nSECRET SCAN FAILED: ${findings.length} report files hold a secret or a live token:\n${lines.slice(0, 20).join('\n')}\n\n`);
+    process.stderr.write(
+      `\nSECRET SCAN FAILED: ${findings.length} report files hold a secret or a live token:\n${lines.slice(0, 20).join('\n')}\n\n`,
+    );
     return { status: result.status === 'passed' ? 'failed' : result.status };
   }
 }

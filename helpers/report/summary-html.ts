@@ -38,7 +38,9 @@ export function renderSummaryHtml(page: SummaryPage): string {
     const bounds = r.bounds ?? {};
     const figures = Object.entries(r.figures).map(([k, v]) => figureCell(k, v, bounds[k]));
     // bounds whose figure the test did not report are shown too: a missing figure is not a pass
-    const missing = Object.keys(bounds).filter((k) => !(k in r.figures)).map((k) => figureCell(k, 'missing', bounds[k]));
+    const missing = Object.keys(bounds)
+      .filter((k) => !(k in r.figures))
+      .map((k) => figureCell(k, 'missing', bounds[k]));
     const link = `${page.htmlReport}#?testId=${encodeURIComponent(r.testId)}`;
     const thumb = r.timelineSvg
       ? `<a href="data:image/svg+xml;base64,${Buffer.from(r.timelineSvg).toString('base64')}" target="_blank"><img class="timeline" alt="timeline of ${esc(r.scenario)}" src="data:image/svg+xml;base64,${Buffer.from(r.timelineSvg).toString('base64')}"></a>`

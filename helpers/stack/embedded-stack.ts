@@ -286,7 +286,9 @@ export async function cleanupStack(dir: string): Promise<string[]> {
   const dataDir = path.join(dir, 'pg', 'data');
   const postmasters = pidsWithMarker(dataDir);
   if (postmasters.length > 0 || fs.existsSync(path.join(dataDir, 'postmaster.pid'))) {
-    const cluster = state ? new PostgresCluster({ dir: path.join(dir, 'pg'), pgBin: binaries().pgBin, port: state.postgres.port }) : undefined;
+    const cluster = state
+      ? new PostgresCluster({ dir: path.join(dir, 'pg'), pgBin: binaries().pgBin, port: state.postgres.port })
+      : undefined;
     // a frozen server cannot stop: wake the postmaster and its backends first
     for (const pid of postmasters) wakeProcessTree(pid, dataDir);
     try {

@@ -60,7 +60,19 @@ export class PostgresCluster {
     try {
       const record = await runCommand(
         this.bin('initdb'),
-        ['-D', this.dataDir, '-U', 'postgres', `--pwfile=${pwfile}`, '--auth-local=peer', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-instructions'],
+        [
+          '-D',
+          this.dataDir,
+          '-U',
+          'postgres',
+          `--pwfile=${pwfile}`,
+          '--auth-local=peer',
+          '--auth-host=scram-sha-256',
+          '-E',
+          'UTF8',
+          '--locale=C',
+          '--no-instructions',
+        ],
         { asPostgres: true, timeoutMs: 60_000 },
       );
       fs.appendFileSync(
@@ -85,10 +97,14 @@ export class PostgresCluster {
 
   /** pg_ctl start, waiting until it accepts connections. */
   start(timeoutMs = 30_000): Promise<CommandRecord> {
-    return runCommand(this.bin('pg_ctl'), ['start', '-D', this.dataDir, '-l', this.logFile, '-w', '-t', String(Math.ceil(timeoutMs / 1000))], {
-      asPostgres: true,
-      timeoutMs: timeoutMs + 5_000,
-    });
+    return runCommand(
+      this.bin('pg_ctl'),
+      ['start', '-D', this.dataDir, '-l', this.logFile, '-w', '-t', String(Math.ceil(timeoutMs / 1000))],
+      {
+        asPostgres: true,
+        timeoutMs: timeoutMs + 5_000,
+      },
+    );
   }
 
   /** pg_ctl stop in the given mode (fast: roll back and disconnect; immediate: crash, recovery at next start). */

@@ -30,21 +30,27 @@ export class ProxyProcess {
     return startDetached({
       file: process.execPath,
       args: [
-        '--import', 'tsx', path.join(PROJECT_ROOT, 'scripts', 'fault-proxy.ts'),
-        '--name', this.opts.name,
-        '--listen', String(this.opts.listenPort),
-        '--upstream', `127.0.0.1:${this.opts.upstreamPort}`,
-        '--control', String(this.opts.controlPort),
-        '--pidfile', this.pidFile,
+        '--import',
+        'tsx',
+        path.join(PROJECT_ROOT, 'scripts', 'fault-proxy.ts'),
+        '--name',
+        this.opts.name,
+        '--listen',
+        String(this.opts.listenPort),
+        '--upstream',
+        `127.0.0.1:${this.opts.upstreamPort}`,
+        '--control',
+        String(this.opts.controlPort),
+        '--pidfile',
+        this.pidFile,
       ],
       cwd: PROJECT_ROOT,
       logFile: this.logFile,
-      ready: async () => (await this.client.proxies().catch(() => ({} as Record<string, unknown>)))[this.opts.name] !== undefined,
+      ready: async () => (await this.client.proxies().catch(() => ({}) as Record<string, unknown>))[this.opts.name] !== undefined,
       description: `fault proxy control API on 127.0.0.1:${this.opts.controlPort}`,
       timeoutMs,
     });
   }
-
 
   pid(): number | undefined {
     const pid = readPidFile(this.pidFile);

@@ -39,23 +39,26 @@ export class StoreServer {
 
   /** Environment of every store process (settings come from the environment). */
   env(): Record<string, string> {
-    return childEnv({
-      DJANGO_SETTINGS_MODULE: 'storeproject.settings',
-      PYTHONDONTWRITEBYTECODE: '1',
-      PYTHONUNBUFFERED: '1',
-      STORE_DATABASE_URL: this.opts.databaseUrl,
-      STORE_SEED_PASSWORD: this.opts.seedPassword,
-      STORE_SECRET_KEY: this.opts.secretKey,
-      STORE_SERVER: this.opts.server,
-      STORE_WORKERS: String(this.opts.workers),
-      STORE_FLAWS: this.opts.flaws.join(','),
-      ...(this.opts.flawPauseMs === undefined ? {} : { STORE_FLAW_PAUSE_MS: String(this.opts.flawPauseMs) }),
-      STORE_BIND: `127.0.0.1:${this.opts.port}`,
-      STORE_PIDFILE: this.pidFile,
-      // the login throttle's counters, shared by the workers, inside the stack folder
-      STORE_CACHE_DIR: path.join(this.opts.dir, 'cache'),
-      ...this.opts.extraEnv,
-    }, ['PATH', 'LANG', 'LC_ALL', 'HOME', 'TZ']);
+    return childEnv(
+      {
+        DJANGO_SETTINGS_MODULE: 'storeproject.settings',
+        PYTHONDONTWRITEBYTECODE: '1',
+        PYTHONUNBUFFERED: '1',
+        STORE_DATABASE_URL: this.opts.databaseUrl,
+        STORE_SEED_PASSWORD: this.opts.seedPassword,
+        STORE_SECRET_KEY: this.opts.secretKey,
+        STORE_SERVER: this.opts.server,
+        STORE_WORKERS: String(this.opts.workers),
+        STORE_FLAWS: this.opts.flaws.join(','),
+        ...(this.opts.flawPauseMs === undefined ? {} : { STORE_FLAW_PAUSE_MS: String(this.opts.flawPauseMs) }),
+        STORE_BIND: `127.0.0.1:${this.opts.port}`,
+        STORE_PIDFILE: this.pidFile,
+        // the login throttle's counters, shared by the workers, inside the stack folder
+        STORE_CACHE_DIR: path.join(this.opts.dir, 'cache'),
+        ...this.opts.extraEnv,
+      },
+      ['PATH', 'LANG', 'LC_ALL', 'HOME', 'TZ'],
+    );
   }
 
   /** Runs a manage.py command (migrate, seed, migrate --check ...), optionally against another database. */
@@ -91,7 +94,6 @@ export class StoreServer {
       throw error;
     }
   }
-
 
   /** HTTP status of /api/health/, or undefined when nothing answers. */
   healthStatus(timeoutMs = 3_000): Promise<number | undefined> {

@@ -13,9 +13,14 @@ import { healStack } from '../stack/heal';
 export async function setUpEmbedded(cfg: Config): Promise<void> {
   // stacks of killed runs (any STACK_NAME) are found and cleaned here
   for (const line of await sweepLeftovers(path.dirname(cfg.embedded.stackDir))) log(`cleaned leftover stack ${line}`);
-  const stack = cfg.embedded.reuse ? await reuse(cfg.embedded.stackDir) : await EmbeddedStack.up(cfg, { pid: process.pid, kind: 'test' }, log);
+  const stack = cfg.embedded.reuse
+    ? await reuse(cfg.embedded.stackDir)
+    : await EmbeddedStack.up(cfg, { pid: process.pid, kind: 'test' }, log);
   const s = stack.state.store;
-  if (cfg.embedded.reuse && (s.server !== cfg.embedded.server || s.workers !== cfg.embedded.workers || s.flaws.join() !== cfg.embedded.flaws.join())) {
+  if (
+    cfg.embedded.reuse &&
+    (s.server !== cfg.embedded.server || s.workers !== cfg.embedded.workers || s.flaws.join() !== cfg.embedded.flaws.join())
+  ) {
     throw new Error(
       `STACK_REUSE=1: the running stack is ${s.server} x${s.workers} with flaws [${s.flaws.join(', ')}], ` +
         `the configuration asks for ${cfg.embedded.server} x${cfg.embedded.workers} with [${cfg.embedded.flaws.join(', ')}]`,
@@ -23,7 +28,19 @@ export async function setUpEmbedded(cfg: Config): Promise<void> {
   }
   fs.writeFileSync(
     path.join(cfg.reportsDir, 'stack.json'),
-    JSON.stringify({ baseUrl: stack.baseUrl, server: s.server, workers: s.workers, flaws: s.flaws, postgresPort: stack.state.postgres.port, reused: cfg.embedded.reuse, timings: stack.state.timings }, null, 2),
+    JSON.stringify(
+      {
+        baseUrl: stack.baseUrl,
+        server: s.server,
+        workers: s.workers,
+        flaws: s.flaws,
+        postgresPort: stack.state.postgres.port,
+        reused: cfg.embedded.reuse,
+        timings: stack.state.timings,
+      },
+      null,
+      2,
+    ),
   );
 }
 

@@ -19,7 +19,9 @@ function migrateCheck(stack: EmbeddedStack): MigrateCheck {
         return await stack.store.manage(['migrate', '--check'], 120_000, databaseUrl);
       } catch (error) {
         if (!(error instanceof CommandError)) throw error;
-        const plan = await stack.store.manage(['migrate', '--plan'], 120_000, databaseUrl).catch((e: unknown) => (e instanceof CommandError ? e.record : undefined));
+        const plan = await stack.store
+          .manage(['migrate', '--plan'], 120_000, databaseUrl)
+          .catch((e: unknown) => (e instanceof CommandError ? e.record : undefined));
         throw new CommandError({ ...error.record, stdout: `${error.record.stdout}\n${plan?.stdout ?? ''}`.trim() });
       }
     },

@@ -45,7 +45,9 @@ export function externalTarget(ext: ExternalTarget, cfg: Config): Target {
     }
   };
   const compose = ext.compose && new Compose(ext.compose.project, ext.compose.files, timeoutMs);
-  const kube = ext.kube && new Kubectl(ext.kube.namespace, ext.kube.context, timeoutMs, new ReplicaRecord(path.join(cfg.reportsDir, 'external-replicas.json')));
+  const kube =
+    ext.kube &&
+    new Kubectl(ext.kube.namespace, ext.kube.context, timeoutMs, new ReplicaRecord(path.join(cfg.reportsDir, 'external-replicas.json')));
 
   let dbBase: DbService | undefined;
   if (ext.db.kind === 'systemd') dbBase = systemdDb(ext.db.systemdUnit!, timeoutMs);
@@ -63,7 +65,12 @@ export function externalTarget(ext: ExternalTarget, cfg: Config): Target {
   if (ext.toxiproxy) {
     const { url, proxy } = ext.toxiproxy;
     const client = new ToxiproxyClient(url);
-    link = { label: `toxiproxy ${url} proxy ${proxy}`, client, proxy, listen: async () => listenAddress((await client.proxy(proxy)).listen, url) };
+    link = {
+      label: `toxiproxy ${url} proxy ${proxy}`,
+      client,
+      proxy,
+      listen: async () => listenAddress((await client.proxy(proxy)).listen, url),
+    };
   }
 
   const expectedWorkers = async () => ext.workers ?? readBaseline().workers;
@@ -78,7 +85,8 @@ export function externalTarget(ext: ExternalTarget, cfg: Config): Target {
     dbAddress: ext.databaseUrl ? pgAddress(ext.databaseUrl) : undefined,
     dbProbeUrl: ext.databaseUrl,
     lockUrl: ext.disposable ? ext.restoreDatabaseUrl : undefined,
-    lockMissing: 'the database is not marked disposable (a lock held on it is an outage): set ALLOW_DESTRUCTIVE_RESTORE_OF and RESTORE_DATABASE_URL',
+    lockMissing:
+      'the database is not marked disposable (a lock held on it is an outage): set ALLOW_DESTRUCTIVE_RESTORE_OF and RESTORE_DATABASE_URL',
     health,
     expectedWorkers,
     observeTimeoutMs: t.faultObserveTimeoutMs,
@@ -90,7 +98,9 @@ export function externalTarget(ext: ExternalTarget, cfg: Config): Target {
     if (ext.app.kind === 'systemd') return provided(journal(ext.app.systemdUnit!, timeoutMs));
     if (ext.app.kind === 'compose') return provided(composeLog(compose!, ext.app.composeService!, timeoutMs));
     if (ext.app.kind === 'kubectl') return provided(kubeLog(kube!, ext.app.kubeSelector!, timeoutMs));
-    return lacking('STORE_LOG_FILE is not set (the store log of each fault window; the systemd, compose and kubectl drivers read it themselves)');
+    return lacking(
+      'STORE_LOG_FILE is not set (the store log of each fault window; the systemd, compose and kubectl drivers read it themselves)',
+    );
   };
   const postgresLog = (): Capability<LogSource> => {
     if (ext.logs.postgresFile) return provided(fileLog(ext.logs.postgresFile));
@@ -101,7 +111,7 @@ export function externalTarget(ext: ExternalTarget, cfg: Config): Target {
   };
 
   const backup = (): Capability<PgBackupDriver> => {
-    if (!ext.databaseUrl) return lacking('DATABASE_URL is not set: the backup family dumps the store\'s database');
+    if (!ext.databaseUrl) return lacking("DATABASE_URL is not set: the backup family dumps the store's database");
     const id = pgAddress(ext.databaseUrl);
     const database = decodeURIComponent(new URL(ext.databaseUrl).pathname.slice(1));
     return provided(
@@ -137,31 +147,55 @@ export function externalTarget(ext: ExternalTarget, cfg: Config): Target {
     fault: (name, opts) => createFault(ctx, name, opts),
     jwtSigningKey: ext.jwtSigningKey
       ? provided(ext.jwtSigningKey)
-      : lacking('JWT_SIGNING_KEY is not set (the key your store signs its JWTs with, for validly signed expired tokens and tokens of inactive or deleted users)'),
-    statementLog: link ? provided(statementLogOf(link)) : lacking(`${ctx.linkMissing}: crash points need this suite's fault proxy (scripts/fault-proxy.ts) between the store and PostgreSQL`),
+      : lacking(
+          'JWT_SIGNING_KEY is not set (the key your store signs its JWTs with, for validly signed expired tokens and tokens of inactive or deleted users)',
+        ),
+    statementLog: link
+      ? provided(statementLogOf(link))
+      : lacking(`${ctx.linkMissing}: crash points need this suite's fault proxy (scripts/fault-proxy.ts) between the store and PostgreSQL`),
     backup: backup(),
-    disposableDatabaseUrl: ext.disposable && ext.restoreDatabaseUrl ? provided(ext.restoreDatabaseUrl) : lacking(`the database is not marked disposable: set ${optIn} to let the suite write to it`),
+    disposableDatabaseUrl:
+      ext.disposable && ext.restoreDatabaseUrl
+        ? provided(ext.restoreDatabaseUrl)
+        : lacking(`the database is not marked disposable: set ${optIn} to let the suite write to it`),
     logs: { store: storeLog(), postgres: postgresLog() },
     migrateCheck: migrate
       ? provided({
           // the command reads CHECK_DATABASE_URL when it can check another database (a scratch restore)
           anyDatabase: /CHECK_DATABASE_URL/.test(migrate.command),
-          run: (databaseUrl?: string) => runUserCommand(migrate, timeoutMs, { CHECK_DATABASE_URL: databaseUrl ?? ext.restoreDatabaseUrl ?? ext.databaseUrl ?? '' }),
+          run: (databaseUrl?: string) =>
+            runUserCommand(migrate, timeoutMs, { CHECK_DATABASE_URL: databaseUrl ?? ext.restoreDatabaseUrl ?? ext.databaseUrl ?? '' }),
         })
-      : lacking('MIGRATE_CHECK_COMMAND is not set (runs `manage.py migrate --check` of your deployment, e.g. `docker compose exec -T web python manage.py migrate --check`)'),
+      : lacking(
+          'MIGRATE_CHECK_COMMAND is not set (runs `manage.py migrate --check` of your deployment, e.g. `docker compose exec -T web python manage.py migrate --check`)',
+        ),
     preflight: async () => {
       const seen: string[] = [];
       const status = await health();
-      if (status !== 200) throw new Error(`the external target ${ext.baseUrl} answers /api/health/ with ${status ?? 'nothing'}: it must be healthy before any fault`);
+      if (status !== 200)
+        throw new Error(
+          `the external target ${ext.baseUrl} answers /api/health/ with ${status ?? 'nothing'}: it must be healthy before any fault`,
+        );
       seen.push(`${ext.baseUrl}/api/health/ 200`);
       if (ext.databaseUrl) {
         const a = pgAddress(ext.databaseUrl);
         const p = await pgPing(a.host, a.port, 5_000);
-        if (p.outcome !== 'answered') throw new Error(`DATABASE_URL: PostgreSQL at ${a.host}:${a.port} does not answer (${p.outcome}: ${p.detail})`);
+        if (p.outcome !== 'answered')
+          throw new Error(`DATABASE_URL: PostgreSQL at ${a.host}:${a.port} does not answer (${p.outcome}: ${p.detail})`);
         seen.push(`PostgreSQL ${a.host}:${a.port} answers`);
       }
-      if (db) seen.push(`db driver ${db.label}: ${await db.status().catch((e: unknown) => { throw new Error(`DB_DRIVER=${ext.db.kind} (${db.label}) cannot reach the database service: ${(e as Error).message}`); })}`);
-      if (app) seen.push(`app driver ${app.label}: ${await app.status().catch((e: unknown) => { throw new Error(`APP_DRIVER=${ext.app.kind} (${app.label}) cannot reach the app server: ${(e as Error).message}`); })}`);
+      if (db)
+        seen.push(
+          `db driver ${db.label}: ${await db.status().catch((e: unknown) => {
+            throw new Error(`DB_DRIVER=${ext.db.kind} (${db.label}) cannot reach the database service: ${(e as Error).message}`);
+          })}`,
+        );
+      if (app)
+        seen.push(
+          `app driver ${app.label}: ${await app.status().catch((e: unknown) => {
+            throw new Error(`APP_DRIVER=${ext.app.kind} (${app.label}) cannot reach the app server: ${(e as Error).message}`);
+          })}`,
+        );
       if (app?.identity) {
         const id = await app.identity();
         fs.mkdirSync(path.dirname(baselineFile), { recursive: true });
@@ -210,21 +244,38 @@ export function externalTarget(ext: ExternalTarget, cfg: Config): Target {
         return !app?.identity || want === undefined || (await app.identity()).workers.length >= want;
       };
       if (db && !(ext.db.kind === 'command' && (await dbWell()))) await step('database', () => db.heal());
-      if (app && !(ext.app.kind === 'command' && (await appWell()))) await step('app server', async () => app.heal(await expectedWorkers()));
-      if (errors.length > 0) throw new AggregateError(errors, `healing the external target failed: ${errors.map((e) => (e as Error).message).join('; ')}`);
+      if (app && !(ext.app.kind === 'command' && (await appWell())))
+        await step('app server', async () => app.heal(await expectedWorkers()));
+      if (errors.length > 0)
+        throw new AggregateError(errors, `healing the external target failed: ${errors.map((e) => (e as Error).message).join('; ')}`);
       return done;
     },
   };
 }
 
 function journal(unit: string, timeoutMs: number): LogSource {
-  return commandLog(`journalctl -u ${unit}`, 'journalctl', (since) => ['-u', unit, `--since=@${Math.floor(since / 1000)}`, '--no-pager', '-o', 'short-iso'], timeoutMs);
+  return commandLog(
+    `journalctl -u ${unit}`,
+    'journalctl',
+    (since) => ['-u', unit, `--since=@${Math.floor(since / 1000)}`, '--no-pager', '-o', 'short-iso'],
+    timeoutMs,
+  );
 }
 
 function composeLog(c: Compose, service: string, timeoutMs: number): LogSource {
-  return commandLog(`docker compose logs ${service}`, 'docker', (since) => [...composeArgv.base(c.project, c.files), ...composeArgv.logs(service, new Date(since).toISOString())], timeoutMs);
+  return commandLog(
+    `docker compose logs ${service}`,
+    'docker',
+    (since) => [...composeArgv.base(c.project, c.files), ...composeArgv.logs(service, new Date(since).toISOString())],
+    timeoutMs,
+  );
 }
 
 function kubeLog(k: Kubectl, selector: string, timeoutMs: number): LogSource {
-  return commandLog(`kubectl logs -l ${selector}`, 'kubectl', (since) => [...kubectlArgv.base(k.namespace, k.context), ...kubectlArgv.logs(selector, new Date(since).toISOString())], timeoutMs);
+  return commandLog(
+    `kubectl logs -l ${selector}`,
+    'kubectl',
+    (since) => [...kubectlArgv.base(k.namespace, k.context), ...kubectlArgv.logs(selector, new Date(since).toISOString())],
+    timeoutMs,
+  );
 }

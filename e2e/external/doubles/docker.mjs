@@ -70,7 +70,10 @@ function psEntry(cfg, k) {
   return {
     Command: JSON.stringify(command),
     Created: Math.floor(s.createdMs / 1000),
-    CreatedAt: `${created.toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, '')} +0000 UTC`,
+    CreatedAt: `${created
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.\d{3}Z$/, '')} +0000 UTC`,
     ExitCode: s.exitCode,
     Health: '',
     ID: k.id,

@@ -52,7 +52,12 @@ const SINGULAR = { StatefulSet: 'statefulset.apps', Deployment: 'deployment.apps
 const normSelector = (s) =>
   s
     .split(',')
-    .map((t) => t.split('=').map((x) => x.trim()).join('='))
+    .map((t) =>
+      t
+        .split('=')
+        .map((x) => x.trim())
+        .join('='),
+    )
     .filter(Boolean)
     .sort()
     .join(',');
@@ -254,7 +259,8 @@ function parseRef(args) {
 function timeoutOf(flags, def) {
   if (flags.timeout === undefined) return def;
   const ms = parseGoDuration(flags.timeout);
-  if (ms === undefined) throw new ToolError(1, `error: invalid argument "${flags.timeout}" for "--timeout" flag: time: invalid duration "${flags.timeout}"`);
+  if (ms === undefined)
+    throw new ToolError(1, `error: invalid argument "${flags.timeout}" for "--timeout" flag: time: invalid duration "${flags.timeout}"`);
   return ms;
 }
 
@@ -332,7 +338,8 @@ function scale(ctx) {
   const { flags, args } = parseFlags(ctx.rest.slice(1), { '--replicas': { key: 'replicas', value: true } });
   const { kind, name } = parseRef(args);
   if (kind === 'Pod') throw new Unsupported('scale pod');
-  if (flags.replicas === undefined || !/^\d+$/.test(flags.replicas)) throw new ToolError(1, 'error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0');
+  if (flags.replicas === undefined || !/^\d+$/.test(flags.replicas))
+    throw new ToolError(1, 'error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0');
   const n = Number(flags.replicas);
   const w = ctx.find(kind, name);
   if (kind === 'StatefulSet' && n > 1) throw new Unsupported('a statefulset of the double has 0 or 1 replicas');
@@ -436,7 +443,8 @@ async function del(ctx) {
     name = n;
   } else if (args.length === 2 && TYPES[args[0].toLowerCase()] === 'Pod') name = args[1];
   else throw new Unsupported('only delete pod NAME');
-  if (flags.grace !== undefined && !/^-?\d+$/.test(flags.grace)) throw new ToolError(1, `error: invalid argument "${flags.grace}" for "--grace-period" flag`);
+  if (flags.grace !== undefined && !/^-?\d+$/.test(flags.grace))
+    throw new ToolError(1, `error: invalid argument "${flags.grace}" for "--grace-period" flag`);
   let grace = flags.grace === undefined ? -1 : Number(flags.grace);
   const force = flags.force === true;
   const wait = flags.wait !== false;
@@ -461,7 +469,8 @@ async function del(ctx) {
   } else {
     const m = w.svc.main();
     // only a worker of this master (podsOf listed children of the master; check again right now)
-    if (!m || !w.svc.children().some((c) => c.key === proc.key)) throw new ToolError(1, `Error from server (NotFound): pods "${name}" not found`);
+    if (!m || !w.svc.children().some((c) => c.key === proc.key))
+      throw new ToolError(1, `Error from server (NotFound): pods "${name}" not found`);
     sendSignal(proc, grace === 0 ? 'SIGKILL' : 'SIGTERM');
     if (wait) {
       if (!(await waitFor(() => !sameProcess(proc), grace === 0 ? DEFAULT_TIMEOUT_MS : graceMs))) {
@@ -471,7 +480,9 @@ async function del(ctx) {
     }
   }
   if (grace === 0 && force) {
-    err('Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.');
+    err(
+      'Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.',
+    );
     out(`pod "${name}" force deleted`);
   } else out(`pod "${name}" deleted`);
   return 0;
@@ -522,7 +533,8 @@ function logs(ctx) {
     sinceMs = parseRfc3339(flags.sinceTime);
     if (sinceMs === undefined) throw new ToolError(1, `error: parsing time "${flags.sinceTime}" as RFC3339 failed`);
   }
-  if (flags.tail !== undefined && !/^-?\d+$/.test(flags.tail)) throw new ToolError(1, `error: invalid argument "${flags.tail}" for "--tail" flag`);
+  if (flags.tail !== undefined && !/^-?\d+$/.test(flags.tail))
+    throw new ToolError(1, `error: invalid argument "${flags.tail}" for "--tail" flag`);
   const tail = flags.tail !== undefined ? Number(flags.tail) : 10; // kubectl's default with a selector
   const w = ctx.bySelector(flags.selector);
   const pods = w ? podsOf(w) : [];

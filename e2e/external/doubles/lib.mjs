@@ -495,7 +495,11 @@ export function childPath() {
       }
     };
     const bin = real(BIN_DIR);
-    cleanPath = (process.env.PATH ?? MINIMAL_PATH).split(':').filter((d) => d && real(d) !== bin).join(':') || MINIMAL_PATH;
+    cleanPath =
+      (process.env.PATH ?? MINIMAL_PATH)
+        .split(':')
+        .filter((d) => d && real(d) !== bin)
+        .join(':') || MINIMAL_PATH;
   }
   return cleanPath;
 }
@@ -526,10 +530,13 @@ export function run(file, args, { timeoutMs = DEFAULT_TIMEOUT_MS } = {}) {
     const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PATH: childPath() } });
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, Math.max(1, timeoutMs));
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      },
+      Math.max(1, timeoutMs),
+    );
     child.on('error', (e) => {
       clearTimeout(timer);
       resolve({ code: 127, signal: null, stdout, stderr: `${stderr}${e.message}\n`, timedOut });
@@ -874,7 +881,9 @@ class PostgresService extends Service {
   pgCtl(args, timeoutMs) {
     const s = this.spec;
     // --skip-systemctl-redirect: on a systemd host pg_ctlcluster would call `systemctl`, i.e. maybe us
-    return run(which('pg_ctlcluster', '/usr/bin/pg_ctlcluster'), ['--skip-systemctl-redirect', String(s.version), s.cluster, ...args], { timeoutMs });
+    return run(which('pg_ctlcluster', '/usr/bin/pg_ctlcluster'), ['--skip-systemctl-redirect', String(s.version), s.cluster, ...args], {
+      timeoutMs,
+    });
   }
 
   async doStart() {
@@ -891,10 +900,25 @@ class PostgresService extends Service {
       if (attempt < 5 && Date.now() < deadline - 2000 && /shared memory|lock file|already running|Port conflict/i.test(text)) {
         // wait for the old server's processes (their titles name version/cluster) to be gone, then retry
         const marker = `${this.spec.version}/${this.spec.cluster}`;
-        await waitFor(() => !fs.readdirSync('/proc').some((d) => /^\d+$/.test(d) && procStat(Number(d)) && !/^Z/.test(procStat(Number(d)).state) && (cmdline(Number(d)) ?? '').includes(marker)), 5000);
+        await waitFor(
+          () =>
+            !fs
+              .readdirSync('/proc')
+              .some(
+                (d) =>
+                  /^\d+$/.test(d) &&
+                  procStat(Number(d)) &&
+                  !/^Z/.test(procStat(Number(d)).state) &&
+                  (cmdline(Number(d)) ?? '').includes(marker),
+              ),
+          5000,
+        );
         continue;
       }
-      throw new ToolError(1, `store doubles: pg_ctlcluster ${this.spec.version} ${this.spec.cluster} start failed (exit ${r.code}${r.timedOut ? ', timed out' : ''}):\n${text}`);
+      throw new ToolError(
+        1,
+        `store doubles: pg_ctlcluster ${this.spec.version} ${this.spec.cluster} start failed (exit ${r.code}${r.timedOut ? ', timed out' : ''}):\n${text}`,
+      );
     }
   }
 
