@@ -23,21 +23,25 @@ const WORKERS = {
 
 const cfg = loadConfig({ ...readEnv(), STACK_NAME: 'bench-reload', STORE_SERVER: 'uvicorn', TARGET: 'embedded' });
 const stack = await EmbeddedStack.up(cfg, { pid: process.pid, kind: 'test' });
-const results: Record<
-  string,
-  { completeMs: number[]; over5s: number; failed: number; failedKinds: Record<string, number>; staleSocketRetries: number }
-> = {};
+interface ReloadResult {
+  completeMs: number[];
+  over5s: number;
+  failed: number;
+  failedKinds: Record<string, number>;
+  staleSocketRetries: number;
+}
+const results: Record<string, ReloadResult> = {};
 try {
   const token = await fetchAccessToken(stack.baseUrl, stack.state.users.customer);
   for (const [name, workerClass] of Object.entries(WORKERS)) {
     await stack.store.stop();
     const server = new StoreServer({ ...stack.store.opts, extraEnv: { STORE_UVICORN_WORKER: workerClass } });
     await server.start();
-    const r = (results[name] = {
-      completeMs: [] as number[],
+    const r: ReloadResult = (results[name] = {
+      completeMs: [],
       over5s: 0,
       failed: 0,
-      failedKinds: {} as Record<string, number>,
+      failedKinds: {},
       staleSocketRetries: 0,
     });
     for (let i = 0; i < runs; i++) {

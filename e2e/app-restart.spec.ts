@@ -127,15 +127,15 @@ test.describe('application server under load @app', () => {
 
     await phase(evidence, 'Verify', async () => {
       const records = runner.records;
-      const stats = loadStats(records, { startedAt: runner.startedAt, endedAt: runner.endedAt, recoveredAt: recovered!.startedAt });
+      const stats = loadStats(records, { startedAt: runner.startedAt, endedAt: runner.endedAt, recoveredAt: recovered.startedAt });
       const svg = renderTimeline(records, {
         title: `${fault.name} under load (${storeKind} workers x${(await target.server.expectedWorkers()) ?? '?'})`,
         subtitle: `${cfg.load.vus} virtual users; availability ${(stats.overall.availability * 100).toFixed(2)}%, ${failed(records).length} failed of ${records.length}; longest stretch without success ${stats.downtimeMs.toFixed(0)} ms`,
         startedAt: runner.startedAt,
         endedAt: runner.endedAt,
         markers: [
-          { at: injected!.startedAt, label: `inject ${fault.name}`, kind: 'inject' },
-          { at: recovered!.startedAt, label: 'recover', kind: 'recover' },
+          { at: injected.startedAt, label: `inject ${fault.name}`, kind: 'inject' },
+          { at: recovered.startedAt, label: 'recover', kind: 'recover' },
         ],
         downtime: { from: stats.downtimeFrom, to: stats.downtimeTo },
       });
@@ -151,8 +151,8 @@ test.describe('application server under load @app', () => {
       const run: Run = {
         records,
         stats,
-        injected: injected!,
-        recovered: recovered!,
+        injected: injected,
+        recovered: recovered,
         before: base.before,
         after: identity && (await identity()),
         productsBefore: base.productsBefore,
@@ -170,8 +170,8 @@ test.describe('application server under load @app', () => {
           downtimeMs: Math.round(stats.downtimeMs),
           firstSuccessAfterRecoverMs: stats.firstSuccessAfterRecoverMs === undefined ? null : Math.round(stats.firstSuccessAfterRecoverMs),
           p99Ms: Math.round(stats.overall.latencyMs.p99),
-          injectMs: injected!.endedAt - injected!.startedAt,
-          recoverMs: recovered!.endedAt - recovered!.startedAt,
+          injectMs: injected.endedAt - injected.startedAt,
+          recoverMs: recovered.endedAt - recovered.startedAt,
           staleSocketRetries: stats.staleSocketRetries,
           ledger: verdict.valid ? 'valid' : 'INVALID',
         },

@@ -205,7 +205,7 @@ test.describe('authorization @security', () => {
         created_at: '2001-01-01T00:00:00Z',
         idempotency_key: 'chosen-by-the-client',
         lines: [{ product: 2, name: 'Free', quantity: 99, price: '0.01' }],
-      } as unknown as typeof RUNBOOK_ORDER,
+      },
       { idempotencyKey: key },
     );
     expect([201, 400], `answered ${res.status}: ${shown(res.rawBody, 200)}`).toContain(res.status);

@@ -301,7 +301,7 @@ function parseDb(ctx: ParseContext): DbDriverSettings {
   const kind = driverKind(ctx, 'DB_DRIVER');
   const { commands, checks } = userCommands(ctx, 'DB', DB_ACTIONS);
   const settings: { -readonly [K in keyof DbDriverSettings]: DbDriverSettings[K] } = { kind, commands, checks };
-  const keys = [...Object.values(commands), ...Object.values(checks)].map((c) => (c as UserCommand).key);
+  const keys = [...Object.values(commands), ...Object.values(checks)].map((c) => c.key);
   if (kind === 'none') noDriverProblems(ctx, 'DB', keys);
   if (kind === 'command') {
     if (Object.keys(commands).length === 0) {
@@ -349,7 +349,7 @@ function parseApp(ctx: ParseContext): AppDriverSettings {
       'hup',
     ),
   };
-  const keys = [...Object.values(commands), ...Object.values(checks)].map((c) => (c as UserCommand).key);
+  const keys = [...Object.values(commands), ...Object.values(checks)].map((c) => c.key);
   if (kind === 'none')
     noDriverProblems(ctx, 'APP', [...keys, ...(workers ? ['APP_WORKERS_COMMAND'] : []), ...(instance ? ['APP_INSTANCE_COMMAND'] : [])]);
   if (kind === 'command') {

@@ -99,7 +99,7 @@ main(process.argv[2]).then(
   (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(
-      `${error instanceof ConfigError ? error.message : `stack ${process.argv[2]} failed: ${(error as Error).stack ?? error}`}\n`,
+      `${error instanceof ConfigError ? error.message : `stack ${process.argv[2]} failed: ${(error as Error).stack ?? String(error)}`}\n`,
     );
     process.exit(1);
   },

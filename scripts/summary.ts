@@ -44,4 +44,5 @@ if (fs.existsSync(external)) {
   failed += r.failed;
   process.stdout.write(`external/result.json: ${r.passed} passed, ${r.failed} failed\n`);
 }
+if (skipped > 0) process.stdout.write(`${skipped} skipped (see the lines above)\n`);
 process.stdout.write(`${passed} passed, ${failed} failed\n`);

@@ -30,6 +30,8 @@ function specsOf(suite: JsonSuite): JsonSpec[] {
   return [...(suite.specs ?? []), ...(suite.suites ?? []).flatMap(specsOf)];
 }
 
+// the child's messages carry terminal colours (ESC [ ... m): the reason patterns match the plain text
+// eslint-disable-next-line no-control-regex
 const strip = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '');
 
 /** The power table: each flaw, the test that must catch it, and whether it did. */

@@ -92,7 +92,7 @@ export class StoreApi {
     const q = new URLSearchParams();
     if (opts?.limit !== undefined) q.set('limit', String(opts.limit));
     if (opts?.offset !== undefined) q.set('offset', String(opts.offset));
-    return this.send('GET', `/api/store/order-requests/${q.size ? `?${q}` : ''}`, undefined, opts);
+    return this.send('GET', `/api/store/order-requests/${q.size ? `?${q.toString()}` : ''}`, undefined, opts);
   }
   order(id: number, opts?: RequestOptions) {
     return this.send('GET', `/api/store/order-requests/${id}/`, undefined, opts);

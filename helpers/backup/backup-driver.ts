@@ -124,7 +124,7 @@ export class PgBackupDriver implements BackupDriver {
       const denied =
         error instanceof CommandError &&
         /permission denied for (table|sequence|schema|relation|database) ("?[\w.]+"?)/i.exec(error.record.stderr);
-      if (denied) throw new BackupPrivilegeError(c.role, `on ${denied[1]} ${denied[2]}`, error as CommandError);
+      if (denied) throw new BackupPrivilegeError(c.role, `on ${denied[1]} ${denied[2]}`, error);
       throw error;
     }
   }

@@ -46,7 +46,7 @@ export function parseComposePs(text: string): ComposeContainer[] {
     }
     return {
       ID: o.ID,
-      Name: String(o.Name ?? ''),
+      Name: typeof o.Name === 'string' ? o.Name : '',
       Service: o.Service,
       State: o.State,
       Health: o.Health as string | undefined,

@@ -456,11 +456,11 @@ function lockFault(ctx: FaultContext): FaultOrMissing {
     c.on('error', () => {});
     await c.connect();
     try {
-      const r = await c.query(
+      const r = await c.query<{ n: number }>(
         "SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = $1 AND l.mode = 'AccessExclusiveLock' AND l.granted",
         [LOCK_TABLE],
       );
-      return Number(r.rows[0]?.n ?? 0) > 0;
+      return r.rows[0]!.n > 0; // count(*) always answers one row
     } finally {
       await c.end().catch(() => undefined);
     }

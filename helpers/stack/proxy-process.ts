@@ -46,7 +46,7 @@ export class ProxyProcess {
       ],
       cwd: PROJECT_ROOT,
       logFile: this.logFile,
-      ready: async () => (await this.client.proxies().catch(() => ({}) as Record<string, unknown>))[this.opts.name] !== undefined,
+      ready: async () => (await this.client.proxies().catch((): Record<string, unknown> => ({})))[this.opts.name] !== undefined,
       description: `fault proxy control API on 127.0.0.1:${this.opts.controlPort}`,
       timeoutMs,
     });

@@ -1,0 +1,49 @@
+// ESLint with typescript-eslint, type-aware on the TypeScript: the rules that catch real defects in a
+// suite that drives processes and sockets (a promise nobody awaits is a fault nobody reverts).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const NODE_GLOBALS = Object.fromEntries(
+  [
+    'process',
+    'console',
+    'Buffer',
+    'URL',
+    'setTimeout',
+    'clearTimeout',
+    'setInterval',
+    'clearInterval',
+    'require',
+    'module',
+    '__dirname',
+  ].map((g) => [g, 'readonly']),
+);
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'reports/', 'reference-store/', '.scratch/', 'e2e/self/support/recorded/'] },
+  js.configs.recommended,
+  {
+    files: ['**/*.ts', '**/*.mts'],
+    extends: [...tseslint.configs.recommendedTypeChecked],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      // off: drivers, targets and reporters implement async interfaces, and a method with nothing to
+      // await (a local signal, a file read) is still async to its callers
+      '@typescript-eslint/require-await': 'off',
+    },
+  },
+  {
+    // Playwright's fixture signature: a fixture that needs no other fixture destructures {}
+    files: ['e2e/fixtures/**/*.ts'],
+    rules: { 'no-empty-pattern': 'off' },
+  },
+  {
+    files: ['**/*.mjs', '**/*.cjs'],
+    languageOptions: { globals: NODE_GLOBALS },
+    rules: { 'no-unused-vars': ['error', { argsIgnorePattern: '^_', caughtErrors: 'none' }] },
+  },
+);
