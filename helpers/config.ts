@@ -265,7 +265,7 @@ export function loadConfig(env: Env, opts: { checkFiles?: boolean } = {}): Confi
     'REPORTS_DIR',
     z.string().refine((s) => path.isAbsolute(s)),
     'an absolute path',
-    path.join(PROJECT_ROOT, 'reports'),
+    path.join(PROJECT_ROOT, 'reports'), // everything a run writes
   );
   const reuseStack = parse('STACK_REUSE', z.enum(['0', '1', 'true', 'false']), '1/true or 0/false', 'false');
 

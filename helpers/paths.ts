@@ -5,5 +5,3 @@ import { fileURLToPath } from 'node:url';
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** The Django store the suite tests by default. */
 export const REFERENCE_STORE_DIR = path.join(PROJECT_ROOT, 'reference-store');
-/** Everything a run writes. */
-export const REPORTS_DIR = path.join(PROJECT_ROOT, 'reports');

@@ -1,4 +1,7 @@
-/** A reversible fault, and withFault, which always reverts it. */
+/**
+ * A reversible fault and the record of its actions. Tests scope faults through the `faults` fixture
+ * (e2e/fixtures), which reverts every fault it injected in teardown, even when the test fails.
+ */
 import type { CommandRecord } from '../stack/command';
 
 /** What one inject or recover did: evidence for the report. */
@@ -70,33 +73,6 @@ export async function act(
     observation: r.observation,
     observedAt: r.observedAt,
   };
-}
-
-/**
- * Injects fault, runs body, and always recovers, even when body throws; when both body and
- * recovery fail, both errors are reported together.
- */
-export async function withFault<T>(fault: Fault, body: (injected: FaultAction) => Promise<T>): Promise<T> {
-  let injected: FaultAction;
-  try {
-    injected = await fault.inject();
-  } catch (error) {
-    await fault.recover().catch(() => undefined);
-    throw error;
-  }
-  let result: T;
-  try {
-    result = await body(injected);
-  } catch (error) {
-    try {
-      await fault.recover();
-    } catch (recoverError) {
-      throw new AggregateError([error, recoverError], `${fault.name}: the test failed and recovery failed too`);
-    }
-    throw error;
-  }
-  await fault.recover();
-  return result;
 }
 
 /** Recovers every fault in reverse order of injection, aggregating errors. */

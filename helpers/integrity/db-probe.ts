@@ -10,7 +10,6 @@ export const STORE_TABLES = {
   orders: 'store_orderrequest',
   orderLines: 'store_orderline',
 } as const;
-export type TableKey = keyof typeof STORE_TABLES;
 
 export interface TableFingerprint {
   readonly table: string;
