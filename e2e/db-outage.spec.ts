@@ -3,16 +3,12 @@
  * controlled error, nothing is partially written, and the same request answers 201 once the
  * database is back; under concurrent writes, a ledger proves that no order is lost.
  */
-import { RUNBOOK_ORDER, newIdempotencyKey, type OrderBody } from '../helpers/api/payloads';
+import { RUNBOOK_ORDER, newIdempotencyKey } from '../helpers/api/payloads';
 import type { Exchange } from '../helpers/api/store-api';
 import type { DbFaultName } from '../helpers/faults/catalog';
 import { STORE_TABLES, orderLineProblems } from '../helpers/integrity/db-probe';
-import { attemptsFromRecords, checkLedger, verdictTable, type LedgerAttempt } from '../helpers/integrity/ledger';
-import { storeMix } from '../helpers/load/mix';
-import { HttpClient } from '../helpers/load/http-client';
-import { LoadRunner } from '../helpers/load/load-runner';
-import { loadStats, statsTable } from '../helpers/load/stats';
-import { renderTimeline, type TimelineMarker } from '../helpers/load/timeline';
+import { healthProbe } from '../helpers/experiment/steady-state';
+import { keysToRetry, retryProblems, retryWithSameKey } from '../helpers/integrity/retry';
 import { phase } from '../helpers/report/evidence';
 import { findLeaks } from '../helpers/report/leaks';
 import { waitUntil } from '../helpers/wait';
@@ -20,6 +16,12 @@ import { shown } from '../helpers/report/redact';
 import { expect, requireDb, test } from './fixtures';
 
 const ORDER_TABLES = [STORE_TABLES.orders, STORE_TABLES.orderLines];
+/** The ledger experiment: orders through before the fault and after it, and failed orders while it holds. */
+const LEDGER_ORDERS_BEFORE = 8;
+const LEDGER_ORDERS_AFTER = 8;
+const LEDGER_FAILED_DURING = 4;
+/** a hold of a few seconds, a black hole's request timeouts, the recovery and the retries */
+const LEDGER_TEST_TIMEOUT_MS = 120_000;
 
 interface Scenario {
   readonly fault: DbFaultName;
@@ -173,202 +175,91 @@ test.describe('database outage @db', () => {
 
   for (const sc of SCENARIOS) {
     test(`should lose, duplicate and half-write no order under concurrent writes when ${sc.what} @db${sc.link ? ' @link' : ''}`, async ({
-      api,
-      anonApi,
-      db,
-      evidence,
+      experiment,
       faults,
       target,
       cfg,
-      tokenFor,
+      api,
+      db,
+      evidence,
       userOf,
     }) => {
-      test.setTimeout(120_000);
+      test.setTimeout(LEDGER_TEST_TIMEOUT_MS);
       const probe = requireDb(db);
       const fault = faults.create(sc.fault);
       const t = cfg.thresholds;
-      const secrets = target.secrets;
       test.info().annotations.push({ type: 'fault', description: fault.description });
-      let label = 'baseline';
-      const bodies = new Map<string, OrderBody>();
-      const stream = new LoadRunner({
-        baseUrl: target.baseUrl,
-        token: await tokenFor('customer'),
-        concurrency: cfg.load.ledgerClients,
-        timeoutMs: t.streamRequestTimeoutMs,
-        thinkTimeMs: cfg.load.thinkTimeMs,
-        maxDurationMs: 90_000,
-        maxRequests: 5_000,
-        phase: () => label,
-        ops: storeMix(bodies, { products: 0, brands: 0, ownOrders: 0 }),
-      });
-      const marks: TimelineMarker[] = [];
-      const count = (phaseName: string, ok: boolean) =>
-        stream.records.filter((r) => r.phase === phaseName && (r.status !== undefined && r.status < 300) === ok).length;
-
-      const baselineMaxId = await phase(evidence, 'Baseline', async () => {
-        expect((await anonApi.health()).status).toBe(200);
-        const maxId = await probe.maxOrderId();
-        stream.start();
-        await waitUntil(() => count('baseline', true) >= 8, { description: 'the order stream to get 8 orders through', timeoutMs: 15_000 });
-        return maxId;
-      });
-
-      try {
-        await phase(evidence, 'Inject', async () => {
-          label = 'fault';
-          marks.push({ at: (await faults.inject(fault)).startedAt, label: `inject ${fault.name}`, kind: 'inject' });
-        });
-        await phase(evidence, 'During fault', async () => {
-          const since = Date.now();
-          await waitUntil(() => Date.now() - since >= t.faultHoldMs && count('fault', false) >= 4, {
-            description: `the fault to hold ${t.faultHoldMs}ms and fail at least 4 orders`,
-            timeoutMs: t.faultHoldMs + 20_000,
-          });
-          const errors = stream.records.filter((r) => r.phase === 'fault' && r.errorBody !== undefined);
-          const leaky = errors.filter((r) => findLeaks(r.errorBody ?? '', secrets).length > 0);
-          expect(
-            leaky.map((r) => `${r.status}: ${shown(r.errorBody, 200)}`),
-            'error bodies during the fault leak nothing',
-          ).toEqual([]);
-          const uncontrolled = errors.filter((r) => r.status !== 503);
-          expect(
-            uncontrolled.map((r) => `${r.status}: ${shown(r.errorBody, 200)}`),
-            'every error answer is a 503',
-          ).toEqual([]);
-        });
-        await phase(evidence, 'Recover', async () => {
-          marks.push({ at: (await faults.recover(fault)).startedAt, label: 'recover', kind: 'recover' });
-          label = 'recovered';
-          await waitUntil(() => count('recovered', true) >= 8, {
-            description: 'the order stream to get 8 orders through after recovery',
-            timeoutMs: t.recoverTimeoutMs,
-          });
-        });
-      } finally {
-        await stream.stop();
-      }
-
-      await phase(evidence, 'Verify', async () => {
-        const attempts: LedgerAttempt[] = attemptsFromRecords(stream.records);
-        const customerId = (await userOf('customer')).userId;
-        const stored = (await probe.ordersWithLines({ afterId: baselineMaxId })).filter((o) => o.userId === customerId);
-        const verdict = checkLedger(attempts, stored);
-        const stats = loadStats(stream.records, { startedAt: stream.startedAt, endedAt: stream.endedAt, recoveredAt: marks[1]?.at });
-        await evidence.file(
-          'timeline.svg',
-          renderTimeline(stream.records, {
+      await experiment.run(
+        {
+          fault,
+          // orders only: every request is an entry of the ledger
+          load: {
+            concurrency: cfg.load.ledgerClients,
+            timeoutMs: t.streamRequestTimeoutMs,
+            thinkTimeMs: cfg.load.thinkTimeMs,
+            weights: { products: 0, brands: 0, ownOrders: 0 },
+          },
+          steadyState: [healthProbe(api)],
+          okBefore: LEDGER_ORDERS_BEFORE,
+          okAfter: LEDGER_ORDERS_AFTER,
+          hold: { ms: t.faultHoldMs, requests: LEDGER_FAILED_DURING, failing: true },
+          duringFault: (records) => {
+            const errors = records.filter((r) => r.errorBody !== undefined);
+            expect(
+              errors.filter((r) => r.status !== 503).map((r) => `${r.status}: ${shown(r.errorBody, 200)}`),
+              'every error answer is a 503',
+            ).toEqual([]);
+          },
+          timeline: ({ verdict: v }) => ({
             title: `${fault.name}: orders from ${cfg.load.ledgerClients} concurrent clients`,
-            subtitle: `${verdict.attempts} attempts: ${verdict.ok} acknowledged, ${verdict.fail} failed, ${verdict.indeterminate} indeterminate; ledger ${verdict.valid ? 'valid' : 'INVALID'}`,
-            startedAt: stream.startedAt,
-            endedAt: stream.endedAt,
-            markers: marks,
-            downtime: { from: stats.downtimeFrom, to: stats.downtimeTo },
+            subtitle: `${v.attempts} attempts: ${v.ok} acknowledged, ${v.fail} failed, ${v.indeterminate} indeterminate; ledger ${v.valid ? 'valid' : 'INVALID'}`,
           }),
-          'image/svg+xml',
-        );
-        await evidence.text('load statistics', statsTable(stats));
-        await evidence.json('ledger verdict', verdict);
-        await evidence.text('ledger verdict (table)', verdictTable(verdict));
-        await evidence.json(
-          'ledger attempts',
-          attempts.map((a) => ({ ...a, start: new Date(a.start).toISOString() })),
-        );
-
-        // retry: every indeterminate or error-but-written attempt, and samples of the rest, with the same key
-        const retryKeys = [
-          ...new Set([
-            ...attempts.filter((a) => a.outcome === 'indeterminate').map((a) => a.key),
-            ...verdict.failedButPresent,
-            ...attempts
-              .filter((a) => a.outcome === 'ok')
-              .slice(-10)
-              .map((a) => a.key),
-            ...attempts
-              .filter((a) => a.outcome === 'fail')
-              .slice(-10)
-              .map((a) => a.key),
-          ]),
-        ];
-        const storedIdByKey = new Map(stored.map((o) => [o.email.split('@')[0]!, o.id]));
-        const client = new HttpClient(target.baseUrl, 2);
-        const retries: Array<{ key: string; status?: number; id?: number; storedBefore?: number }> = [];
-        try {
-          for (const key of retryKeys) {
-            const res = await client.request({
-              method: 'POST',
-              path: '/api/store/order-requests/',
-              body: bodies.get(key),
-              timeoutMs: t.requestTimeoutMs,
-              headers: { Authorization: `Bearer ${api.accessToken}`, 'Idempotency-Key': key },
-            });
-            retries.push({
-              key,
-              status: res.status,
-              id: (res.body as { id?: number } | undefined)?.id,
-              storedBefore: storedIdByKey.get(key),
-            });
-          }
-        } finally {
-          client.close();
-        }
-        await evidence.json('retries with the same key', retries);
-        const after = (await probe.ordersWithLines({ afterId: baselineMaxId })).filter((o) => o.userId === customerId);
-        const perKey = new Map<string, number[]>();
-        for (const o of after) perKey.set(o.email.split('@')[0]!, [...(perKey.get(o.email.split('@')[0]!) ?? []), o.id]);
-
-        await evidence.metrics({
-          scenario: `${sc.fault}: ledger`,
-          fault: sc.fault,
-          figures: {
-            attempts: verdict.attempts,
-            ok: verdict.ok,
-            fail: verdict.fail,
-            indeterminate: verdict.indeterminate,
-            lost: verdict.lost.length,
-            unexpected: verdict.unexpected.length,
-            duplicated: verdict.duplicated.length,
-            partial: verdict.partial.length,
-            recovered: verdict.recovered.length,
-            failedButPresent: verdict.failedButPresent.length,
-            retried: retries.length,
-            verdict: verdict.valid ? 'valid' : 'INVALID',
-          },
-        });
-        expect(
-          {
-            lost: verdict.lost,
-            unexpected: verdict.unexpected,
-            duplicated: verdict.duplicated,
-            partial: verdict.partial,
-            mismatched: verdict.mismatched,
-          },
-          `ledger: ${verdict.attempts} attempts, ${verdict.ok} acknowledged`,
-        ).toEqual({ lost: [], unexpected: [], duplicated: [], partial: [], mismatched: [] });
-        expect(
-          retries.filter((r) => r.status !== 201).map((r) => `${r.key}: ${r.status}`),
-          'every retry answers 201',
-        ).toEqual([]);
-        expect(
-          retries
-            .filter((r) => r.storedBefore !== undefined && r.id !== r.storedBefore)
-            .map((r) => `${r.key}: stored ${r.storedBefore}, retry answered ${r.id}`),
-          'a retry of a written order answers with that order',
-        ).toEqual([]);
-        expect(
-          [...perKey].filter(([, ids]) => ids.length > 1).map(([k, ids]) => `${k}: orders ${ids.join(', ')}`),
-          'no duplicate order for any key after the retries',
-        ).toEqual([]);
-        expect(after.flatMap(orderLineProblems), 'every order has exactly its lines after the retries').toEqual([]);
-        // every answer, in every phase: a valid order is written (201) or refused as unavailable (503);
-        // a 4xx or a 500 is an order the client will not retry, silently lost
-        expect(
-          stream.records
-            .filter((r) => r.status !== undefined && r.status !== 201 && r.status !== 503)
-            .map((r) => `${r.key} (${r.phase}): ${r.status} ${shown(r.errorBody, 120)}`),
-          'every answer is 201 or a controlled 503',
-        ).toEqual([]);
-      });
+          metrics: ({ verdict: v }) => ({
+            scenario: `${sc.fault}: ledger`,
+            fault: sc.fault,
+            figures: {
+              attempts: v.attempts,
+              ok: v.ok,
+              fail: v.fail,
+              indeterminate: v.indeterminate,
+              lost: v.lost.length,
+              unexpected: v.unexpected.length,
+              duplicated: v.duplicated.length,
+              partial: v.partial.length,
+              recovered: v.recovered.length,
+              failedButPresent: v.failedButPresent.length,
+              verdict: v.valid ? 'valid' : 'INVALID',
+            },
+          }),
+        },
+        async (run) => {
+          // every answer, in every phase: a valid order is written (201) or refused as unavailable (503);
+          // a 4xx or a 500 is an order the client will not retry, silently lost
+          expect(
+            run.records
+              .filter((r) => r.status !== undefined && r.status !== 201 && r.status !== 503)
+              .map((r) => `${r.key} (${r.phase}): ${r.status} ${shown(r.errorBody, 120)}`),
+            'every answer is 201 or a controlled 503',
+          ).toEqual([]);
+          // the same request again, with the same key: indeterminate and written-though-failed orders, and samples
+          const retries = await retryWithSameKey({
+            baseUrl: target.baseUrl,
+            token: api.accessToken,
+            keys: keysToRetry(run.attempts, run.verdict),
+            bodies: run.bodies,
+            stored: run.stored,
+            timeoutMs: t.requestTimeoutMs,
+          });
+          await evidence.json('retries with the same key', retries);
+          const customerId = (await userOf('customer')).userId;
+          const after = (await probe.ordersWithLines({ afterId: run.baselineMaxOrderId })).filter((o) => o.userId === customerId);
+          const problems = retryProblems(retries, after);
+          expect(problems.notCreated, `every retry (${retries.length}) answers 201`).toEqual([]);
+          expect(problems.answeredAnother, 'a retry of a written order answers with that order').toEqual([]);
+          expect(problems.duplicated, 'no duplicate order for any key after the retries').toEqual([]);
+          expect(problems.partial, 'every order has exactly its lines after the retries').toEqual([]);
+        },
+      );
     });
   }
 

@@ -10,7 +10,7 @@ say() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
 
 PACKAGES=(postgresql python3 python3-django python3-djangorestframework python3-djangorestframework-simplejwt
-  python3-psycopg2 gunicorn python3-uvicorn curl wrk)
+  python3-psycopg2 gunicorn python3-uvicorn curl wrk flake8)
 PYTHON=${PYTHON:-/usr/bin/python3}
 
 # --- Node.js: Playwright needs 20 or newer (Debian 12's own nodejs is 18) ---

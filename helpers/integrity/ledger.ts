@@ -32,6 +32,11 @@ export function ledgerEmail(key: string): string {
   return `${key}@${LEDGER_DOMAIN}`;
 }
 
+/** The ledger key a stored order carries in its email; undefined for an order not of the ledger. */
+export function ledgerKeyOf(order: Pick<OrderRow, 'email'>): string | undefined {
+  return order.email.endsWith(`@${LEDGER_DOMAIN}`) ? order.email.slice(0, -(LEDGER_DOMAIN.length + 1)) : undefined;
+}
+
 /** A fresh ledger key (unique per attempt, reused by its retries). */
 export function newLedgerKey(): string {
   return newIdempotencyKey('ledger');
@@ -98,7 +103,7 @@ export function checkLedger(attempts: readonly LedgerAttempt[], stored: readonly
   const attempted = new Map<string, LedgerAttempt[]>();
   for (const a of attempts) attempted.set(a.key, [...(attempted.get(a.key) ?? []), a]);
   for (const order of stored) {
-    const key = order.email.endsWith(`@${LEDGER_DOMAIN}`) ? order.email.slice(0, -(LEDGER_DOMAIN.length + 1)) : undefined;
+    const key = ledgerKeyOf(order);
     if (key === undefined || !attempted.has(key)) {
       unexpected.push(order.id);
       continue;
