@@ -12,7 +12,7 @@ import {
   type DbAction,
   type DbDriverSettings,
   type UserCommand,
-} from '../config-external';
+} from '../config/external';
 import { runCommand, type CommandRecord } from '../stack/command';
 import type { Action, AppService, DbService, ServerIdentity } from './types';
 

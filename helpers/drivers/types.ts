@@ -4,10 +4,10 @@
  * the catalog composes it from these actions and proves, with its own probes, that the fault took
  * effect and was reverted. Drivers: local (the embedded stack), command, systemd, compose, kubectl.
  */
-import type { AppAction, DbAction } from '../config-external';
+import type { AppAction, DbAction } from '../config/external';
 import type { CommandRecord } from '../stack/command';
 
-export type { AppAction, DbAction } from '../config-external';
+export type { AppAction, DbAction } from '../config/external';
 
 /** What one action did: evidence for the report. */
 export interface ActionResult {

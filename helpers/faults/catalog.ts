@@ -5,7 +5,7 @@
  * "fault not observed" and "did not recover" are failures of their own (FaultNotObserved,
  * FaultDidNotRecover), never confused with a defect of the store.
  */
-import { checkKey, type AppAction, type DbAction } from '../config-external';
+import { checkKey, type AppAction, type DbAction } from '../config/external';
 import { pgAccepts } from '../integrity/pg-ready';
 import { pgPing, type PgPing } from '../integrity/pg-ping';
 import type { CommandRecord } from '../stack/command';

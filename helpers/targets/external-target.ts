@@ -7,7 +7,7 @@ import path from 'node:path';
 import { healthStatus } from '../api/token';
 import { PgBackupDriver } from '../backup/backup-driver';
 import type { Config, ExternalTarget } from '../config';
-import { formatIdentity } from '../config-external';
+import { formatIdentity } from '../config/external';
 import { runUserCommand, withUserCommandsApp, withUserCommandsDb } from '../drivers/command';
 import { Compose, composeApp, composeArgv, composeDb } from '../drivers/compose';
 import { Kubectl, kubectlApp, kubectlArgv, kubectlDb, ReplicaRecord } from '../drivers/kubectl';

@@ -1,0 +1,137 @@
+/** Settings of the embedded stack: the interpreter, PostgreSQL binaries, server kind, workers, flaws, where and on which ports. */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { PROJECT_ROOT } from '../paths';
+import { int, type ParseContext } from './parse';
+
+/** Flaw switches of the reference store (reference-store/storeproject/flaws.py holds the same list). */
+export const KNOWN_FLAWS = [
+  'non_atomic_orders',
+  'no_db_timeout',
+  'stale_db_connections',
+  'leaky_errors',
+  'duplicate_on_retry',
+  'single_worker',
+  'no_graceful_shutdown',
+  'db_error_as_400',
+  'no_statement_timeout',
+  'idempotency_in_python',
+  'data_error_as_outage',
+  'jwt_unverified',
+  'orders_not_scoped',
+] as const;
+export type FlawName = (typeof KNOWN_FLAWS)[number];
+
+/** Ports at or above this are the kernel's ephemeral range: a retrying client can connect to itself there. */
+export const EPHEMERAL_PORT_START = 32768;
+
+export interface Credentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+/** The app server's kind: gunicorn sync workers (WSGI) or gunicorn with uvicorn workers (ASGI). */
+export type ServerKind = 'gunicorn' | 'uvicorn';
+
+export interface EmbeddedSettings {
+  readonly python: string;
+  readonly pgBin: string;
+  readonly server: ServerKind;
+  readonly workers: number;
+  readonly flaws: readonly FlawName[];
+  /** non_atomic_orders: the pause between the order and its lines (0: none, as real split writes have) */
+  readonly flawPauseMs: number;
+  /** folder of this stack: data dir, sockets, logs, pidfiles, state file */
+  readonly stackDir: string;
+  readonly portRange: { readonly min: number; readonly max: number };
+  /** use a healthy stack already running in stackDir and leave it running (STACK_REUSE=1) */
+  readonly reuse: boolean;
+}
+
+/** Newest /usr/lib/postgresql/<version>/bin on this machine, or undefined. */
+export function newestPgBin(root = '/usr/lib/postgresql'): string | undefined {
+  let versions: string[];
+  try {
+    versions = fs.readdirSync(root).filter((v) => /^\d+(\.\d+)?$/.test(v));
+  } catch {
+    return undefined;
+  }
+  versions.sort((a, b) => Number(b) - Number(a));
+  for (const v of versions) {
+    const bin = path.join(root, v, 'bin');
+    if (fs.existsSync(path.join(bin, 'pg_ctl'))) return bin;
+  }
+  return undefined;
+}
+
+/** Parses the embedded stack's settings; `checkFiles` also checks the interpreter and binaries exist (an embedded run). */
+export function parseEmbedded(ctx: ParseContext, checkFiles: boolean): EmbeddedSettings {
+  const { parse, problems } = ctx;
+  const python = parse('PYTHON', z.string(), 'a path to a Python 3 interpreter', '/usr/bin/python3');
+  const pgBin = parse('PG_BIN', z.string(), 'a folder holding initdb and pg_ctl', newestPgBin() ?? '');
+  const server = parse('STORE_SERVER', z.enum(['gunicorn', 'uvicorn']), '"gunicorn" or "uvicorn"', 'gunicorn');
+  const workers = parse('STORE_WORKERS', int(1, 32), 'an integer from 1 to 32', 3);
+  const flaws = parse(
+    'STORE_FLAWS',
+    z
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((f) => f.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.enum(KNOWN_FLAWS))),
+    `a comma-separated list of: ${KNOWN_FLAWS.join(', ')}`,
+    [] as FlawName[],
+  );
+  const flawPauseMs = parse('STORE_FLAW_PAUSE_MS', int(0, 10_000), 'milliseconds from 0 to 10000', 250);
+  const stackName = parse('STACK_NAME', z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/), 'lower-case letters, digits and -', 'test');
+  const defaultRoot = path.join(
+    os.tmpdir(),
+    // per user and checkout: another user's stacks are never this run's
+    `store-resilience-${typeof process.getuid === 'function' ? process.getuid() : 0}-${createHash('sha1').update(PROJECT_ROOT).digest('hex').slice(0, 8)}`,
+  );
+  const stackRoot = parse(
+    'STACK_ROOT',
+    z.string().refine((s) => path.isAbsolute(s)),
+    'an absolute path',
+    defaultRoot,
+  );
+  const portRange = parse(
+    'STACK_PORT_RANGE',
+    z
+      .string()
+      .regex(/^\d+-\d+$/)
+      .transform((s) => {
+        const [min, max] = s.split('-').map(Number) as [number, number];
+        return { min, max };
+      })
+      .refine(({ min, max }) => min >= 1024 && max < EPHEMERAL_PORT_START && max - min >= 10),
+    `MIN-MAX with 1024 <= MIN, MAX < ${EPHEMERAL_PORT_START} (the kernel's ephemeral range starts there) and at least 10 ports`,
+    { min: 20000, max: 32000 },
+  );
+  const reuseStack = parse('STACK_REUSE', z.enum(['0', '1', 'true', 'false']), '1/true or 0/false', 'false');
+  if (checkFiles) {
+    if (!fs.existsSync(python)) problems.push(`PYTHON: ${python} does not exist (Debian: /usr/bin/python3)`);
+    if (!pgBin) {
+      problems.push('PG_BIN: no /usr/lib/postgresql/*/bin found; install postgresql or set PG_BIN');
+    } else if (!['initdb', 'pg_ctl', 'pg_dump', 'pg_restore'].every((b) => fs.existsSync(path.join(pgBin, b)))) {
+      problems.push(`PG_BIN: ${pgBin} does not hold initdb, pg_ctl, pg_dump and pg_restore`);
+    }
+  }
+  return {
+    python,
+    pgBin,
+    server,
+    workers,
+    flaws,
+    flawPauseMs,
+    stackDir: path.join(stackRoot, stackName),
+    portRange,
+    reuse: reuseStack === '1' || reuseStack === 'true',
+  };
+}
