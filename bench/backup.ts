@@ -20,10 +20,11 @@ import { embeddedTarget } from '../helpers/targets/embedded-target';
 const STEPS = [1_000, 10_000, 50_000, 100_000];
 
 const cfg = loadConfig({ ...readEnv(), STACK_NAME: 'bench-backup', TARGET: 'embedded' });
-const stack = await EmbeddedStack.up(cfg, { pid: process.pid, kind: 'test' });
+await using stack = await EmbeddedStack.up(cfg, { pid: process.pid, kind: 'test' });
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sr-bench-backup-'));
 const rows: Array<Record<string, number>> = [];
 try {
+  // the stack goes down when the module's scope ends (await using), however it ends
   const backup = embeddedTarget(stack, cfg).backup;
   if (!backup.ok) throw new Error(backup.missing);
   const driver = backup.value;
@@ -76,7 +77,6 @@ try {
   }
   await probe.close();
 } finally {
-  await stack.down();
   fs.rmSync(dir, { recursive: true, force: true });
 }
 const record = {

@@ -32,9 +32,10 @@ function wrk(url: string): { rps: number; p50Ms: number; p99Ms: number; errors: 
 }
 
 const cfg = loadConfig({ ...readEnv(), STACK_NAME: 'bench-conn', TARGET: 'embedded' });
-const stack = await EmbeddedStack.up(cfg, { pid: process.pid, kind: 'test' });
+await using stack = await EmbeddedStack.up(cfg, { pid: process.pid, kind: 'test' });
 const results: Record<string, ReturnType<typeof wrk>> = {};
-try {
+{
+  // the stack goes down when this block ends, however it ends
   for (const age of ['0', '60']) {
     await stack.store.stop();
     const server = new StoreServer({ ...stack.store.opts, extraEnv: { STORE_CONN_MAX_AGE: age } });
@@ -44,8 +45,6 @@ try {
     log(`CONN_MAX_AGE=${age}: ${JSON.stringify(results[`CONN_MAX_AGE=${age}`])}`);
     await server.stop();
   }
-} finally {
-  await stack.down();
 }
 const record = {
   date: new Date().toISOString(),

@@ -58,9 +58,10 @@ async function runner(baseUrl: string, p: string): Promise<{ rps: number; errors
 }
 
 const cfg = loadConfig({ ...readEnv(), STACK_NAME: 'bench-load', TARGET: 'embedded' });
-const stack = await EmbeddedStack.up(cfg, { pid: process.pid, kind: 'test' });
+await using stack = await EmbeddedStack.up(cfg, { pid: process.pid, kind: 'test' });
 const results: Array<Record<string, unknown>> = [];
-try {
+{
+  // the stack goes down when this block ends, however it ends
   for (const e of ENDPOINTS) {
     const url = `${stack.baseUrl}${e.path}`;
     wrk(url); // warm-up
@@ -83,8 +84,6 @@ try {
       `${e.name}: wrk ${w.rps.toFixed(0)} req/s (cpu ${w.cpuS}s), runner ${l.rps.toFixed(0)} req/s (cpu ${l.cpuS.toFixed(2)}s), ratio ${ratio.toFixed(2)}`,
     );
   }
-} finally {
-  await stack.down();
 }
 const record = {
   date: new Date().toISOString(),

@@ -23,9 +23,8 @@ const median = (xs: number[]) => {
 const cfg = loadConfig({ ...readEnv(), STACK_NAME: 'bench', TARGET: 'embedded' });
 const samples: Array<Record<string, number>> = [];
 for (let i = 0; i < runs; i++) {
-  const stack = await EmbeddedStack.up(cfg, { pid: process.pid, kind: 'test' });
+  await using stack = await EmbeddedStack.up(cfg, { pid: process.pid, kind: 'test' });
   samples.push({ ...stack.state.timings });
-  await stack.down();
   log(`cold start ${i + 1}/${runs}: ${stack.state.timings.totalMs}ms`);
 }
 const parts = Object.keys(samples[0] ?? {});

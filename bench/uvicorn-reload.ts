@@ -22,7 +22,7 @@ const WORKERS = {
 };
 
 const cfg = loadConfig({ ...readEnv(), STACK_NAME: 'bench-reload', STORE_SERVER: 'uvicorn', TARGET: 'embedded' });
-const stack = await EmbeddedStack.up(cfg, { pid: process.pid, kind: 'test' });
+await using stack = await EmbeddedStack.up(cfg, { pid: process.pid, kind: 'test' });
 interface ReloadResult {
   completeMs: number[];
   over5s: number;
@@ -31,7 +31,8 @@ interface ReloadResult {
   staleSocketRetries: number;
 }
 const results: Record<string, ReloadResult> = {};
-try {
+{
+  // the stack goes down when this block ends, however it ends
   const token = await fetchAccessToken(stack.baseUrl, stack.state.users.customer);
   for (const [name, workerClass] of Object.entries(WORKERS)) {
     await stack.store.stop();
@@ -75,8 +76,6 @@ try {
     }
     await server.stop();
   }
-} finally {
-  await stack.down();
 }
 const record = { date: new Date().toISOString(), runs, load: '6 keep-alive clients, GET products/brands, 20 ms think time', results };
 recordResult('uvicorn-reload', record);

@@ -7,7 +7,9 @@
 import path from 'node:path';
 import { ConfigError, loadConfig, readEnv } from '../helpers/config';
 import { log } from '../helpers/report/log';
-import { EmbeddedStack, isLeftover, readStackState, stackFolders, sweepLeftovers } from '../helpers/stack/embedded-stack';
+import { EmbeddedStack } from '../helpers/stack/embedded-stack';
+import { readStackState } from '../helpers/stack/stack-state';
+import { isLeftover, stackFolders, sweepLeftovers } from '../helpers/stack/stack-sweep';
 import { healStack } from '../helpers/stack/heal';
 import { resolveTarget } from '../helpers/target';
 

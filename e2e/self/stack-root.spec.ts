@@ -1,7 +1,7 @@
 /** The stack folder cannot be planted: another owner or a writable-by-others folder is refused. */
 import fs from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { ensureSafeStackRoot, readStackState } from '../../helpers/stack/embedded-stack';
+import { ensureSafeStackRoot, readStackState } from '../../helpers/stack/stack-state';
 
 test.describe('stack folder safety @self', () => {
   test('should create the stack root 0711 and refuse one writable by others or owned by another user', () => {

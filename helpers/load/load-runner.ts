@@ -89,6 +89,11 @@ export class LoadRunner {
     return this.records;
   }
 
+  /** `await using load = new LoadRunner(...).start()`: stopped when the scope ends. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
   /** Resolves when the runner ended by itself (caps) or was stopped. */
   async finished(): Promise<LoadRecord[]> {
     await this.running;

@@ -108,6 +108,11 @@ export class PostgresCluster {
   }
 
   /** pg_ctl stop in the given mode (fast: roll back and disconnect; immediate: crash, recovery at next start). */
+  /** `await using cluster = ...`: a fast stop when the scope ends, if it still runs. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.isRunning()) await this.stop('fast');
+  }
+
   stop(mode: 'smart' | 'fast' | 'immediate' = 'fast', timeoutMs = 30_000): Promise<CommandRecord> {
     return runCommand(this.bin('pg_ctl'), ['stop', '-D', this.dataDir, '-m', mode, '-w', '-t', String(Math.ceil(timeoutMs / 1000))], {
       asPostgres: true,

@@ -139,4 +139,9 @@ export class StoreServer {
     for (const pid of pidsWithMarker(this.pidFile)) await waitForExit(pid, 2_000);
     fs.rmSync(this.pidFile, { force: true });
   }
+
+  /** `await using server = ...`: stopped when the scope ends (stop is idempotent). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
 }

@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config';
 import { log } from '../report/log';
-import { EmbeddedStack, sweepLeftovers } from '../stack/embedded-stack';
+import { EmbeddedStack } from '../stack/embedded-stack';
+import { sweepLeftovers } from '../stack/stack-sweep';
 import { healStack } from '../stack/heal';
 
 /** Starts (or reuses) the run's embedded stack and records it in reports/stack.json. */
