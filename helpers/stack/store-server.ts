@@ -1,7 +1,7 @@
 /** The reference store under gunicorn (sync workers) or gunicorn + uvicorn workers, started detached. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { childEnv, type FlawName } from '../config';
+import { childEnv, type FlawName, type ServerKind } from '../config';
 import { healthStatus } from '../api/token';
 import { REFERENCE_STORE_DIR } from '../paths';
 import { CommandRecord, runCommand } from './command';
@@ -12,7 +12,7 @@ export interface StoreServerOptions {
   readonly dir: string;
   readonly python: string;
   readonly port: number;
-  readonly server: 'gunicorn' | 'uvicorn';
+  readonly server: ServerKind;
   readonly workers: number;
   readonly flaws: readonly FlawName[];
   /** non_atomic_orders: pause between the order and its lines */
