@@ -32,7 +32,20 @@ export interface RestoreTarget {
 
 /** A scratch database: created for one verification, dropped after. */
 export interface ScratchDatabase extends RestoreTarget {
+  /** runs SQL in the scratch database (as its owner): to make a broken copy on purpose */
+  execute(sql: string): Promise<void>;
   drop(): Promise<void>;
+}
+
+/** One short-lived connection: fn runs on it, and it is closed whatever fn does. */
+async function withClient<T>(connectionString: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString, connectionTimeoutMillis: 10_000 });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
 }
 
 export interface BackupDriver {
@@ -146,27 +159,18 @@ export class PgBackupDriver implements BackupDriver {
     if (!this.target.disposable || !adminUrl) throw new DestructiveRestoreRefused(this.target, 'create a scratch database next to');
     const owner = decodeURIComponent(new URL(this.target.url).username);
     const name = `${libpqConnection(this.target.url).database}_scratch_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 10_000 });
-    await admin.connect();
-    try {
-      await admin.query(`CREATE DATABASE "${name}" OWNER "${owner.replace(/"/g, '""')}"`);
-    } finally {
-      await admin.end();
-    }
+    await withClient(adminUrl, (admin) => admin.query(`CREATE DATABASE "${name}" OWNER "${owner.replace(/"/g, '""')}"`));
     const url = new URL(this.target.url);
     url.pathname = `/${name}`;
     return {
       label: `scratch database ${name}`,
       url: url.toString(),
       disposable: true,
+      execute: async (sql) => {
+        await withClient(url.toString(), (c) => c.query(sql));
+      },
       drop: async () => {
-        const a = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 10_000 });
-        await a.connect();
-        try {
-          await a.query(`DROP DATABASE IF EXISTS "${name}"`);
-        } finally {
-          await a.end();
-        }
+        await withClient(adminUrl, (a) => a.query(`DROP DATABASE IF EXISTS "${name}"`));
       },
     };
   }
