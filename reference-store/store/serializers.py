@@ -101,9 +101,8 @@ class OrderRequestSerializer(serializers.ModelSerializer):
         cart = attrs.get("cart_snapshot") or []
         expected = sum((item["price"] * item["quantity"] for item in cart), Decimal("0"))
         if attrs["total_amount"] != expected:
-            raise serializers.ValidationError(
-                {"total_amount": ["Total %s does not equal the sum of the lines %s." % (attrs["total_amount"], expected)]}
-            )
+            problem = "Total %s does not equal the sum of the lines %s." % (attrs["total_amount"], expected)
+            raise serializers.ValidationError({"total_amount": [problem]})
         return attrs
 
 
