@@ -20,4 +20,6 @@ def drop_idempotency_constraint(using, **_kwargs):
     from django.db import connections
 
     with connections[using].cursor() as cursor:
-        cursor.execute("ALTER TABLE store_orderrequest DROP CONSTRAINT IF EXISTS order_request_user_idempotency_key_uniq")
+        cursor.execute(
+            "ALTER TABLE store_orderrequest DROP CONSTRAINT IF EXISTS order_request_user_idempotency_key_uniq"
+        )

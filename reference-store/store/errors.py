@@ -58,9 +58,8 @@ def invalid_data_response(exc):
 
 
 def too_large_response():
-    return JsonResponse(
-        {"detail": "The request body is larger than %d bytes." % settings.STORE_MAX_BODY_BYTES, "code": "too_large"}, status=413
-    )
+    detail = "The request body is larger than %d bytes." % settings.STORE_MAX_BODY_BYTES
+    return JsonResponse({"detail": detail, "code": "too_large"}, status=413)
 
 
 def database_unavailable_response(exc):

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from storeproject import flaws
 
 from .models import Brand, OrderLine, OrderRequest, PickupPoint, Product
+from .selectors import product_in_bulk
 
 MAX_CART_LINES = 100
 # a cart line's quantity: far below the column's 2^31-1, so that a huge number is a field error, not a database error
@@ -76,7 +77,7 @@ class OrderRequestSerializer(serializers.ModelSerializer):
                 items.append((index, item))
                 ids.add(item["product_id"])
         try:
-            products = Product.objects.in_bulk(list(ids))
+            products = product_in_bulk(ids=ids)
         except DatabaseError:
             if not flaws.on("db_error_as_400"):
                 raise
@@ -100,9 +101,8 @@ class OrderRequestSerializer(serializers.ModelSerializer):
         cart = attrs.get("cart_snapshot") or []
         expected = sum((item["price"] * item["quantity"] for item in cart), Decimal("0"))
         if attrs["total_amount"] != expected:
-            raise serializers.ValidationError(
-                {"total_amount": ["Total %s does not equal the sum of the lines %s." % (attrs["total_amount"], expected)]}
-            )
+            problem = "Total %s does not equal the sum of the lines %s." % (attrs["total_amount"], expected)
+            raise serializers.ValidationError({"total_amount": [problem]})
         return attrs
 
 

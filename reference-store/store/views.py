@@ -1,25 +1,20 @@
-import hashlib
-import json
-import logging
+"""Views: parse and validate the request, call a service (store/services.py) or a selector
+(store/selectors.py), shape the response."""
 import os
 import re
-import time
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
 from django.http import JsonResponse
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import permissions, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 
-from storeproject import flaws
-
 from .errors import database_unavailable_response, is_database_unavailable
-from .models import Brand, OrderLine, OrderRequest, Product
+from .selectors import brand_list, database_ping, order_list, order_retrievable_list, product_list
 from .serializers import BrandSerializer, OrderRequestSerializer, ProductSerializer
+from .services import IdempotencyConflict, order_create, product_create
 
-log = logging.getLogger("store")
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 
@@ -32,9 +27,7 @@ def health(request):
     """200 when the database answers a query, else 503; both JSON."""
     info = {"server": settings.STORE_SERVER_KIND, "pid": os.getpid(), "flaws": settings.STORE_FLAWS}
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
+        database_ping()
     except Exception as exc:  # any failure to reach the DB is "unavailable", never a 500 page
         if not is_database_unavailable(exc):
             raise
@@ -75,17 +68,27 @@ class PublicPagination(StrictLimitOffsetPagination):
 
 
 class BrandViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = Brand.objects.all().order_by("id")
     serializer_class = BrandSerializer
     permission_classes = [permissions.AllowAny]
     pagination_class = PublicPagination
 
+    def get_queryset(self):
+        return brand_list()
 
-class ProductViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    queryset = Product.objects.all().order_by("id")
+
+class ProductViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ProductSerializer
     permission_classes = [PublicReadStaffWrite]
     pagination_class = PublicPagination
+
+    def get_queryset(self):
+        return product_list()
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        product = product_create(**serializer.validated_data)
+        return Response(self.get_serializer(product).data, status=status.HTTP_201_CREATED)
 
 
 class OrderPagination(StrictLimitOffsetPagination):
@@ -93,93 +96,34 @@ class OrderPagination(StrictLimitOffsetPagination):
     max_limit = 500
 
 
-class OrderRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class OrderRequestViewSet(viewsets.ReadOnlyModelViewSet):
     """POST creates an order and its lines in one transaction; GET lists the caller's own."""
 
     serializer_class = OrderRequestSerializer
     pagination_class = OrderPagination
 
     def get_queryset(self):
-        if flaws.on("orders_not_scoped") and self.action == "retrieve":
-            return OrderRequest.objects.all().prefetch_related("lines")  # the flaw: any order by id
-        return OrderRequest.objects.filter(user=self.request.user).prefetch_related("lines")
+        if self.action == "retrieve":
+            return order_retrievable_list(user=self.request.user)
+        return order_list(user=self.request.user)
 
     def create(self, request, *args, **kwargs):
         key = request.headers.get("Idempotency-Key")
         if key is not None and not IDEMPOTENCY_KEY.match(key):
             raise ValidationError({"Idempotency-Key": ["1-100 characters of A-Z a-z 0-9 . _ : -"]})
-        if flaws.on("duplicate_on_retry"):
-            key = None
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        fingerprint = request_fingerprint(serializer.validated_data)
-        if key is not None:
-            existing = OrderRequest.objects.filter(user=request.user, idempotency_key=key).first()
-            if existing is not None:
-                return self.replay(existing, fingerprint)
         try:
-            order = self.write_order(serializer.validated_data, key, fingerprint)
-        except IntegrityError:
-            # a concurrent request with the same key won the race: answer with its order
-            existing = key and OrderRequest.objects.filter(user=request.user, idempotency_key=key).first()
-            if not existing:
-                raise
-            return self.replay(existing, fingerprint)
-        return Response(self.get_serializer(order).data, status=status.HTTP_201_CREATED)
-
-    def replay(self, order, fingerprint):
-        if order.request_fingerprint != fingerprint:
+            order, replayed = order_create(user=request.user, data=serializer.validated_data, idempotency_key=key)
+        except IdempotencyConflict:
             return Response(
-                {"detail": "This Idempotency-Key was already used with a different request.", "code": "idempotency_conflict"},
+                {
+                    "detail": "This Idempotency-Key was already used with a different request.",
+                    "code": "idempotency_conflict",
+                },
                 status=status.HTTP_422_UNPROCESSABLE_ENTITY,
             )
         response = Response(self.get_serializer(order).data, status=status.HTTP_201_CREATED)
-        response["Idempotent-Replayed"] = "true"
+        if replayed:
+            response["Idempotent-Replayed"] = "true"
         return response
-
-    def write_order(self, data, key, fingerprint):
-        cart = data["cart_snapshot"]
-        fields = dict(
-            user=self.request.user,
-            full_name=data["full_name"],
-            phone=data["phone"],
-            email=data["email"],
-            delivery_type=data["delivery_type"],
-            pickup_point=data.get("pickup_point"),
-            payment_method=data["payment_method"],
-            cart_snapshot=[snapshot_item(item) for item in cart],
-            total_amount=data["total_amount"],
-            status="new",
-            accept_terms=True,
-            idempotency_key=key,
-            request_fingerprint=fingerprint,
-        )
-        lines = lambda order: [  # noqa: E731
-            OrderLine(order=order, product=item["product"], name=item["name"] or item["product"].name,
-                      quantity=item["quantity"], price=item["price"])
-            for item in cart
-        ]
-        if flaws.on("non_atomic_orders"):
-            order = OrderRequest.objects.create(**fields)
-            time.sleep(settings.STORE_FLAW_PAUSE_MS / 1000.0)  # the window a fault can land in
-            OrderLine.objects.bulk_create(lines(order))
-            return order
-        with transaction.atomic():
-            order = OrderRequest.objects.create(**fields)
-            OrderLine.objects.bulk_create(lines(order))
-        return order
-
-
-def snapshot_item(item):
-    return {"product_id": item["product_id"], "name": item["name"], "quantity": item["quantity"], "price": float(item["price"])}
-
-
-def request_fingerprint(data):
-    canonical = {
-        key: (value.pk if hasattr(value, "pk") else value)
-        for key, value in data.items()
-        if key != "cart_snapshot"
-    }
-    canonical["cart_snapshot"] = [snapshot_item(item) for item in data.get("cart_snapshot", [])]
-    raw = json.dumps(canonical, sort_keys=True, default=str)
-    return hashlib.sha256(raw.encode()).hexdigest()

@@ -8,18 +8,30 @@ import os
 #: name -> what goes wrong when the flaw is switched on
 KNOWN_FLAWS = {
     "non_atomic_orders": "an order and its lines are written without a transaction, with a pause in between",
-    "no_db_timeout": "no connect_timeout/statement_timeout on the database, and Django's default logging (admin mails)",
+    "no_db_timeout": (
+        "no connect_timeout/statement_timeout on the database, and Django's default logging (admin mails)"
+    ),
     "stale_db_connections": "persistent connections (CONN_MAX_AGE) reused without a usability check",
     "leaky_errors": "DEBUG-style error bodies: exception text, SQL and traceback reach the client",
     "duplicate_on_retry": "Idempotency-Key is ignored, so a retried request creates a second order",
     "single_worker": "the server runs one worker whatever is configured, so a worker death is an outage",
     "no_graceful_shutdown": "workers exit at once on SIGTERM/reload, dropping in-flight requests",
-    "db_error_as_400": "a database error while checking the cart is taken for unknown products: a 400 the client will not retry",
-    "no_statement_timeout": "no statement_timeout: a statement behind a lock (a migration, a long transaction) waits forever",
-    "data_error_as_outage": "every database error is an outage: a value the database refuses (a NUL, a number out of range) is answered 503 and logged as an outage",
+    "db_error_as_400": (
+        "a database error while checking the cart is taken for unknown products: a 400 the client will not retry"
+    ),
+    "no_statement_timeout": (
+        "no statement_timeout: a statement behind a lock (a migration, a long transaction) waits forever"
+    ),
+    "data_error_as_outage": (
+        "every database error is an outage: a value the database refuses (a NUL, a number out of range)"
+        " is answered 503 and logged as an outage"
+    ),
     "jwt_unverified": "the access token's signature and expiry are not checked: a forged or expired token is accepted",
     "orders_not_scoped": "an order read by id is not limited to the caller's own: any customer reads any order",
-    "idempotency_in_python": "no unique constraint on (user, Idempotency-Key): the key is checked in Python only, so concurrent retries race",
+    "idempotency_in_python": (
+        "no unique constraint on (user, Idempotency-Key): the key is checked in Python only,"
+        " so concurrent retries race"
+    ),
 }
 
 
