@@ -1,69 +1,20 @@
 /**
  * The runbook's first section, automated: while PostgreSQL is unavailable an order gets a
  * controlled error, nothing is partially written, and the same request answers 201 once the
- * database is back; under concurrent writes, a ledger proves that no order is lost.
+ * database is back (under concurrent writes: db-outage-ledger.spec.ts); a lock gets a 503 within the
+ * statement timeout; an idle restart leaves no stale connection; a slow link only slows.
  */
 import { RUNBOOK_ORDER, newIdempotencyKey } from '../helpers/api/payloads';
 import type { Exchange } from '../helpers/api/store-api';
-import type { DbFaultName } from '../helpers/faults/catalog';
 import { STORE_TABLES, orderLineProblems } from '../helpers/integrity/db-probe';
-import { healthProbe } from '../helpers/experiment/steady-state';
-import { keysToRetry, retryProblems, retryWithSameKey } from '../helpers/integrity/retry';
 import { phase } from '../helpers/report/evidence';
 import { findLeaks } from '../helpers/report/leaks';
 import { waitUntil } from '../helpers/wait';
 import { shown } from '../helpers/report/redact';
+import { SCENARIOS, burst, expectControlledError, statuses } from './support/db-scenarios';
 import { expect, requireDb, test } from './fixtures';
 
 const ORDER_TABLES = [STORE_TABLES.orders, STORE_TABLES.orderLines];
-/** The ledger experiment: orders through before the fault and after it, and failed orders while it holds. */
-const LEDGER_ORDERS_BEFORE = 8;
-const LEDGER_ORDERS_AFTER = 8;
-const LEDGER_FAILED_DURING = 4;
-/** a hold of a few seconds, a black hole's request timeouts, the recovery and the retries */
-const LEDGER_TEST_TIMEOUT_MS = 120_000;
-
-interface Scenario {
-  readonly fault: DbFaultName;
-  readonly what: string;
-  /** refused: the store learns at once; hang: only connect_timeout tells it */
-  readonly kind: 'refused' | 'hang';
-  /** a fault of the link through the proxy (tag @link), not of the database server */
-  readonly link?: boolean;
-}
-
-const SCENARIOS: readonly Scenario[] = [
-  { fault: 'db-stop', what: 'PostgreSQL stops', kind: 'refused' },
-  { fault: 'db-crash', what: 'PostgreSQL crashes', kind: 'refused' },
-  { fault: 'db-freeze', what: 'PostgreSQL freezes', kind: 'hang' },
-  { fault: 'db-partition-down', what: 'the link to PostgreSQL goes down', kind: 'refused', link: true },
-  { fault: 'db-partition-blackhole', what: 'the link to PostgreSQL turns into a black hole', kind: 'hang', link: true },
-  { fault: 'db-partition-reset-peer', what: 'every connection to PostgreSQL is reset', kind: 'refused', link: true },
-];
-
-/** Asserts one answer is a controlled database error: JSON 503 with Retry-After, nothing leaked, within bound. */
-function expectControlledError(ex: Exchange, what: string, boundMs: number, secrets: readonly string[]): void {
-  const took = Math.round(ex.durationMs);
-  expect(ex.error, `${what} gets an answer, not a hang (waited ${took}ms)`).toBeUndefined();
-  const leaks = findLeaks(ex.rawBody ?? '', secrets);
-  expect(
-    leaks,
-    `${what}: the error body leaks nothing${leaks.length ? ` (it leaks ${leaks.join(', ')}: ${shown(ex.rawBody, 300)})` : ''}`,
-  ).toEqual([]);
-  expect(ex.status, `${what} is a controlled 503${ex.status === 503 ? '' : `: ${shown(ex.rawBody, 200)}`}`).toBe(503);
-  expect(ex.responseHeaders?.['content-type'], `${what} is JSON`).toContain('application/json');
-  expect(ex.responseHeaders?.['retry-after'], `${what} carries Retry-After`).toMatch(/^\d+$/);
-  expect(ex.durationMs, `${what} answered within ${boundMs}ms (took ${took}ms)`).toBeLessThanOrEqual(boundMs);
-}
-
-/** Every worker gets requests: `rounds` batches of `workers` concurrent calls, each must be 2xx. */
-async function burst(call: () => Promise<Exchange>, workers: number, rounds: number): Promise<Exchange[]> {
-  const all: Exchange[] = [];
-  for (let r = 0; r < rounds; r++) all.push(...(await Promise.all(Array.from({ length: workers }, call))));
-  return all;
-}
-
-const statuses = (xs: readonly Exchange[]) => xs.map((x) => x.status ?? x.error?.kind ?? '?');
 
 test.describe('database outage @db', () => {
   for (const sc of SCENARIOS) {
@@ -170,96 +121,6 @@ test.describe('database outage @db', () => {
           recovery.after.map(() => 201),
         );
       });
-    });
-  }
-
-  for (const sc of SCENARIOS) {
-    test(`should lose, duplicate and half-write no order under concurrent writes when ${sc.what} @db${sc.link ? ' @link' : ''}`, async ({
-      experiment,
-      faults,
-      target,
-      cfg,
-      api,
-      db,
-      evidence,
-      userOf,
-    }) => {
-      test.setTimeout(LEDGER_TEST_TIMEOUT_MS);
-      const probe = requireDb(db);
-      const fault = faults.create(sc.fault);
-      const t = cfg.thresholds;
-      test.info().annotations.push({ type: 'fault', description: fault.description });
-      await experiment.run(
-        {
-          fault,
-          // orders only: every request is an entry of the ledger
-          load: {
-            concurrency: cfg.load.ledgerClients,
-            timeoutMs: t.streamRequestTimeoutMs,
-            thinkTimeMs: cfg.load.thinkTimeMs,
-            weights: { products: 0, brands: 0, ownOrders: 0 },
-          },
-          steadyState: [healthProbe(api)],
-          okBefore: LEDGER_ORDERS_BEFORE,
-          okAfter: LEDGER_ORDERS_AFTER,
-          hold: { ms: t.faultHoldMs, requests: LEDGER_FAILED_DURING, failing: true },
-          duringFault: (records) => {
-            const errors = records.filter((r) => r.errorBody !== undefined);
-            expect(
-              errors.filter((r) => r.status !== 503).map((r) => `${r.status}: ${shown(r.errorBody, 200)}`),
-              'every error answer is a 503',
-            ).toEqual([]);
-          },
-          timeline: ({ verdict: v }) => ({
-            title: `${fault.name}: orders from ${cfg.load.ledgerClients} concurrent clients`,
-            subtitle: `${v.attempts} attempts: ${v.ok} acknowledged, ${v.fail} failed, ${v.indeterminate} indeterminate; ledger ${v.valid ? 'valid' : 'INVALID'}`,
-          }),
-          metrics: ({ verdict: v }) => ({
-            scenario: `${sc.fault}: ledger`,
-            fault: sc.fault,
-            figures: {
-              attempts: v.attempts,
-              ok: v.ok,
-              fail: v.fail,
-              indeterminate: v.indeterminate,
-              lost: v.lost.length,
-              unexpected: v.unexpected.length,
-              duplicated: v.duplicated.length,
-              partial: v.partial.length,
-              recovered: v.recovered.length,
-              failedButPresent: v.failedButPresent.length,
-              verdict: v.valid ? 'valid' : 'INVALID',
-            },
-          }),
-        },
-        async (run) => {
-          // every answer, in every phase: a valid order is written (201) or refused as unavailable (503);
-          // a 4xx or a 500 is an order the client will not retry, silently lost
-          expect(
-            run.records
-              .filter((r) => r.status !== undefined && r.status !== 201 && r.status !== 503)
-              .map((r) => `${r.key} (${r.phase}): ${r.status} ${shown(r.errorBody, 120)}`),
-            'every answer is 201 or a controlled 503',
-          ).toEqual([]);
-          // the same request again, with the same key: indeterminate and written-though-failed orders, and samples
-          const retries = await retryWithSameKey({
-            baseUrl: target.baseUrl,
-            token: api.accessToken,
-            keys: keysToRetry(run.attempts, run.verdict),
-            bodies: run.bodies,
-            stored: run.stored,
-            timeoutMs: t.requestTimeoutMs,
-          });
-          await evidence.json('retries with the same key', retries);
-          const customerId = (await userOf('customer')).userId;
-          const after = (await probe.ordersWithLines({ afterId: run.baselineMaxOrderId })).filter((o) => o.userId === customerId);
-          const problems = retryProblems(retries, after);
-          expect(problems.notCreated, `every retry (${retries.length}) answers 201`).toEqual([]);
-          expect(problems.answeredAnother, 'a retry of a written order answers with that order').toEqual([]);
-          expect(problems.duplicated, 'no duplicate order for any key after the retries').toEqual([]);
-          expect(problems.partial, 'every order has exactly its lines after the retries').toEqual([]);
-        },
-      );
     });
   }
 
