@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { expect, test } from '@playwright/test';
-import { FaultProxy, FaultProxyServer } from '../../helpers/faults/tcp-fault-proxy';
+import { FaultProxy, FaultProxyServer } from '../../helpers/faults/proxy';
 import { ToxiproxyClient } from '../../helpers/faults/toxiproxy-client';
 import { findFreePort } from '../../helpers/stack/ports';
 

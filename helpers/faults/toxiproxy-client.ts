@@ -1,5 +1,5 @@
 /** Client of a Toxiproxy-compatible control API (ours, or a real Toxiproxy on an external target). */
-import type { ConnectionLog, ProxyDescription, Stream, Toxic, ToxicType } from './tcp-fault-proxy';
+import type { ConnectionLog, ProxyDescription, Stream, Toxic, ToxicType } from './proxy';
 
 export class ToxiproxyClient {
   constructor(

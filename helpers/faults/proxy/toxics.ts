@@ -1,0 +1,115 @@
+/**
+ * The fault proxy's toxics, in Toxiproxy's vocabulary and with its semantics: their types and
+ * attributes, the validation of a new one, and what each does to a connection and to the chunks of
+ * its stream (upstream: client -> server, downstream: server -> client).
+ *
+ * - timeout   {timeout}: no data passes on its stream; with timeout > 0 the connection is closed after
+ *                        that many ms, with 0 it stays open and data is dropped until the toxic is removed
+ * - reset_peer {timeout}: connections are reset (TCP RST) after timeout ms (0: at once, new ones too)
+ * - latency   {latency, jitter}: every chunk of its stream is delayed (order kept)
+ * An extension of our own, for PostgreSQL (../pg-wire.ts), which reads the client's statements
+ * whatever its stream:
+ * - pg_statement_cut {statement, after, unreachable}: each connection's statements are counted from
+ *   the moment the toxic is added; at statement k the connection is reset, either before k reaches
+ *   the server (after 0) or once the server has executed k and before its answer reaches the client
+ *   (after 1); with unreachable 1 new connections are reset too until the toxic is removed. Its
+ *   attribute `fired` counts the cuts.
+ */
+export type ToxicType = 'timeout' | 'reset_peer' | 'latency' | 'pg_statement_cut';
+const TOXIC_TYPES: readonly ToxicType[] = ['timeout', 'reset_peer', 'latency', 'pg_statement_cut'];
+export type Stream = 'upstream' | 'downstream';
+
+export interface Toxic {
+  readonly name: string;
+  readonly type: ToxicType;
+  readonly stream: Stream;
+  readonly toxicity: number;
+  readonly attributes: Readonly<Record<string, number>>;
+}
+
+/** A toxic as a client describes it: what is left out takes Toxiproxy's defaults. */
+export interface ToxicInput {
+  readonly name?: string;
+  readonly type: ToxicType;
+  readonly stream?: Stream;
+  readonly toxicity?: number;
+  readonly attributes?: Record<string, number>;
+}
+
+/** An error with the HTTP status the control API answers. */
+export class ProxyApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function defaultAttributes(type: ToxicType): Record<string, number> {
+  switch (type) {
+    case 'timeout':
+    case 'reset_peer':
+      return { timeout: 0 };
+    case 'latency':
+      return { latency: 0, jitter: 0 };
+    case 'pg_statement_cut':
+      return { statement: 0, after: 0, unreachable: 0 };
+  }
+}
+
+/** A toxic with its defaults filled in; a 400 for one that cannot be applied. */
+export function newToxic(input: ToxicInput): Toxic {
+  const stream = input.stream ?? 'downstream';
+  const toxic: Toxic = {
+    name: input.name ?? `${input.type}_${stream}`,
+    type: input.type,
+    stream,
+    toxicity: input.toxicity ?? 1,
+    attributes: { ...defaultAttributes(input.type), ...input.attributes },
+  };
+  if (toxic.type === 'pg_statement_cut' && (!Number.isInteger(toxic.attributes.statement) || (toxic.attributes.statement ?? 0) < 1)) {
+    throw new ProxyApiError(400, 'pg_statement_cut needs attributes.statement, an integer >= 1');
+  }
+  return toxic;
+}
+
+/** The toxic a POST /proxies/{name}/toxics body describes (its values are checked by newToxic). */
+export function toxicFromBody(body: Record<string, unknown>): ToxicInput {
+  const type = body.type;
+  if (!TOXIC_TYPES.includes(type as ToxicType)) {
+    throw new ProxyApiError(400, `unsupported toxic type ${JSON.stringify(type)} (${TOXIC_TYPES.join(', ')})`);
+  }
+  return {
+    name: typeof body.name === 'string' ? body.name : undefined,
+    type: type as ToxicType,
+    stream: body.stream === 'upstream' ? 'upstream' : 'downstream',
+    toxicity: typeof body.toxicity === 'number' ? body.toxicity : 1,
+    attributes: (body.attributes ?? {}) as Record<string, number>,
+  };
+}
+
+/** What a toxic does to a connection once it applies to it: reset_peer resets it timeout ms later, a timeout > 0 closes it. */
+export function connectionEffect(toxic: Toxic): { readonly afterMs: number; readonly how: 'reset' | 'destroy' } | undefined {
+  const afterMs = toxic.attributes.timeout ?? 0;
+  if (toxic.type === 'reset_peer') return { afterMs, how: 'reset' };
+  return toxic.type === 'timeout' && afterMs > 0 ? { afterMs, how: 'destroy' } : undefined;
+}
+
+/** What the toxics of a connection do to a chunk arriving on `stream`. */
+export type ChunkFate = { readonly kind: 'drop' } | { readonly kind: 'pass'; readonly delayMs: number };
+
+/** The fate of a chunk on `stream` under a connection's toxics (in the order they were added). */
+export function chunkFate(toxics: readonly Toxic[], stream: Stream): ChunkFate {
+  const mine = toxics.filter((t) => t.stream === stream);
+  if (mine.some((t) => t.type === 'timeout') || toxics.some((t) => t.type === 'reset_peer')) return { kind: 'drop' };
+  const delayMs = mine
+    .filter((t) => t.type === 'latency')
+    .reduce((sum, t) => sum + (t.attributes.latency ?? 0) + Math.round((Math.random() * 2 - 1) * (t.attributes.jitter ?? 0)), 0);
+  return { kind: 'pass', delayMs };
+}
+
+/** The pg_statement_cut among a connection's toxics that fires at its statement `n`, if any. */
+export function statementCut(toxics: readonly Toxic[], n: number): Toxic | undefined {
+  return toxics.find((t) => t.type === 'pg_statement_cut' && t.attributes.statement === n);
+}
