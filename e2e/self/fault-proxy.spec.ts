@@ -51,6 +51,49 @@ function roundTrip(port: number, timeoutMs = 1_000): Promise<{ echo?: string; ms
   });
 }
 
+/** Sends `n` lines one after the other on one connection: how long each echo took (undefined once the connection failed). */
+function pings(port: number, n: number, timeoutMs = 2_000): Promise<(number | undefined)[]> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    const times: (number | undefined)[] = [];
+    let sentAt = 0;
+    let got = '';
+    const send = () => {
+      sentAt = Date.now();
+      s.write('ping\n');
+    };
+    const done = () => {
+      s.destroy();
+      resolve([...times, ...Array<undefined>(n - times.length).fill(undefined)]);
+    };
+    s.setTimeout(timeoutMs, done);
+    s.on('connect', send);
+    s.on('data', (d) => {
+      got += String(d);
+      if (!got.endsWith('\n')) return;
+      got = '';
+      times.push(Date.now() - sentAt);
+      if (times.length === n) done();
+      else send();
+    });
+    s.on('error', done);
+    s.on('close', done);
+  });
+}
+
+/** `n` connections one after the other, each one round trip: how many were reset (the toxic applied) and how many echoed. */
+async function resets(port: number, n: number): Promise<{ reset: number; echoed: number; other: string[] }> {
+  const deadline = Date.now() + 20_000;
+  const counts = { reset: 0, echoed: 0, other: [] as string[] };
+  for (let i = 0; i < n && Date.now() < deadline; i++) {
+    const r = await roundTrip(port);
+    if (r.echo === 'ping') counts.echoed++;
+    else if (/ECONNRESET|closed/.test(r.error ?? '')) counts.reset++;
+    else counts.other.push(r.error ?? String(r.echo));
+  }
+  return counts;
+}
+
 test.describe('fault proxy (Toxiproxy vocabulary) @self', () => {
   test('should pass traffic, and apply down, timeout, reset_peer and latency until they are removed', async () => {
     const r = await rig();
@@ -83,6 +126,71 @@ test.describe('fault proxy (Toxiproxy vocabulary) @self', () => {
       const fast = await roundTrip(r.listen);
       expect(fast.echo).toBe('ping');
       expect(fast.ms).toBeLessThan(150);
+    } finally {
+      await r.close();
+    }
+  });
+
+  test('should apply a toxic to a connection with probability toxicity, drawn once per connection as Toxiproxy does', async () => {
+    const r = await rig();
+    try {
+      const reset = (toxicity: number) => ({
+        name: 'reset',
+        type: 'reset_peer' as const,
+        stream: 'downstream' as const,
+        toxicity,
+        attributes: {},
+      });
+      await r.client.addToxic('echo', reset(0));
+      expect(await resets(r.listen, 20), 'toxicity 0: never applied').toEqual({ reset: 0, echoed: 20, other: [] });
+      await r.client.removeToxic('echo', 'reset');
+
+      await r.client.addToxic('echo', reset(1));
+      expect(await resets(r.listen, 20), 'toxicity 1: always applied').toEqual({ reset: 20, echoed: 0, other: [] });
+      await r.client.removeToxic('echo', 'reset');
+
+      await r.client.addToxic('echo', reset(0.5));
+      expect((await r.client.proxy('echo')).toxics[0]).toMatchObject({ name: 'reset', toxicity: 0.5 });
+      const half = await resets(r.listen, 40);
+      expect(half.other, 'every connection reset or echoed').toEqual([]);
+      expect(half.reset + half.echoed, 'all 40 connections within the time bound').toBe(40);
+      // binomial(40, 0.5) falls outside 5..35 with probability < 1e-6
+      expect(half.reset, `toxicity 0.5: some connections, not all (${half.reset} of 40 reset)`).toBeGreaterThanOrEqual(5);
+      expect(half.reset, `toxicity 0.5: not all (${half.reset} of 40 reset)`).toBeLessThanOrEqual(35);
+      await r.client.removeToxic('echo', 'reset');
+
+      // drawn once per connection, not per chunk: each connection is slow on every exchange, or on none
+      // (drawn per chunk instead, 10 connections of 3 exchanges would all look consistent with probability 1e-6)
+      await r.client.addToxic('echo', { name: 'slow', type: 'latency', stream: 'downstream', toxicity: 0.5, attributes: { latency: 250 } });
+      const connections: (number | undefined)[][] = [];
+      for (let i = 0; i < 10; i++) connections.push(await pings(r.listen, 3));
+      const mixed = connections.filter((times) => {
+        const slow = times.map((ms) => (ms === undefined ? undefined : ms >= 250));
+        return !(slow.every((x) => x === true) || slow.every((x) => x === false));
+      });
+      expect(mixed, `each connection slow on all 3 exchanges or on none (ms: ${JSON.stringify(connections)})`).toEqual([]);
+    } finally {
+      await r.close();
+    }
+  });
+
+  test('should refuse a toxicity outside 0..1 with a 400 naming toxicity', async () => {
+    const r = await rig();
+    try {
+      const post = (toxicity: unknown) =>
+        fetch(`http://127.0.0.1:${r.control}/proxies/echo/toxics`, {
+          method: 'POST',
+          body: JSON.stringify({ name: 'bad', type: 'latency', toxicity, attributes: { latency: 10 } }),
+        });
+      for (const toxicity of [1.5, -0.1, '0.5']) {
+        const res = await post(toxicity);
+        expect(res.status, `toxicity ${JSON.stringify(toxicity)}`).toBe(400);
+        expect(await res.json()).toMatchObject({ error: expect.stringContaining('toxicity'), status: 400 });
+      }
+      expect((await r.client.proxy('echo')).toxics, 'nothing added').toEqual([]);
+      expect((await post(0)).status, 'the bounds are allowed').toBe(200);
+      await r.client.removeToxic('echo', 'bad');
+      expect((await post(1)).status).toBe(200);
     } finally {
       await r.close();
     }

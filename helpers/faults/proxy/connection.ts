@@ -4,7 +4,7 @@
  */
 import net from 'node:net';
 import { PgConnectionReader, type SeenStatement } from '../pg-wire';
-import { chunkFate, connectionEffect, statementCut, type Stream, type Toxic } from './toxics';
+import { chunkFate, connectionEffect, draws, statementCut, type Stream, type Toxic } from './toxics';
 
 /** A proxied connection as the statement log shows it. */
 export interface ConnectionLog {
@@ -32,7 +32,7 @@ export class Connection {
   private readonly upstream: net.Socket;
   private timers: NodeJS.Timeout[] = [];
   private readonly reader = new PgConnectionReader();
-  /** the toxics that apply to this connection */
+  /** the toxics that apply to this connection (each drawn once, with probability = its toxicity) */
   private readonly drawn = new Set<Toxic>();
   /** statements since the statement counter was last reset (toxic added, log cleared) */
   count = 0;
@@ -60,8 +60,9 @@ export class Connection {
     this.pipe(this.upstream, client, 'downstream');
   }
 
-  /** The toxic applies to this connection: its effect on the connection starts. */
+  /** Draws once whether a toxic applies to this connection, as Toxiproxy does; if so, its effect on the connection starts. */
   draw(toxic: Toxic): void {
+    if (!draws(toxic)) return;
     this.drawn.add(toxic);
     const effect = connectionEffect(toxic);
     if (effect) this.timers.push(setTimeout(() => this.close(effect.how), effect.afterMs));

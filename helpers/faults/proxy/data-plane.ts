@@ -91,6 +91,7 @@ export class FaultProxy {
     }
   }
 
+  /** Adds a toxic; each open connection draws whether it applies to it (probability = its toxicity). */
   addToxic(input: ToxicInput): Toxic {
     const toxic = newToxic(input);
     if (this.toxics.has(toxic.name)) throw new ProxyApiError(409, `toxic already exists: ${toxic.name}`);

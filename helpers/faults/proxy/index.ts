@@ -1,6 +1,6 @@
 /**
  * The TCP fault proxy between the store and PostgreSQL, with a control API in Toxiproxy's
- * vocabulary (proxies, toxics, enabled), so that a real Toxiproxy can stand in for it:
+ * vocabulary (proxies, toxics, toxicity, enabled), so that a real Toxiproxy can stand in for it:
  * data-plane.ts (the listener and its connections), connection.ts (one connection: piping and its
  * state), control-api.ts (the HTTP API and its router), toxics.ts (the toxics, what each does to a stream).
  */

@@ -3,6 +3,8 @@
  * attributes, the validation of a new one, and what each does to a connection and to the chunks of
  * its stream (upstream: client -> server, downstream: server -> client).
  *
+ * A toxic applies to a connection with probability `toxicity` (0..1, default 1), drawn once for each
+ * connection when it opens or when the toxic is added, as Toxiproxy does.
  * - timeout   {timeout}: no data passes on its stream; with timeout > 0 the connection is closed after
  *                        that many ms, with 0 it stays open and data is dropped until the toxic is removed
  * - reset_peer {timeout}: connections are reset (TCP RST) after timeout ms (0: at once, new ones too)
@@ -61,11 +63,18 @@ function defaultAttributes(type: ToxicType): Record<string, number> {
 /** A toxic with its defaults filled in; a 400 for one that cannot be applied. */
 export function newToxic(input: ToxicInput): Toxic {
   const stream = input.stream ?? 'downstream';
+  const toxicity: unknown = input.toxicity ?? 1;
+  if (typeof toxicity !== 'number' || !(toxicity >= 0 && toxicity <= 1)) {
+    throw new ProxyApiError(
+      400,
+      `toxicity must be a number from 0 to 1 (the probability that a connection gets the toxic), got ${String(toxicity)}`,
+    );
+  }
   const toxic: Toxic = {
     name: input.name ?? `${input.type}_${stream}`,
     type: input.type,
     stream,
-    toxicity: input.toxicity ?? 1,
+    toxicity,
     attributes: { ...defaultAttributes(input.type), ...input.attributes },
   };
   if (toxic.type === 'pg_statement_cut' && (!Number.isInteger(toxic.attributes.statement) || (toxic.attributes.statement ?? 0) < 1)) {
@@ -80,13 +89,21 @@ export function toxicFromBody(body: Record<string, unknown>): ToxicInput {
   if (!TOXIC_TYPES.includes(type as ToxicType)) {
     throw new ProxyApiError(400, `unsupported toxic type ${JSON.stringify(type)} (${TOXIC_TYPES.join(', ')})`);
   }
+  if (body.toxicity !== undefined && body.toxicity !== null && typeof body.toxicity !== 'number') {
+    throw new ProxyApiError(400, `toxicity must be a number from 0 to 1, got ${JSON.stringify(body.toxicity)}`);
+  }
   return {
     name: typeof body.name === 'string' ? body.name : undefined,
     type: type as ToxicType,
     stream: body.stream === 'upstream' ? 'upstream' : 'downstream',
-    toxicity: typeof body.toxicity === 'number' ? body.toxicity : 1,
+    toxicity: body.toxicity ?? undefined,
     attributes: (body.attributes ?? {}) as Record<string, number>,
   };
+}
+
+/** Whether a toxic applies to a connection: drawn once per connection, with probability = its toxicity. */
+export function draws(toxic: Toxic, random: () => number = Math.random): boolean {
+  return random() < toxic.toxicity;
 }
 
 /** What a toxic does to a connection once it applies to it: reset_peer resets it timeout ms later, a timeout > 0 closes it. */
