@@ -4,11 +4,19 @@ import { FaultProxy, FaultProxyServer } from '../../helpers/faults/proxy';
 import { ToxiproxyClient } from '../../helpers/faults/toxiproxy-client';
 import { findFreePort } from '../../helpers/stack/ports';
 
-/** An echo server upstream, the proxy in front of it, and its Toxiproxy-style control API. */
-async function rig() {
+/**
+ * An echo server upstream (that speaks first with `greeting`, and records what reached it), the
+ * proxy in front of it, and its Toxiproxy-style control API.
+ */
+async function rig(opts: { greeting?: string } = {}) {
+  const received: string[] = [];
   const echo = net.createServer((s) => {
     s.on('error', () => {}); // the proxy resets upstream connections too (reset_peer)
-    s.pipe(s);
+    if (opts.greeting) s.write(opts.greeting);
+    s.on('data', (d) => {
+      received.push(String(d));
+      s.write(d);
+    });
   });
   const range = { min: 20000, max: 32000 };
   const upstream = await findFreePort(range);
@@ -23,6 +31,8 @@ async function rig() {
     client,
     listen,
     control,
+    /** what reached the upstream, chunk by chunk */
+    received,
     close: async () => {
       await server.stop();
       await new Promise((r) => echo.close(r));
@@ -48,6 +58,45 @@ function roundTrip(port: number, timeoutMs = 1_000): Promise<{ echo?: string; ms
     });
     s.on('error', (e: NodeJS.ErrnoException) => done({ error: e.code ?? e.message }));
     s.on('close', () => done({ error: got ? undefined : 'closed' }));
+  });
+}
+
+/**
+ * A client that listens for `waitMs` first (to a server that speaks first), then sends a line: what
+ * it got before sending, whether it could send, what came after, and how and when (ms after the
+ * send) the connection ended.
+ */
+function converse(
+  port: number,
+  waitMs: number,
+): Promise<{ before: string; sent: boolean; after: string; error?: string; msAfterSend?: number }> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    let got = '';
+    let before = '';
+    let sentAt: number | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const done = (error?: string) => {
+      clearTimeout(timer);
+      s.destroy();
+      const sent = sentAt !== undefined;
+      resolve({ before: sent ? before : got, sent, after: sent ? got : '', error, msAfterSend: sent ? Date.now() - sentAt! : undefined });
+    };
+    s.setTimeout(waitMs + 1_000, () => done('timeout'));
+    s.on('connect', () => {
+      timer = setTimeout(() => {
+        before = got;
+        got = '';
+        sentAt = Date.now();
+        s.write('ping\n');
+      }, waitMs);
+    });
+    s.on('data', (d) => {
+      got += String(d);
+      if (sentAt !== undefined && got.endsWith('\n')) done();
+    });
+    s.on('error', (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
+    s.on('close', () => done('closed'));
   });
 }
 
@@ -193,6 +242,50 @@ test.describe('fault proxy (Toxiproxy vocabulary) @self', () => {
       expect((await post(1)).status).toBe(200);
     } finally {
       await r.close();
+    }
+  });
+
+  test('should reset_peer on its own stream as Toxiproxy does: upstream when the client sends, downstream when the server does', async () => {
+    const reset = (stream: 'upstream' | 'downstream', timeout = 0) => ({
+      name: 'reset',
+      type: 'reset_peer' as const,
+      stream,
+      attributes: { timeout },
+    });
+    const r = await rig();
+    try {
+      await r.client.addToxic('echo', reset('upstream'));
+      expect((await roundTrip(r.listen)).error, 'upstream: reset when the client sends').toMatch(/ECONNRESET|closed/);
+      expect(r.received, "upstream: the client's line never reaches the server").toEqual([]);
+      await r.client.removeToxic('echo', 'reset');
+
+      await r.client.addToxic('echo', reset('downstream'));
+      expect((await roundTrip(r.listen)).error, 'downstream: reset when the server answers').toMatch(/ECONNRESET|closed/);
+      expect(r.received, 'downstream: the line reached the server, its answer is lost').toEqual(['ping\n']);
+    } finally {
+      await r.close();
+    }
+    // a server that speaks first
+    const g = await rig({ greeting: 'hello\n' });
+    try {
+      await g.client.addToxic('echo', reset('downstream'));
+      const down = await converse(g.listen, 300);
+      expect(down, 'downstream: reset by the greeting, before the client says anything').toMatchObject({ before: '', sent: false });
+      expect(down.error).toMatch(/ECONNRESET|closed/);
+      await g.client.removeToxic('echo', 'reset');
+
+      await g.client.addToxic('echo', reset('upstream', 200));
+      const up = await converse(g.listen, 300);
+      expect(up, 'upstream: the greeting passes, the connection lives until the client sends').toMatchObject({
+        before: 'hello\n',
+        sent: true,
+        after: '',
+      });
+      expect(up.error).toMatch(/ECONNRESET|closed/);
+      expect(up.msAfterSend, 'upstream with timeout 200: reset 200ms after the client sent').toBeGreaterThanOrEqual(190);
+      expect(g.received, "the client's line never reached the server").toEqual([]);
+    } finally {
+      await g.close();
     }
   });
 

@@ -4,7 +4,7 @@
  */
 import net from 'node:net';
 import { PgConnectionReader, type SeenStatement } from '../pg-wire';
-import { chunkFate, connectionEffect, draws, statementCut, type Stream, type Toxic } from './toxics';
+import { chunkFate, closesAfter, draws, statementCut, type Stream, type Toxic } from './toxics';
 
 /** A proxied connection as the statement log shows it. */
 export interface ConnectionLog {
@@ -38,6 +38,8 @@ export class Connection {
   count = 0;
   /** after-mode cut armed: the server's answer is swallowed and the connection reset at ReadyForQuery */
   private cutAtReady: Toxic | undefined;
+  /** a reset_peer fired: the connection is reset when its timeout is over */
+  private resetting = false;
   private isClosed = false;
 
   constructor(
@@ -64,8 +66,8 @@ export class Connection {
   draw(toxic: Toxic): void {
     if (!draws(toxic)) return;
     this.drawn.add(toxic);
-    const effect = connectionEffect(toxic);
-    if (effect) this.timers.push(setTimeout(() => this.close(effect.how), effect.afterMs));
+    const ms = closesAfter(toxic);
+    if (ms !== undefined) this.timers.push(setTimeout(() => this.close('destroy'), ms));
   }
 
   /** The toxic was removed from the proxy (every toxic, without an argument). */
@@ -100,6 +102,7 @@ export class Connection {
     from.on('data', (raw: Buffer) => {
       const fate = chunkFate(this.toxics(), stream);
       if (fate.kind === 'drop') return;
+      if (fate.kind === 'reset') return this.resetAfter(fate.afterMs); // the chunk is dropped
       const chunk = this.inspect(raw, stream);
       if (chunk === undefined || chunk.length === 0) return;
       if (fate.delayMs <= 0 && lastDue <= Date.now()) {
@@ -114,6 +117,14 @@ export class Connection {
       }, due - Date.now());
       this.timers.push(timer);
     });
+  }
+
+  /** reset_peer: the connection is reset (TCP RST on both sides) `ms` later, even if the toxic goes meanwhile. */
+  private resetAfter(ms: number): void {
+    if (this.resetting) return;
+    this.resetting = true;
+    if (ms <= 0) this.close('reset');
+    else this.timers.push(setTimeout(() => this.close('reset'), ms));
   }
 
   /**

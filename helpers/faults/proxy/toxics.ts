@@ -7,7 +7,8 @@
  * connection when it opens or when the toxic is added, as Toxiproxy does.
  * - timeout   {timeout}: no data passes on its stream; with timeout > 0 the connection is closed after
  *                        that many ms, with 0 it stays open and data is dropped until the toxic is removed
- * - reset_peer {timeout}: connections are reset (TCP RST) after timeout ms (0: at once, new ones too)
+ * - reset_peer {timeout}: the first data on its stream is dropped and the connection reset (TCP RST)
+ *                        timeout ms later (0: at once)
  * - latency   {latency, jitter}: every chunk of its stream is delayed (order kept)
  * An extension of our own, for PostgreSQL (../pg-wire.ts), which reads the client's statements
  * whatever its stream:
@@ -106,20 +107,23 @@ export function draws(toxic: Toxic, random: () => number = Math.random): boolean
   return random() < toxic.toxicity;
 }
 
-/** What a toxic does to a connection once it applies to it: reset_peer resets it timeout ms later, a timeout > 0 closes it. */
-export function connectionEffect(toxic: Toxic): { readonly afterMs: number; readonly how: 'reset' | 'destroy' } | undefined {
-  const afterMs = toxic.attributes.timeout ?? 0;
-  if (toxic.type === 'reset_peer') return { afterMs, how: 'reset' };
-  return toxic.type === 'timeout' && afterMs > 0 ? { afterMs, how: 'destroy' } : undefined;
+/** What a toxic does to a connection once it applies to it: a timeout > 0 closes it that many ms later. */
+export function closesAfter(toxic: Toxic): number | undefined {
+  const ms = toxic.attributes.timeout ?? 0;
+  return toxic.type === 'timeout' && ms > 0 ? ms : undefined;
 }
 
 /** What the toxics of a connection do to a chunk arriving on `stream`. */
-export type ChunkFate = { readonly kind: 'drop' } | { readonly kind: 'pass'; readonly delayMs: number };
+export type ChunkFate =
+  { readonly kind: 'drop' } | { readonly kind: 'reset'; readonly afterMs: number } | { readonly kind: 'pass'; readonly delayMs: number };
 
 /** The fate of a chunk on `stream` under a connection's toxics (in the order they were added). */
 export function chunkFate(toxics: readonly Toxic[], stream: Stream): ChunkFate {
   const mine = toxics.filter((t) => t.stream === stream);
-  if (mine.some((t) => t.type === 'timeout') || toxics.some((t) => t.type === 'reset_peer')) return { kind: 'drop' };
+  const stop = mine.find((t) => t.type === 'timeout' || t.type === 'reset_peer');
+  if (stop?.type === 'timeout') return { kind: 'drop' };
+  // reset_peer, as Toxiproxy's: triggered by data on its own stream (upstream: the client sends, downstream: the server answers)
+  if (stop?.type === 'reset_peer') return { kind: 'reset', afterMs: stop.attributes.timeout ?? 0 };
   const delayMs = mine
     .filter((t) => t.type === 'latency')
     .reduce((sum, t) => sum + (t.attributes.latency ?? 0) + Math.round((Math.random() * 2 - 1) * (t.attributes.jitter ?? 0)), 0);
