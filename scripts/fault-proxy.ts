@@ -3,7 +3,7 @@
  *   tsx scripts/fault-proxy.ts --name postgres --listen 21000 --upstream 127.0.0.1:22000 --control 23000 --pidfile <file>
  */
 import fs from 'node:fs';
-import { FaultProxy, FaultProxyServer } from '../helpers/faults/tcp-fault-proxy';
+import { FaultProxy, FaultProxyServer } from '../helpers/faults/proxy';
 
 function arg(name: string): string {
   const i = process.argv.indexOf(`--${name}`);

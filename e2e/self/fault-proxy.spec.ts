@@ -1,14 +1,22 @@
 import net from 'node:net';
 import { expect, test } from '@playwright/test';
-import { FaultProxy, FaultProxyServer } from '../../helpers/faults/tcp-fault-proxy';
+import { FaultProxy, FaultProxyServer } from '../../helpers/faults/proxy';
 import { ToxiproxyClient } from '../../helpers/faults/toxiproxy-client';
 import { findFreePort } from '../../helpers/stack/ports';
 
-/** An echo server upstream, the proxy in front of it, and its Toxiproxy-style control API. */
-async function rig() {
+/**
+ * An echo server upstream (that speaks first with `greeting`, and records what reached it), the
+ * proxy in front of it, and its Toxiproxy-style control API.
+ */
+async function rig(opts: { greeting?: string } = {}) {
+  const received: string[] = [];
   const echo = net.createServer((s) => {
     s.on('error', () => {}); // the proxy resets upstream connections too (reset_peer)
-    s.pipe(s);
+    if (opts.greeting) s.write(opts.greeting);
+    s.on('data', (d) => {
+      received.push(String(d));
+      s.write(d);
+    });
   });
   const range = { min: 20000, max: 32000 };
   const upstream = await findFreePort(range);
@@ -23,6 +31,8 @@ async function rig() {
     client,
     listen,
     control,
+    /** what reached the upstream, chunk by chunk */
+    received,
     close: async () => {
       await server.stop();
       await new Promise((r) => echo.close(r));
@@ -49,6 +59,88 @@ function roundTrip(port: number, timeoutMs = 1_000): Promise<{ echo?: string; ms
     s.on('error', (e: NodeJS.ErrnoException) => done({ error: e.code ?? e.message }));
     s.on('close', () => done({ error: got ? undefined : 'closed' }));
   });
+}
+
+/**
+ * A client that listens for `waitMs` first (to a server that speaks first), then sends a line: what
+ * it got before sending, whether it could send, what came after, and how and when (ms after the
+ * send) the connection ended.
+ */
+function converse(
+  port: number,
+  waitMs: number,
+): Promise<{ before: string; sent: boolean; after: string; error?: string; msAfterSend?: number }> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    let got = '';
+    let before = '';
+    let sentAt: number | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const done = (error?: string) => {
+      clearTimeout(timer);
+      s.destroy();
+      const sent = sentAt !== undefined;
+      resolve({ before: sent ? before : got, sent, after: sent ? got : '', error, msAfterSend: sent ? Date.now() - sentAt! : undefined });
+    };
+    s.setTimeout(waitMs + 1_000, () => done('timeout'));
+    s.on('connect', () => {
+      timer = setTimeout(() => {
+        before = got;
+        got = '';
+        sentAt = Date.now();
+        s.write('ping\n');
+      }, waitMs);
+    });
+    s.on('data', (d) => {
+      got += String(d);
+      if (sentAt !== undefined && got.endsWith('\n')) done();
+    });
+    s.on('error', (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
+    s.on('close', () => done('closed'));
+  });
+}
+
+/** Sends `n` lines one after the other on one connection: how long each echo took (undefined once the connection failed). */
+function pings(port: number, n: number, timeoutMs = 2_000): Promise<(number | undefined)[]> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    const times: (number | undefined)[] = [];
+    let sentAt = 0;
+    let got = '';
+    const send = () => {
+      sentAt = Date.now();
+      s.write('ping\n');
+    };
+    const done = () => {
+      s.destroy();
+      resolve([...times, ...Array<undefined>(n - times.length).fill(undefined)]);
+    };
+    s.setTimeout(timeoutMs, done);
+    s.on('connect', send);
+    s.on('data', (d) => {
+      got += String(d);
+      if (!got.endsWith('\n')) return;
+      got = '';
+      times.push(Date.now() - sentAt);
+      if (times.length === n) done();
+      else send();
+    });
+    s.on('error', done);
+    s.on('close', done);
+  });
+}
+
+/** `n` connections one after the other, each one round trip: how many were reset (the toxic applied) and how many echoed. */
+async function resets(port: number, n: number): Promise<{ reset: number; echoed: number; other: string[] }> {
+  const deadline = Date.now() + 20_000;
+  const counts = { reset: 0, echoed: 0, other: [] as string[] };
+  for (let i = 0; i < n && Date.now() < deadline; i++) {
+    const r = await roundTrip(port);
+    if (r.echo === 'ping') counts.echoed++;
+    else if (/ECONNRESET|closed/.test(r.error ?? '')) counts.reset++;
+    else counts.other.push(r.error ?? String(r.echo));
+  }
+  return counts;
 }
 
 test.describe('fault proxy (Toxiproxy vocabulary) @self', () => {
@@ -85,6 +177,115 @@ test.describe('fault proxy (Toxiproxy vocabulary) @self', () => {
       expect(fast.ms).toBeLessThan(150);
     } finally {
       await r.close();
+    }
+  });
+
+  test('should apply a toxic to a connection with probability toxicity, drawn once per connection as Toxiproxy does', async () => {
+    const r = await rig();
+    try {
+      const reset = (toxicity: number) => ({
+        name: 'reset',
+        type: 'reset_peer' as const,
+        stream: 'downstream' as const,
+        toxicity,
+        attributes: {},
+      });
+      await r.client.addToxic('echo', reset(0));
+      expect(await resets(r.listen, 20), 'toxicity 0: never applied').toEqual({ reset: 0, echoed: 20, other: [] });
+      await r.client.removeToxic('echo', 'reset');
+
+      await r.client.addToxic('echo', reset(1));
+      expect(await resets(r.listen, 20), 'toxicity 1: always applied').toEqual({ reset: 20, echoed: 0, other: [] });
+      await r.client.removeToxic('echo', 'reset');
+
+      await r.client.addToxic('echo', reset(0.5));
+      expect((await r.client.proxy('echo')).toxics[0]).toMatchObject({ name: 'reset', toxicity: 0.5 });
+      const half = await resets(r.listen, 40);
+      expect(half.other, 'every connection reset or echoed').toEqual([]);
+      expect(half.reset + half.echoed, 'all 40 connections within the time bound').toBe(40);
+      // binomial(40, 0.5) falls outside 5..35 with probability < 1e-6
+      expect(half.reset, `toxicity 0.5: some connections, not all (${half.reset} of 40 reset)`).toBeGreaterThanOrEqual(5);
+      expect(half.reset, `toxicity 0.5: not all (${half.reset} of 40 reset)`).toBeLessThanOrEqual(35);
+      await r.client.removeToxic('echo', 'reset');
+
+      // drawn once per connection, not per chunk: each connection is slow on every exchange, or on none
+      // (drawn per chunk instead, 10 connections of 3 exchanges would all look consistent with probability 1e-6)
+      await r.client.addToxic('echo', { name: 'slow', type: 'latency', stream: 'downstream', toxicity: 0.5, attributes: { latency: 250 } });
+      const connections: (number | undefined)[][] = [];
+      for (let i = 0; i < 10; i++) connections.push(await pings(r.listen, 3));
+      const mixed = connections.filter((times) => {
+        const slow = times.map((ms) => (ms === undefined ? undefined : ms >= 250));
+        return !(slow.every((x) => x === true) || slow.every((x) => x === false));
+      });
+      expect(mixed, `each connection slow on all 3 exchanges or on none (ms: ${JSON.stringify(connections)})`).toEqual([]);
+    } finally {
+      await r.close();
+    }
+  });
+
+  test('should refuse a toxicity outside 0..1 with a 400 naming toxicity', async () => {
+    const r = await rig();
+    try {
+      const post = (toxicity: unknown) =>
+        fetch(`http://127.0.0.1:${r.control}/proxies/echo/toxics`, {
+          method: 'POST',
+          body: JSON.stringify({ name: 'bad', type: 'latency', toxicity, attributes: { latency: 10 } }),
+        });
+      for (const toxicity of [1.5, -0.1, '0.5']) {
+        const res = await post(toxicity);
+        expect(res.status, `toxicity ${JSON.stringify(toxicity)}`).toBe(400);
+        expect(await res.json()).toMatchObject({ error: expect.stringContaining('toxicity'), status: 400 });
+      }
+      expect((await r.client.proxy('echo')).toxics, 'nothing added').toEqual([]);
+      expect((await post(0)).status, 'the bounds are allowed').toBe(200);
+      await r.client.removeToxic('echo', 'bad');
+      expect((await post(1)).status).toBe(200);
+    } finally {
+      await r.close();
+    }
+  });
+
+  test('should reset_peer on its own stream as Toxiproxy does: upstream when the client sends, downstream when the server does', async () => {
+    const reset = (stream: 'upstream' | 'downstream', timeout = 0) => ({
+      name: 'reset',
+      type: 'reset_peer' as const,
+      stream,
+      attributes: { timeout },
+    });
+    const r = await rig();
+    try {
+      await r.client.addToxic('echo', reset('upstream'));
+      expect((await roundTrip(r.listen)).error, 'upstream: reset when the client sends').toMatch(/ECONNRESET|closed/);
+      expect(r.received, "upstream: the client's line never reaches the server").toEqual([]);
+      await r.client.removeToxic('echo', 'reset');
+
+      await r.client.addToxic('echo', reset('downstream'));
+      expect((await roundTrip(r.listen)).error, 'downstream: reset when the server answers').toMatch(/ECONNRESET|closed/);
+      expect(r.received, 'downstream: the line reached the server, its answer is lost').toEqual(['ping\n']);
+    } finally {
+      await r.close();
+    }
+    // a server that speaks first
+    const g = await rig({ greeting: 'hello\n' });
+    try {
+      await g.client.addToxic('echo', reset('downstream'));
+      const down = await converse(g.listen, 300);
+      expect(down, 'downstream: reset by the greeting, before the client says anything').toMatchObject({ before: '', sent: false });
+      expect(down.error).toMatch(/ECONNRESET|closed/);
+      await g.client.removeToxic('echo', 'reset');
+
+      await g.client.addToxic('echo', reset('upstream', 200));
+      const up = await converse(g.listen, 300);
+      expect(up, 'upstream: the greeting passes, the connection lives until the client sends').toMatchObject({
+        before: 'hello\n',
+        sent: true,
+        after: '',
+      });
+      expect(up.error).toMatch(/ECONNRESET|closed/);
+      expect(up.msAfterSend, 'upstream with timeout 200: reset 200ms after the client sent').toBeGreaterThanOrEqual(190);
+      expect(g.received, "the client's line never reached the server").toEqual([]);
+    } finally {
+      await g.close();
     }
   });
 

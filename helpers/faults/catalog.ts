@@ -11,7 +11,7 @@ import { pgPing, type PgPing } from '../integrity/pg-ping';
 import type { CommandRecord } from '../stack/command';
 import type { Action, AppService, DbService, ServerIdentity } from '../drivers/types';
 import { act, FaultDidNotRecover, FaultNotObserved, type Fault } from './fault';
-import type { ConnectionLog } from './tcp-fault-proxy';
+import type { ConnectionLog } from './proxy';
 import type { ToxiproxyClient } from './toxiproxy-client';
 import pg from 'pg';
 

@@ -1,5 +1,5 @@
 /** Client of a Toxiproxy-compatible control API (ours, or a real Toxiproxy on an external target). */
-import type { ConnectionLog, ProxyDescription, Stream, Toxic, ToxicType } from './tcp-fault-proxy';
+import type { ConnectionLog, ProxyDescription, Stream, Toxic, ToxicType } from './proxy';
 
 export class ToxiproxyClient {
   constructor(
@@ -28,8 +28,12 @@ export class ToxiproxyClient {
   setEnabled(name: string, enabled: boolean): Promise<ProxyDescription> {
     return this.call('POST', `/proxies/${encodeURIComponent(name)}`, { enabled });
   }
-  addToxic(proxy: string, toxic: { name: string; type: ToxicType; stream: Stream; attributes: Record<string, number> }): Promise<Toxic> {
-    return this.call('POST', `/proxies/${encodeURIComponent(proxy)}/toxics`, { ...toxic, toxicity: 1 });
+  /** Adds a toxic; toxicity (default 1) is the probability that a connection gets it, drawn per connection. */
+  addToxic(
+    proxy: string,
+    toxic: { name: string; type: ToxicType; stream: Stream; toxicity?: number; attributes: Record<string, number> },
+  ): Promise<Toxic> {
+    return this.call('POST', `/proxies/${encodeURIComponent(proxy)}/toxics`, { toxicity: 1, ...toxic });
   }
   /** Removes a toxic; a toxic that is already gone is fine (recovery is idempotent). */
   async removeToxic(proxy: string, name: string): Promise<void> {
