@@ -223,7 +223,7 @@ test.describe('fault proxy (Toxiproxy vocabulary) @self', () => {
     }
   });
 
-  test('should refuse a toxicity outside 0..1 with a 400 naming toxicity', async () => {
+  test('should refuse a toxicity outside 0..1 and an unknown stream with a 400 naming the field', async () => {
     const r = await rig();
     try {
       const post = (toxicity: unknown) =>
@@ -236,6 +236,12 @@ test.describe('fault proxy (Toxiproxy vocabulary) @self', () => {
         expect(res.status, `toxicity ${JSON.stringify(toxicity)}`).toBe(400);
         expect(await res.json()).toMatchObject({ error: expect.stringContaining('toxicity'), status: 400 });
       }
+      const badStream = await fetch(`http://127.0.0.1:${r.control}/proxies/echo/toxics`, {
+        method: 'POST',
+        body: JSON.stringify({ name: 'bad', type: 'latency', stream: 'sideways', attributes: { latency: 10 } }),
+      });
+      expect(badStream.status, 'an unknown stream is refused, as Toxiproxy does').toBe(400);
+      expect(await badStream.json()).toMatchObject({ error: expect.stringContaining('stream'), status: 400 });
       expect((await r.client.proxy('echo')).toxics, 'nothing added').toEqual([]);
       expect((await post(0)).status, 'the bounds are allowed').toBe(200);
       await r.client.removeToxic('echo', 'bad');

@@ -63,4 +63,9 @@ export class ProxyProcess {
     for (const p of pidsWithMarker(this.pidFile)) signalIfOurs(p, 'SIGKILL', this.pidFile);
     fs.rmSync(this.pidFile, { force: true });
   }
+
+  /** `await using proxy = ...`: stopped when the scope ends (stop is idempotent). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
 }

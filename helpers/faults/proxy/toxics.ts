@@ -93,6 +93,10 @@ export function toxicFromBody(body: Record<string, unknown>): ToxicInput {
   if (body.toxicity !== undefined && body.toxicity !== null && typeof body.toxicity !== 'number') {
     throw new ProxyApiError(400, `toxicity must be a number from 0 to 1, got ${JSON.stringify(body.toxicity)}`);
   }
+  // Toxiproxy refuses a stream it does not know; none given is downstream
+  if (body.stream !== undefined && body.stream !== 'upstream' && body.stream !== 'downstream') {
+    throw new ProxyApiError(400, `stream must be "upstream" or "downstream", got ${JSON.stringify(body.stream)}`);
+  }
   return {
     name: typeof body.name === 'string' ? body.name : undefined,
     type: type as ToxicType,
