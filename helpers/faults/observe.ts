@@ -1,0 +1,137 @@
+/** How a fault proves itself: probes it polls until its effect shows (inject) or its steady state returns (recover). */
+import { pgPing, type PgPing } from '../integrity/pg-ping';
+import type { CommandRecord } from '../stack/command';
+import type { Action } from '../drivers/types';
+import { act, FaultDidNotRecover, FaultNotObserved, type Fault } from './fault';
+import type { FaultContext, FaultName, FaultOrMissing } from './catalog';
+
+export interface Seen {
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+/** Something a fault waits to see: the effect of inject, or the steady state after recover. */
+export interface Observation {
+  readonly expected: string;
+  readonly probe: () => Promise<Seen>;
+}
+
+export const PROBE_TIMEOUT_MS = 1_000;
+
+export async function observe(
+  o: Observation,
+  timeoutMs: number,
+  fail: (elapsedMs: number, last: string) => Error,
+): Promise<{ detail: string; at: number }> {
+  const t0 = Date.now();
+  let last = 'no observation';
+  let probeMs = 0;
+  for (;;) {
+    const p0 = Date.now();
+    try {
+      const seen = await o.probe();
+      if (seen.ok) return { detail: `${o.expected}: ${seen.detail}`, at: Date.now() };
+      last = seen.detail;
+    } catch (error) {
+      last = (error as Error).message.split('\n')[0] ?? String(error);
+    }
+    probeMs = Date.now() - p0;
+    const elapsed = Date.now() - t0;
+    if (elapsed >= timeoutMs) throw fail(elapsed, last);
+    // a probe that runs a tool (kubectl, docker) costs CPU the store under test shares: poll at most half the time
+    await new Promise((r) => setTimeout(r, Math.min(Math.max(50, probeMs), timeoutMs - elapsed)));
+  }
+}
+
+/** All of several observations at once. */
+export function all(...os: Array<Observation | undefined>): Observation {
+  const list = os.filter((o): o is Observation => o !== undefined);
+  return {
+    expected: list.map((o) => o.expected).join(' and '),
+    probe: async () => {
+      const seen = await Promise.all(list.map((o) => o.probe()));
+      return { ok: seen.every((s) => s.ok), detail: seen.map((s) => s.detail).join('; ') };
+    },
+  };
+}
+
+export function checkObservation(key: string | undefined, check: (() => Promise<CommandRecord>) | undefined): Observation | undefined {
+  if (!check) return undefined;
+  return {
+    expected: `${key ?? 'the check command'} exits 0`,
+    probe: async () => {
+      try {
+        await check();
+        return { ok: true, detail: 'check exit 0' };
+      } catch (error) {
+        return { ok: false, detail: `check: ${(error as Error).message.split('\n')[0]}` };
+      }
+    },
+  };
+}
+
+export const pingObservation = (
+  expected: string,
+  addr: { host: string; port: number },
+  ok: (p: PgPing) => boolean,
+  timeoutMs = PROBE_TIMEOUT_MS,
+): Observation => ({
+  expected,
+  probe: async () => {
+    const p = await pgPing(addr.host, addr.port, timeoutMs);
+    return { ok: ok(p), detail: `${addr.host}:${addr.port} ${p.outcome} in ${p.ms}ms` };
+  },
+});
+
+export interface FaultSpec {
+  readonly name: FaultName;
+  readonly description: string;
+  readonly driver: string;
+  readonly before?: () => Promise<void>;
+  readonly inject: Action;
+  readonly effect: () => Observation;
+  /** undefined: the target heals itself (a reload completes, a killed worker is respawned) */
+  readonly revert?: Action;
+  readonly reverted: () => Observation;
+  readonly expectedWorkers?: () => Promise<number | undefined>;
+}
+
+export function buildFault(spec: FaultSpec, ctx: FaultContext): Fault {
+  let injected = false;
+  return {
+    name: spec.name,
+    description: spec.description,
+    inject: () =>
+      act(spec.name, 'inject', async () => {
+        await spec.before?.();
+        injected = true; // before the action: a half-applied fault is reverted too
+        const r = await spec.inject();
+        const endedAt = Date.now();
+        const effect = spec.effect();
+        const seen = await observe(
+          effect,
+          ctx.observeTimeoutMs,
+          (ms, last) => new FaultNotObserved(spec.name, spec.driver, effect.expected, ms, last),
+        );
+        return { detail: r.detail, commands: r.commands, endedAt, observation: seen.detail, observedAt: seen.at };
+      }),
+    recover: () =>
+      act(spec.name, 'recover', async () => {
+        if (!injected) return { detail: 'nothing to revert', changed: false };
+        const workers = spec.expectedWorkers ? await spec.expectedWorkers() : undefined;
+        const r = spec.revert ? await spec.revert({ workers }) : { detail: 'the target recovers on its own', commands: [] };
+        const endedAt = Date.now();
+        const reverted = spec.reverted();
+        const seen = await observe(
+          reverted,
+          ctx.recoverTimeoutMs,
+          (ms, last) => new FaultDidNotRecover(spec.name, spec.driver, reverted.expected, ms, last),
+        );
+        injected = false;
+        return { detail: r.detail, commands: r.commands, endedAt, observation: seen.detail, observedAt: seen.at };
+      }),
+  };
+}
+
+/** A fault the target cannot run, and the setting that would make it possible. */
+export const missing = (m: string): FaultOrMissing => ({ ok: false, missing: m });
