@@ -61,10 +61,10 @@ export default defineConfig<AppServerOption>({
     { name: 'smoke', testMatch: 'smoke.spec.ts' },
     { name: 'db-outage', testMatch: /db-outage(-ledger)?\.spec\.ts/ },
     { name: 'app-restart', testMatch: 'app-restart.spec.ts' },
-    { name: 'backup-restore', testMatch: 'backup-restore.spec.ts' },
+    { name: 'backup-restore', testMatch: /backup-(restore|checker)\.spec\.ts/ },
     { name: 'crashpoint', testMatch: 'crashpoint.spec.ts' },
     { name: 'idempotency', testMatch: 'idempotency.spec.ts' },
-    { name: 'security', testMatch: 'security.spec.ts' },
+    { name: 'security', testMatch: /security(-input)?\.spec\.ts/ },
     // the same scenarios with gunicorn + uvicorn workers (ASGI), unless the run already is uvicorn
     // (an external target runs what it runs: STORE_SERVER says which)
     ...(cfg.target === 'embedded' && cfg.embedded.server === 'gunicorn'

@@ -5,6 +5,9 @@
  * (and other ids), an owner role and a read-only role, a Toxiproxy-compatible fault proxy between
  * the store and PostgreSQL, and the deployment's own ops scripts. `npm run test:external` tests it
  * through every driver; the test doubles of systemctl, docker and kubectl act on it.
+ *
+ * Over 250 lines: a whole deployment set up and torn down in order (cluster, roles, store copy,
+ * proxy, ops scripts), read top to bottom as a runbook of its own.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';

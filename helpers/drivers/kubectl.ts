@@ -9,6 +9,9 @@
  *   deletes one, its ReplicaSet replaces it), scale down = one replica fewer;
  * - identity is the pod UID: a Ready pod with an old UID is not a recovery.
  * Kubernetes cannot pause a pod: db freeze needs DB_FREEZE_COMMAND/DB_UNFREEZE_COMMAND.
+ *
+ * Over 250 lines: one driver, its argv and the parsers of kubectl's JSON it alone reads, kept
+ * together like the other drivers (the parsers' unit tests run on recorded kubectl output).
  */
 import fs from 'node:fs';
 import path from 'node:path';

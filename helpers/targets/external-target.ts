@@ -1,6 +1,9 @@
 /**
  * An external deployment as a Target: drivers per service from config (command, systemd, compose,
  * kubectl), a Toxiproxy for link faults, the database read-only unless marked disposable.
+ *
+ * Over 250 lines: the one place that turns the external settings into every capability of a
+ * Target (faults, backup, logs, identity, migrate check, preflight, heal); each is a few lines.
  */
 import fs from 'node:fs';
 import path from 'node:path';

@@ -1,0 +1,118 @@
+/**
+ * The app-server experiment (e2e/app-restart.spec.ts runs it per fault): the store mix under load
+ * through the fault, the server's identity before and after, the figures and bounds of each fault.
+ */
+import type { Config, ServerKind } from '../../helpers/config';
+import type { ServerIdentity } from '../../helpers/drivers/types';
+import { failedRecords as failed, type LoadExperimentRun } from '../../helpers/experiment/load-experiment';
+import { healthProbe, productsProbe } from '../../helpers/experiment/steady-state';
+import type { AppFaultName } from '../../helpers/faults/catalog';
+import type { FaultAction } from '../../helpers/faults/fault';
+import type { LoadRecord } from '../../helpers/load/load-runner';
+import { errorKind } from '../../helpers/load/stats';
+import type { StoreApi } from '../../helpers/api/store-api';
+import type { Target } from '../../helpers/target';
+import { expect, test, type Experiment, type Faults } from '../fixtures';
+
+/** Answers the load must get through before the fault and after the recovery. */
+const OK_BEFORE = 20;
+const OK_AFTER = 20;
+/** requests under the fault before it may be recovered */
+const REQUESTS_DURING = 10;
+
+export interface Run extends LoadExperimentRun {
+  /** Idempotency-Keys of the orders the database holds after the run */
+  readonly storedKeys: ReadonlySet<string>;
+  /** orders whose answer was lost in flight and whose retry replayed them (written on the first try) */
+  readonly droppedInFlight: readonly LoadRecord[];
+}
+
+/** The fixtures the app-restart experiment uses. */
+export interface Ctx {
+  readonly experiment: Experiment;
+  readonly faults: Faults;
+  readonly target: Target;
+  readonly cfg: Config;
+  readonly anonApi: StoreApi;
+  readonly storeKind: ServerKind;
+}
+
+/** The bound each fault's figures are held to, for the summary (the tests assert them). */
+function boundsOf(faultName: AppFaultName, t: Config['thresholds']): Record<string, number> {
+  if (faultName === 'app-kill-worker') return { downtimeMs: t.appWorkerKillGapMs };
+  if (faultName === 'app-restart') return { downtimeMs: t.appRestartDowntimeMs };
+  return { failed: 0 };
+}
+
+export const describeFailures = (rs: readonly LoadRecord[]) =>
+  rs.map((r) => `${r.op} started ${new Date(r.start).toISOString().slice(11, 23)}: ${errorKind(r)}`);
+
+/**
+ * The app-server experiment: the store mix under load, the fault held for appFaultHoldMs (a restart
+ * starts again at once: its downtime is what is measured), the server's identity before and after;
+ * `verify` adds the scenario's own assertions.
+ */
+export async function underLoad(ctx: Ctx, faultName: AppFaultName, verify: (run: Run) => Promise<void> | void): Promise<void> {
+  const { experiment, faults, target, cfg, anonApi, storeKind } = ctx;
+  const fault = faults.create(faultName);
+  const t = cfg.thresholds;
+  const workers = (await target.server.expectedWorkers()) ?? '?';
+  test.info().annotations.push({ type: 'fault', description: `${fault.description} (${storeKind} workers)` });
+  await experiment.run(
+    {
+      fault,
+      load: { concurrency: cfg.load.vus, timeoutMs: t.requestTimeoutMs, thinkTimeMs: cfg.load.thinkTimeMs },
+      steadyState: [healthProbe(anonApi), productsProbe(anonApi)],
+      okBefore: OK_BEFORE,
+      okAfter: OK_AFTER,
+      hold: { ms: faultName === 'app-restart' || faultName === 'app-reexec' ? 0 : t.appFaultHoldMs, requests: REQUESTS_DURING },
+      identity: target.server.identity.ok ? target.server.identity.value : undefined,
+      timeline: ({ records, stats }) => ({
+        title: `${fault.name} under load (${storeKind} workers x${workers})`,
+        subtitle: `${cfg.load.vus} virtual users; availability ${(stats.overall.availability * 100).toFixed(2)}%, ${failed(records).length} failed of ${records.length}; longest stretch without success ${stats.downtimeMs.toFixed(0)} ms`,
+      }),
+      metrics: ({ records, stats, injected, recovered, verdict }) => ({
+        scenario: `${fault.name} (${storeKind})`,
+        fault: fault.name,
+        figures: {
+          requests: records.length,
+          failed: failed(records).length,
+          availabilityPct: Number((stats.overall.availability * 100).toFixed(3)),
+          downtimeMs: Math.round(stats.downtimeMs),
+          firstSuccessAfterRecoverMs: stats.firstSuccessAfterRecoverMs === undefined ? null : Math.round(stats.firstSuccessAfterRecoverMs),
+          p99Ms: Math.round(stats.overall.latencyMs.p99),
+          injectMs: injected.endedAt - injected.startedAt,
+          recoverMs: recovered.endedAt - recovered.startedAt,
+          staleSocketRetries: stats.staleSocketRetries,
+          ledger: verdict.valid ? 'valid' : 'INVALID',
+        },
+        bounds: boundsOf(faultName, t),
+      }),
+    },
+    async (base) => {
+      const run: Run = {
+        ...base,
+        storedKeys: new Set(base.stored.map((o) => o.idempotencyKey ?? '')),
+        droppedInFlight: base.records.filter((r) => r.retriedStaleSocket && r.replayed),
+      };
+      // a retried order answered by a replay was written on its first try, whose answer was dropped in flight;
+      // a worker killed with SIGKILL loses what it was serving by definition: its own test bounds that
+      if (faultName !== 'app-kill-worker')
+        expect(
+          run.droppedInFlight.map(
+            (r) =>
+              `${r.op} started ${new Date(r.start).toISOString().slice(11, 23)}: first answer lost, the retry replayed order ${r.orderId}`,
+          ),
+          'no answer was dropped in flight (a retry replaying a written order)',
+        ).toEqual([]);
+      await verify(run);
+    },
+  );
+}
+
+/** The server's identity before and after the fault (the test needs the capability: need() skipped it otherwise). */
+export function identities(run: Run): { before: ServerIdentity; after: ServerIdentity } {
+  if (!run.before || !run.after) throw new Error('the server identity was not read before and after the fault');
+  return { before: run.before, after: run.after };
+}
+export const doneAt = (a: FaultAction) => a.observedAt ?? a.endedAt;
