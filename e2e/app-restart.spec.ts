@@ -7,21 +7,14 @@
 import { RUNBOOK_ORDER, newIdempotencyKey } from '../helpers/api/payloads';
 import { failedRecords as failed } from '../helpers/experiment/load-experiment';
 import type { LoadRecord } from '../helpers/load/load-runner';
-import { expect, need, test } from './fixtures';
+import { expect, need } from './fixtures';
 
-import { describeFailures, doneAt, identities, underLoad } from './support/app-experiment';
+import { describeFailures, doneAt, identities, test } from './support/app-experiment';
 
 test.describe('application server under load @app', () => {
-  test('should fail no request and complete a graceful reload (SIGHUP) @app', async ({
-    experiment,
-    faults,
-    target,
-    cfg,
-    anonApi,
-    storeKind,
-  }) => {
+  test('should fail no request and complete a graceful reload (SIGHUP) @app', async ({ underLoad, target, cfg }) => {
     need(target.server.identity);
-    await underLoad({ experiment, faults, target, cfg, anonApi, storeKind }, 'app-reload', (run) => {
+    await underLoad('app-reload', (run) => {
       expect(describeFailures(failed(run.records)), 'no request fails while the workers are replaced').toEqual([]);
       const completeMs = doneAt(run.recovered) - run.injected.startedAt;
       expect(completeMs, `the reload completes: every old worker exited ${completeMs}ms after the reload began`).toBeLessThanOrEqual(
@@ -38,15 +31,13 @@ test.describe('application server under load @app', () => {
   });
 
   test('should keep serving on the other workers when one worker is killed (SIGKILL) @app', async ({
-    experiment,
-    faults,
+    underLoad,
     target,
     cfg,
-    anonApi,
     storeKind,
   }) => {
     need(target.server.identity);
-    await underLoad({ experiment, faults, target, cfg, anonApi, storeKind }, 'app-kill-worker', (run) => {
+    await underLoad('app-kill-worker', (run) => {
       const killedAt = run.injected.endedAt;
       const afterKill = failed(run.records).filter((r) => r.start > killedAt);
       expect(describeFailures(afterKill), 'every request that started after the kill is served by another worker').toEqual([]);
@@ -72,16 +63,12 @@ test.describe('application server under load @app', () => {
   });
 
   test('should drop nothing in flight and come back with the same answers after a full restart (TERM, start) @app', async ({
-    experiment,
-    faults,
-    target,
+    underLoad,
     cfg,
-    anonApi,
-    storeKind,
     api,
     evidence,
   }) => {
-    await underLoad({ experiment, faults, target, cfg, anonApi, storeKind }, 'app-restart', async (run) => {
+    await underLoad('app-restart', async (run) => {
       if (run.before && run.after) {
         expect(run.after.instance, 'a new server instance runs').toBeDefined();
         expect(run.after.instance, 'the instance is not the one before the restart').not.toBe(run.before.instance);
@@ -119,15 +106,11 @@ test.describe('application server under load @app', () => {
   });
 
   test('should fail no request during a zero-downtime restart (USR2 re-exec, then TERM to the old master) @app', async ({
-    experiment,
-    faults,
+    underLoad,
     target,
-    cfg,
-    anonApi,
-    storeKind,
   }) => {
     need(target.server.identity);
-    await underLoad({ experiment, faults, target, cfg, anonApi, storeKind }, 'app-reexec', (run) => {
+    await underLoad('app-reexec', (run) => {
       expect(
         describeFailures(failed(run.records)),
         'no request fails while a new server takes over the socket and the old one drains',
@@ -143,16 +126,9 @@ test.describe('application server under load @app', () => {
     });
   });
 
-  test('should keep serving while scaled down and up (TTOU, TTIN) @app', async ({
-    experiment,
-    faults,
-    target,
-    cfg,
-    anonApi,
-    storeKind,
-  }) => {
+  test('should keep serving while scaled down and up (TTOU, TTIN) @app', async ({ underLoad, target }) => {
     need(target.server.identity);
-    await underLoad({ experiment, faults, target, cfg, anonApi, storeKind }, 'app-scale-down', (run) => {
+    await underLoad('app-scale-down', (run) => {
       expect(describeFailures(failed(run.records)), 'no request fails while a worker is retired and another started').toEqual([]);
       const { before, after } = identities(run);
       expect(before.workers.length, 'workers were seen before scaling').toBeGreaterThan(1);

@@ -13,8 +13,8 @@ import { loadConfig, readEnv } from '../helpers/config';
 import { compareSnapshots, takeSnapshot } from '../helpers/integrity/snapshot';
 import { CommandError } from '../helpers/stack/command';
 import { externalTarget } from '../helpers/targets/external-target';
-import { backupAndRestore, needDisposable } from './support/backup';
-import { expect, need, requireDb, test } from './fixtures';
+import { needDisposable, test } from './support/backup';
+import { expect, need, requireDb } from './fixtures';
 
 // a dump holds password hashes and personal data: none outlives its test
 test.afterEach(() => {
@@ -23,47 +23,23 @@ test.afterEach(() => {
   for (const f of fs.readdirSync(dir)) if (f.endsWith('.dump')) fs.rmSync(path.join(dir, f), { force: true });
 });
 
+/** Orders added before the bulk backup: enough that a restore which drops or duplicates rows shows at scale. */
+const BULK_ORDERS = 5_000;
+/** seeding, two restores and two full verifications of 5000 orders (about 10 s here) with room for a slow machine */
+const BULK_TEST_TIMEOUT_MS = 180_000;
+
 test.describe('backup and restore @backup', () => {
-  test('should restore exactly the backup with the store running @backup', async ({
-    api,
-    anonApi,
-    apiAs,
-    userOf,
-    target,
-    cfg,
-    evidence,
-    db,
-    faults,
-  }) => {
-    await backupAndRestore(
-      { api, anonApi, apiAs, userOf, target, cfg, evidence, db, faults },
-      { storeStopped: false, scenario: 'backup/restore, store running' },
-    );
+  test('should restore exactly the backup with the store running @backup', async ({ backupAndRestore }) => {
+    await backupAndRestore({ storeStopped: false, scenario: 'backup/restore, store running' });
   });
 
-  test('should restore exactly the backup with the store stopped @backup', async ({
-    api,
-    anonApi,
-    apiAs,
-    userOf,
-    target,
-    cfg,
-    evidence,
-    db,
-    faults,
-  }) => {
-    await backupAndRestore(
-      { api, anonApi, apiAs, userOf, target, cfg, evidence, db, faults },
-      { storeStopped: true, scenario: 'backup/restore, store stopped' },
-    );
+  test('should restore exactly the backup with the store stopped @backup', async ({ backupAndRestore }) => {
+    await backupAndRestore({ storeStopped: true, scenario: 'backup/restore, store stopped' });
   });
 
-  test('should restore thousands of orders exactly @backup', async ({ api, anonApi, apiAs, userOf, target, cfg, evidence, db, faults }) => {
-    test.setTimeout(180_000);
-    await backupAndRestore(
-      { api, anonApi, apiAs, userOf, target, cfg, evidence, db, faults },
-      { storeStopped: false, scenario: 'backup/restore, +5000 orders', bulkOrders: 5_000 },
-    );
+  test('should restore thousands of orders exactly @backup', async ({ backupAndRestore }) => {
+    test.setTimeout(BULK_TEST_TIMEOUT_MS);
+    await backupAndRestore({ storeStopped: false, scenario: 'backup/restore, +5000 orders', bulkOrders: BULK_ORDERS });
   });
 
   test('should stop at a truncated dump in the scratch database and leave the target as it was @backup', async ({

@@ -7,7 +7,7 @@
 import { RUNBOOK_ORDER, newIdempotencyKey, orderBody } from '../helpers/api/payloads';
 import type { Exchange, StoreApi } from '../helpers/api/store-api';
 import { orderLineProblems, type DbProbe } from '../helpers/integrity/db-probe';
-import { phase } from '../helpers/report/evidence';
+import { phase, type Evidence } from '../helpers/report/evidence';
 import { shown } from '../helpers/report/redact';
 import { expect, needUser, requireDb, test } from './fixtures';
 
@@ -42,6 +42,28 @@ async function stored(probe: DbProbe, key: string): Promise<Array<{ id: number; 
   }));
 }
 
+/**
+ * `rounds` rounds of a race, each its own step of evidence: the rounds as a table, then one assertion
+ * that no round had a problem (`promise` says what each round must show).
+ */
+async function inRounds(
+  evidence: Evidence,
+  title: string,
+  rounds: number,
+  promise: string,
+  oneRound: (round: number) => Promise<Round>,
+): Promise<void> {
+  const results: Round[] = [];
+  await phase(evidence, title, async () => {
+    for (let round = 1; round <= rounds; round++) results.push(await oneRound(round));
+  });
+  await evidence.text('rounds (table)', roundsTable(results));
+  expect(
+    results.filter((r) => r.problems.length).map((r) => `round ${r.round}: ${r.problems.join('; ')}`),
+    promise,
+  ).toEqual([]);
+}
+
 /** n requests released together (the API context sends them concurrently). */
 const together = (n: number, send: (i: number) => Promise<Exchange>) => Promise.all(Array.from({ length: n }, (_, i) => send(i)));
 
@@ -65,9 +87,12 @@ test.describe('concurrent retries @idempotency', () => {
   }) => {
     const probe = requireDb(db);
     const { idempotencyClients: n, idempotencyRounds: rounds } = cfg.load;
-    const results: Round[] = [];
-    await phase(evidence, `${rounds} rounds of ${n} identical requests`, async () => {
-      for (let round = 1; round <= rounds; round++) {
+    await inRounds(
+      evidence,
+      `${rounds} rounds of ${n} identical requests`,
+      rounds,
+      `${rounds} rounds of ${n} concurrent requests with one key: one order each`,
+      async (round) => {
         const key = newIdempotencyKey(`same-${round}`);
         const answers = await together(n, () => api.createOrder(RUNBOOK_ORDER, { idempotencyKey: key }));
         const ids = answers.map((a) => (a.body as { id?: number } | undefined)?.id).filter((id): id is number => typeof id === 'number');
@@ -80,14 +105,9 @@ test.describe('concurrent retries @idempotency', () => {
           problems.push(`the answers name ${new Set(ids).size} different orders (${[...new Set(ids)].join(', ')})`);
         if (orders.length !== 1) problems.push(`${orders.length} orders stored for one key (ids ${orders.map((o) => o.id).join(', ')})`);
         for (const o of orders) problems.push(...o.problems);
-        results.push({ round, key, statuses: tally(answers), answeredIds: ids, storedIds: orders.map((o) => o.id), problems });
-      }
-    });
-    await evidence.text('rounds (table)', roundsTable(results));
-    expect(
-      results.filter((r) => r.problems.length).map((r) => `round ${r.round}: ${r.problems.join('; ')}`),
-      `${rounds} rounds of ${n} concurrent requests with one key: one order each`,
-    ).toEqual([]);
+        return { round, key, statuses: tally(answers), answeredIds: ids, storedIds: orders.map((o) => o.id), problems };
+      },
+    );
   });
 
   test('should keep the first body and refuse every other one sent with the same key at once @idempotency', async ({
@@ -98,9 +118,12 @@ test.describe('concurrent retries @idempotency', () => {
   }) => {
     const probe = requireDb(db);
     const { idempotencyClients: n, idempotencyRounds: rounds } = cfg.load;
-    const results: Round[] = [];
-    await phase(evidence, `${rounds} rounds of ${n} different bodies with one key`, async () => {
-      for (let round = 1; round <= rounds; round++) {
+    await inRounds(
+      evidence,
+      `${rounds} rounds of ${n} different bodies with one key`,
+      rounds,
+      'one order per key, every other body refused with 422',
+      async (round) => {
         const key = newIdempotencyKey(`diff-${round}`);
         const answers = await together(n, (i) => api.createOrder(orderBody({ full_name: `Client ${i}` }), { idempotencyKey: key }));
         const created = answers.filter((a) => a.status === 201);
@@ -117,21 +140,16 @@ test.describe('concurrent retries @idempotency', () => {
           );
         }
         for (const o of orders) problems.push(...o.problems);
-        results.push({
+        return {
           round,
           key,
           statuses: tally(answers),
           answeredIds: created.map((a) => (a.body as { id: number }).id),
           storedIds: orders.map((o) => o.id),
           problems,
-        });
-      }
-    });
-    await evidence.text('rounds (table)', roundsTable(results));
-    expect(
-      results.filter((r) => r.problems.length).map((r) => `round ${r.round}: ${r.problems.join('; ')}`),
-      'one order per key, every other body refused with 422',
-    ).toEqual([]);
+        };
+      },
+    );
   });
 
   test('should give two users who send the same key at once an order each @idempotency', async ({
@@ -148,32 +166,24 @@ test.describe('concurrent retries @idempotency', () => {
     const second: StoreApi = await apiAs('secondCustomer');
     const [a, b] = [(await userOf('customer')).userId, (await userOf('secondCustomer')).userId];
     const { idempotencyRounds: rounds } = cfg.load;
-    const results: Round[] = [];
-    await phase(evidence, `${rounds} rounds of two users with one key`, async () => {
-      for (let round = 1; round <= rounds; round++) {
-        const key = newIdempotencyKey(`users-${round}`);
-        const answers = await together(4, (i) => (i % 2 === 0 ? api : second).createOrder(RUNBOOK_ORDER, { idempotencyKey: key }));
-        const orders = await stored(probe, key);
-        const problems: string[] = [];
-        if (answers.some((x) => x.status !== 201)) problems.push(`answers ${JSON.stringify(tally(answers))}, not all 201`);
-        const owners = orders.map((o) => o.userId).sort((x, y) => x - y);
-        if (JSON.stringify(owners) !== JSON.stringify([a, b].sort((x, y) => x - y)))
-          problems.push(`orders stored for users [${owners.join(', ')}], expected one for ${a} and one for ${b}`);
-        for (const o of orders) problems.push(...o.problems);
-        results.push({
-          round,
-          key,
-          statuses: tally(answers),
-          answeredIds: answers.map((x) => (x.body as { id?: number } | undefined)?.id ?? 0),
-          storedIds: orders.map((o) => o.id),
-          problems,
-        });
-      }
+    await inRounds(evidence, `${rounds} rounds of two users with one key`, rounds, 'one order per user for a shared key', async (round) => {
+      const key = newIdempotencyKey(`users-${round}`);
+      const answers = await together(4, (i) => (i % 2 === 0 ? api : second).createOrder(RUNBOOK_ORDER, { idempotencyKey: key }));
+      const orders = await stored(probe, key);
+      const problems: string[] = [];
+      if (answers.some((x) => x.status !== 201)) problems.push(`answers ${JSON.stringify(tally(answers))}, not all 201`);
+      const owners = orders.map((o) => o.userId).sort((x, y) => x - y);
+      if (JSON.stringify(owners) !== JSON.stringify([a, b].sort((x, y) => x - y)))
+        problems.push(`orders stored for users [${owners.join(', ')}], expected one for ${a} and one for ${b}`);
+      for (const o of orders) problems.push(...o.problems);
+      return {
+        round,
+        key,
+        statuses: tally(answers),
+        answeredIds: answers.map((x) => (x.body as { id?: number } | undefined)?.id ?? 0),
+        storedIds: orders.map((o) => o.id),
+        problems,
+      };
     });
-    await evidence.text('rounds (table)', roundsTable(results));
-    expect(
-      results.filter((r) => r.problems.length).map((r) => `round ${r.round}: ${r.problems.join('; ')}`),
-      'one order per user for a shared key',
-    ).toEqual([]);
   });
 });

@@ -12,7 +12,7 @@ import type { LoadRecord } from '../../helpers/load/load-runner';
 import { errorKind } from '../../helpers/load/stats';
 import type { StoreApi } from '../../helpers/api/store-api';
 import type { Target } from '../../helpers/target';
-import { expect, test, type Experiment, type Faults } from '../fixtures';
+import { expect, test as base, type Experiment, type Faults } from '../fixtures';
 
 /** Answers the load must get through before the fault and after the recovery. */
 const OK_BEFORE = 20;
@@ -28,7 +28,7 @@ export interface Run extends LoadExperimentRun {
 }
 
 /** The fixtures the app-restart experiment uses. */
-export interface Ctx {
+interface Ctx {
   readonly experiment: Experiment;
   readonly faults: Faults;
   readonly target: Target;
@@ -52,12 +52,12 @@ export const describeFailures = (rs: readonly LoadRecord[]) =>
  * starts again at once: its downtime is what is measured), the server's identity before and after;
  * `verify` adds the scenario's own assertions.
  */
-export async function underLoad(ctx: Ctx, faultName: AppFaultName, verify: (run: Run) => Promise<void> | void): Promise<void> {
+async function underLoad(ctx: Ctx, faultName: AppFaultName, verify: (run: Run) => Promise<void> | void): Promise<void> {
   const { experiment, faults, target, cfg, anonApi, storeKind } = ctx;
   const fault = faults.create(faultName);
   const t = cfg.thresholds;
   const workers = (await target.server.expectedWorkers()) ?? '?';
-  test.info().annotations.push({ type: 'fault', description: `${fault.description} (${storeKind} workers)` });
+  base.info().annotations.push({ type: 'fault', description: `${fault.description} (${storeKind} workers)` });
   await experiment.run(
     {
       fault,
@@ -116,3 +116,13 @@ export function identities(run: Run): { before: ServerIdentity; after: ServerIde
   return { before: run.before, after: run.after };
 }
 export const doneAt = (a: FaultAction) => a.observedAt ?? a.endedAt;
+
+/** The app-restart spec's test: `underLoad(fault, verify)` with this test's fixtures bound. */
+export const test = base.extend<{ underLoad: (faultName: AppFaultName, verify: (run: Run) => Promise<void> | void) => Promise<void> }>({
+  underLoad: [
+    async ({ experiment, faults, target, cfg, anonApi, storeKind }, use) => {
+      await use((faultName, verify) => underLoad({ experiment, faults, target, cfg, anonApi, storeKind }, faultName, verify));
+    },
+    { box: true },
+  ],
+});

@@ -15,7 +15,7 @@ import { compareSnapshots, snapshotSummary, takeSnapshot } from '../../helpers/i
 import { phase, type Evidence } from '../../helpers/report/evidence';
 import type { MigrateCheck, Target } from '../../helpers/target';
 import { shown } from '../../helpers/report/redact';
-import { expect, need, needUser, requireDb, test, type Faults, type UserIdentity, type Who } from '../fixtures';
+import { expect, need, needUser, requireDb, test as base, type Faults, type UserIdentity, type Who } from '../fixtures';
 
 export const ORDER_SEQ = 'store_orderrequest_id_seq';
 
@@ -76,7 +76,7 @@ export async function attachVerdict(evidence: Evidence, name: string, v: Restore
   });
 }
 
-export interface Fixtures {
+interface Fixtures {
   api: StoreApi;
   anonApi: StoreApi;
   apiAs: (who: Who) => Promise<StoreApi>;
@@ -89,14 +89,14 @@ export interface Fixtures {
 }
 
 /** Backup, scratch verification, change, restore over the target, verify: the common experiment. */
-export async function backupAndRestore(f: Fixtures, opts: { storeStopped: boolean; scenario: string; bulkOrders?: number }): Promise<void> {
+async function backupAndRestore(f: Fixtures, opts: { storeStopped: boolean; scenario: string; bulkOrders?: number }): Promise<void> {
   const probe = requireDb(f.db);
   const { driver, writableUrl } = needDisposable(f.target);
   const check = need(f.target.migrateCheck);
   needUser(f.target, 'staff');
   // the store stopped: stopped now (and started again in teardown, should the restore fail)
   const stop = opts.storeStopped ? f.faults.create('app-restart') : undefined;
-  const file = test.info().outputPath('backup.dump');
+  const file = base.info().outputPath('backup.dump');
   const staff = await f.apiAs('staff');
   if (opts.bulkOrders) {
     const owner = (await f.userOf(f.target.users.secondCustomer ? 'secondCustomer' : 'customer')).userId;
@@ -184,3 +184,15 @@ export async function backupAndRestore(f: Fixtures, opts: { storeStopped: boolea
     expect((next.body as { id: number }).id, 'the new order continues the backup-time sequence').toBe(lastAtBackup! + 1);
   });
 }
+
+type BackupOptions = { storeStopped: boolean; scenario: string; bulkOrders?: number };
+
+/** The backup spec's test: `backupAndRestore(opts)` with this test's fixtures bound. */
+export const test = base.extend<{ backupAndRestore: (opts: BackupOptions) => Promise<void> }>({
+  backupAndRestore: [
+    async ({ api, anonApi, apiAs, userOf, target, cfg, evidence, db, faults }, use) => {
+      await use((opts) => backupAndRestore({ api, anonApi, apiAs, userOf, target, cfg, evidence, db, faults }, opts));
+    },
+    { box: true },
+  ],
+});

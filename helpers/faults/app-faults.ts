@@ -45,6 +45,12 @@ export function appFault(ctx: FaultContext, name: AppFaultName): FaultOrMissing 
     };
   const steady = (extra: (now: ServerIdentity) => boolean, what: string) =>
     idObservation(`${what}, the full worker count again`, (now, want) => extra(now) && now.workers.length >= (want ?? 1));
+  // a reload or a re-exec is over when every worker of before is gone and the store answers
+  const oldWorkersGone = () =>
+    all(
+      steady((now) => now.workers.every((w) => !before?.workers.includes(w)), 'every old worker gone'),
+      health,
+    );
 
   const specs: Record<AppFaultName, () => FaultSpec> = {
     'app-reload': () => ({
@@ -58,11 +64,7 @@ export function appFault(ctx: FaultContext, name: AppFaultName): FaultOrMissing 
           idObservation('a new worker', (now) => now.workers.some((w) => !before?.workers.includes(w))),
           checkObservation(checkName, check),
         ),
-      reverted: () =>
-        all(
-          steady((now) => now.workers.every((w) => !before?.workers.includes(w)), 'every old worker gone'),
-          health,
-        ),
+      reverted: oldWorkersGone,
       expectedWorkers,
     }),
     'app-kill-worker': () => ({
@@ -145,11 +147,7 @@ export function appFault(ctx: FaultContext, name: AppFaultName): FaultOrMissing 
           idObservation('a new server instance', (now) => now.instance !== undefined && now.instance !== before?.instance),
           checkObservation(checkName, check),
         ),
-      reverted: () =>
-        all(
-          steady((now) => now.workers.every((w) => !before?.workers.includes(w)), 'every old worker gone'),
-          health,
-        ),
+      reverted: oldWorkersGone,
       expectedWorkers,
     }),
   };
