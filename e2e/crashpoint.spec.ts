@@ -32,6 +32,12 @@ const heldOf = (rows: readonly OrderRow[]) =>
     ? 'nothing'
     : rows.map((o) => `order ${o.id}${orderLineProblems(o).length ? ' PARTIAL' : ' whole'} (${o.lines.length} lines)`).join(', ');
 
+/**
+ * Every statement of the order, cut before and after (about 20 points, 1.5 s in all here); each point
+ * can wait out a recovery (RECOVER_TIMEOUT_MS), so the bound is generous and never the measure.
+ */
+const CRASH_POINTS_TIMEOUT_MS = 300_000;
+
 test.describe('crash points of the write path @crashpoint', () => {
   test('should answer a controlled error and keep the order whole or absent when PostgreSQL is lost at any statement of the runbook order @db @crashpoint', async ({
     api,
@@ -42,7 +48,7 @@ test.describe('crash points of the write path @crashpoint', () => {
     cfg,
     storeKind,
   }) => {
-    test.setTimeout(300_000);
+    test.setTimeout(CRASH_POINTS_TIMEOUT_MS);
     const probe = requireDb(db);
     const log = need(target.statementLog);
     test.skip(

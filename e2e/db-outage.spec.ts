@@ -15,6 +15,10 @@ import { SCENARIOS, burst, expectControlledError, statuses } from './support/db-
 import { expect, requireDb, test } from './fixtures';
 
 const ORDER_TABLES = [STORE_TABLES.orders, STORE_TABLES.orderLines];
+/** Requests per worker right after a recovery: a worker with a dead connection fails one of them. */
+const ROUNDS_PER_WORKER = 2;
+/** Health rounds per worker before an idle bounce: every worker opens (and keeps) its connection. */
+const WARM_ROUNDS = 3;
 
 test.describe('database outage @db', () => {
   for (const sc of SCENARIOS) {
@@ -81,7 +85,11 @@ test.describe('database outage @db', () => {
         );
         const timeToRecoverMs = first.startedAt + first.durationMs - dbBackAt;
         // right after recovery, every worker must serve: stale persistent connections fail here
-        const after = await burst(() => api.createOrder(RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('after') }), workers, 2);
+        const after = await burst(
+          () => api.createOrder(RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('after') }),
+          workers,
+          ROUNDS_PER_WORKER,
+        );
         return { fp, first, tries, timeToRecoverMs, after };
       });
 
@@ -183,7 +191,7 @@ test.describe('database outage @db', () => {
     const workers = (await target.server.expectedWorkers()) ?? cfg.load.vus;
     await phase(evidence, 'Baseline', async () => {
       // every worker opens (and, with persistent connections, keeps) a database connection
-      const warm = await burst(() => anonApi.health(), workers, 3);
+      const warm = await burst(() => anonApi.health(), workers, WARM_ROUNDS);
       expect(statuses(warm)).toEqual(warm.map(() => 200));
     });
     await phase(evidence, 'Inject', async () => {
@@ -193,7 +201,11 @@ test.describe('database outage @db', () => {
       await faults.recover(fault);
     });
     await phase(evidence, 'Verify', async () => {
-      const after = await burst(() => api.createOrder(RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('bounce') }), workers, 2);
+      const after = await burst(
+        () => api.createOrder(RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('bounce') }),
+        workers,
+        ROUNDS_PER_WORKER,
+      );
       expect(statuses(after), `${after.length} orders right after the bounce all answer 201 (a stale connection fails here)`).toEqual(
         after.map(() => 201),
       );
@@ -206,6 +218,7 @@ test.describe('database outage @db', () => {
   });
 
   test('should keep serving, slower, while answers from PostgreSQL are delayed @db @link', async ({ api, evidence, faults }) => {
+    // added to every answer from PostgreSQL: one is well above this machine's jitter, and an order makes several
     const latencyMs = 100;
     const fault = faults.create('db-latency', { latencyMs });
     const baseline = await phase(evidence, 'Baseline', async () => {
