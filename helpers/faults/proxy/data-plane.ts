@@ -65,10 +65,6 @@ export class FaultProxy {
     }
   }
 
-  get connectionCount(): number {
-    return this.links.size;
-  }
-
   /** Enables (listens) or disables (closes listener and every connection). */
   async setEnabled(enabled: boolean): Promise<void> {
     if (enabled === this.enabledFlag) return;
