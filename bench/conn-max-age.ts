@@ -1,8 +1,8 @@
 /**
- * Benchmark: the reference store's CONN_MAX_AGE choice. A fresh connection per request (0, the
- * default) against persistent connections (60 s, with the request-start usability check), under
- * wrk on a DB-touching endpoint. Appends to bench/results/conn-max-age.json.
- * Run: npm run bench:conn-max-age
+ * Benchmark: the reference store's CONN_MAX_AGE. A fresh connection per request (0, the default
+ * until the bounded calls of store/db.py) against persistent connections (60 s, today's default:
+ * pinged at request start, every call bounded), under wrk on a DB-touching endpoint.
+ * Appends to bench/results/conn-max-age.json. Run: npm run bench:conn-max-age
  */
 import { execFileSync } from 'node:child_process';
 import { loadConfig, readEnv } from '../helpers/config';

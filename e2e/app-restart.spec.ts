@@ -9,12 +9,14 @@ import { failedRecords as failed } from '../helpers/experiment/load-experiment';
 import type { LoadRecord } from '../helpers/load/load-runner';
 import { expect, need } from './fixtures';
 
-import { describeFailures, doneAt, identities, test } from './support/app-experiment';
+import { describeFailures, doneAt, identities, inFlightAt, test } from './support/app-experiment';
 
 test.describe('application server under load @app', () => {
   test('should fail no request and complete a graceful reload (SIGHUP) @app', async ({ underLoad, target, cfg }) => {
     need(target.server.identity);
     await underLoad('app-reload', (run) => {
+      const atReload = inFlightAt(run.records, run.injected.startedAt);
+      expect(atReload.length, 'requests were in flight when the reload began (else nothing here is tested)').toBeGreaterThan(0);
       expect(describeFailures(failed(run.records)), 'no request fails while the workers are replaced').toEqual([]);
       const completeMs = doneAt(run.recovered) - run.injected.startedAt;
       expect(completeMs, `the reload completes: every old worker exited ${completeMs}ms after the reload began`).toBeLessThanOrEqual(
@@ -69,6 +71,8 @@ test.describe('application server under load @app', () => {
     evidence,
   }) => {
     await underLoad('app-restart', async (run) => {
+      const atStop = inFlightAt(run.records, run.injected.startedAt);
+      expect(atStop.length, 'requests were in flight when the stop began (else nothing here is tested)').toBeGreaterThan(0);
       if (run.before && run.after) {
         expect(run.after.instance, 'a new server instance runs').toBeDefined();
         expect(run.after.instance, 'the instance is not the one before the restart').not.toBe(run.before.instance);

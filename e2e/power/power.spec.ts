@@ -34,10 +34,28 @@ function specsOf(suite: JsonSuite): JsonSpec[] {
 // eslint-disable-next-line no-control-regex
 const strip = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '');
 
-/** The power table: each flaw, the test that must catch it, and whether it did. */
-const table: Array<{ flaw: string; test: string; caught: boolean; detail: string; category: string }> = [];
-function writeTable(): void {
-  const dir = path.join(test.info().project.outputDir, '..');
+interface Row {
+  readonly index: number;
+  readonly flaw: string;
+  readonly test: string;
+  readonly caught: boolean;
+  readonly detail: string;
+  readonly category: string;
+}
+
+/**
+ * The power table: each flaw, the test that must catch it, and whether it did. Each case writes its
+ * row as a file in the project's output folder (emptied at the start of a run): a failed case
+ * restarts the worker process, and a table held in memory would lose the rows before it.
+ */
+function writeTable(row: Row): void {
+  const rowsDir = path.join(test.info().project.outputDir, 'power-rows');
+  fs.mkdirSync(rowsDir, { recursive: true });
+  fs.writeFileSync(path.join(rowsDir, `${String(row.index).padStart(3, '0')}.json`), JSON.stringify(row));
+  const table = fs
+    .readdirSync(rowsDir)
+    .sort()
+    .map((f) => JSON.parse(fs.readFileSync(path.join(rowsDir, f), 'utf8')) as Row);
   const caught = table.filter((r) => r.caught).length;
   const md = [
     `# Power: ${caught} of ${table.length} flaws caught (${Math.round((caught / Math.max(1, table.length)) * 100)}%)`,
@@ -47,7 +65,7 @@ function writeTable(): void {
     ...table.map((r) => `| \`${r.flaw}\` | ${r.test} | ${r.caught ? 'yes' : '**NO**'} | ${r.detail} | ${r.category} |`),
     '',
   ].join('\n');
-  fs.writeFileSync(path.join(dir, 'power-table.md'), md);
+  fs.writeFileSync(path.join(test.info().project.outputDir, '..', 'power-table.md'), md);
 }
 
 for (const [i, c] of FLAW_CASES.entries()) {
@@ -86,7 +104,8 @@ for (const [i, c] of FLAW_CASES.entries()) {
     // where a reviewer of the Allure report finds each failure: Allure's own matcher on allurerc.mjs
     const failures = (await categorize(path.join(out, 'allure-results'))).filter((r) => r.status === 'failed' || r.status === 'broken');
     await test.info().attach('allure categories', { body: JSON.stringify(failures, null, 2), contentType: 'application/json' });
-    table.push({
+    writeTable({
+      index: i,
       flaw: c.flaw,
       test: `${c.project}: ${c.grep}`,
       caught: code !== 0 && red.length > 0 && forTheReason,
@@ -100,7 +119,6 @@ for (const [i, c] of FLAW_CASES.entries()) {
         [...new Set(failures.map((f) => `${f.category ?? 'none'}${f.failedPhase ? ` (${f.failedPhase})` : ''}`))].join('; ') ||
         'no failure',
     });
-    writeTable();
     expect(code, 'the child run is red').not.toBe(0);
     expect(
       red.map((s) => s.title),

@@ -6,6 +6,13 @@ import type { NetworkErrorKind } from '../api/store-api';
 import { delay } from '../wait';
 import { HttpClient, type HttpResult } from './http-client';
 
+/**
+ * After a request that got no answer (refused, reset), a virtual user without think time waits this
+ * long, as a real client backs off: a store that refuses in microseconds would otherwise be hammered
+ * in a hot loop (2300 refusals in one restart), and the CPU that takes slows the restart it measures.
+ */
+const NETWORK_ERROR_PAUSE_MS = 5;
+
 export interface LoadOp {
   readonly name: string;
   readonly weight: number;
@@ -156,7 +163,8 @@ export class LoadRunner {
             : (typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? '')).slice(0, 2000),
         errorMessage: res.errorMessage,
       });
-      if (this.opts.thinkTimeMs) await delay(this.opts.thinkTimeMs);
+      const pause = Math.max(this.opts.thinkTimeMs ?? 0, res.status === undefined ? NETWORK_ERROR_PAUSE_MS : 0);
+      if (pause) await delay(pause);
     }
   }
 }

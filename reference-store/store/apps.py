@@ -6,8 +6,11 @@ class StoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import db  # noqa: F401  (connects the request_started connection check)
         from storeproject import flaws
+
+        from . import db
+
+        db.install()
 
         if flaws.on("idempotency_in_python"):
             from django.db.models.signals import post_migrate

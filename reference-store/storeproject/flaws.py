@@ -9,9 +9,10 @@ import os
 KNOWN_FLAWS = {
     "non_atomic_orders": "an order and its lines are written without a transaction, with a pause in between",
     "no_db_timeout": (
-        "no connect_timeout/statement_timeout on the database, and Django's default logging (admin mails)"
+        "no connect_timeout/statement_timeout and no bounded calls on the database (a kept connection to a"
+        " frozen server hangs), and Django's default logging (admin mails)"
     ),
-    "stale_db_connections": "persistent connections (CONN_MAX_AGE) reused without a usability check",
+    "stale_db_connections": "persistent connections (CONN_MAX_AGE) reused without the request-start ping",
     "leaky_errors": "DEBUG-style error bodies: exception text, SQL and traceback reach the client",
     "duplicate_on_retry": "Idempotency-Key is ignored, so a retried request creates a second order",
     "single_worker": "the server runs one worker whatever is configured, so a worker death is an outage",

@@ -69,13 +69,14 @@ def database_from_env():
         {
             "ENGINE": "django.db.backends.postgresql",
             "OPTIONS": options,
-            # 0 (the default): a fresh connection per request, bounded by connect_timeout. See README.
-            "CONN_MAX_AGE": env_int("STORE_CONN_MAX_AGE", 60 if flaws.on("stale_db_connections") else 0),
+            # kept for a minute: every call on them is bounded (store/db.py); 0 is a connection per request
+            "CONN_MAX_AGE": env_int("STORE_CONN_MAX_AGE", 60),
             "ATOMIC_REQUESTS": False,
         }
     )
     if django.VERSION >= (4, 1):
-        db["CONN_HEALTH_CHECKS"] = not flaws.on("stale_db_connections")
+        # store.db.ConnectionCheckMiddleware pings kept connections, with a bound Django's check lacks
+        db["CONN_HEALTH_CHECKS"] = False
     return db
 
 
@@ -112,6 +113,15 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "store.errors.DatabaseUnavailableMiddleware",
 ]
+if not flaws.on("stale_db_connections"):
+    # the flaw: kept connections are used without a check, and the first request after a restart fails
+    MIDDLEWARE.append("store.db.ConnectionCheckMiddleware")
+
+# the bounds of every database call (store/db.py): a connect, the ping of a kept connection, and
+# the interval at which a longer call asks whether the server is still alive
+STORE_DB_CONNECT_TIMEOUT_S = env_int("STORE_DB_CONNECT_TIMEOUT", 2)
+STORE_DB_PING_TIMEOUT_S = env_int("STORE_DB_PING_TIMEOUT_MS", 1000) / 1000
+STORE_DB_LIVENESS_S = env_int("STORE_DB_LIVENESS_MS", 1000) / 1000
 
 # request bodies over this are refused with 413 before they are read (an order is a few kB)
 STORE_MAX_BODY_BYTES = env_int("STORE_MAX_BODY_BYTES", 256 * 1024)
