@@ -34,8 +34,8 @@ test.describe('fault proxy toxics (Toxiproxy semantics) @self', () => {
       // drawn once per connection, not per chunk: each connection is slow on every exchange, or on none
       // (drawn per chunk instead, 10 connections of 3 exchanges would all look consistent with probability 1e-6)
       await r.client.addToxic('echo', { name: 'slow', type: 'latency', stream: 'downstream', toxicity: 0.5, attributes: { latency: 250 } });
-      const connections: (number | undefined)[][] = [];
-      for (let i = 0; i < 10; i++) connections.push(await pings(r.listen, 3));
+      // the 10 connections at once: a slow one takes 3 x 250 ms, and one after another they took 4 s
+      const connections = await Promise.all(Array.from({ length: 10 }, () => pings(r.listen, 3)));
       const mixed = connections.filter((times) => {
         const slow = times.map((ms) => (ms === undefined ? undefined : ms >= 250));
         return !(slow.every((x) => x === true) || slow.every((x) => x === false));

@@ -14,6 +14,9 @@ const TIMELINE_ATTACHMENT = 'timeline.svg';
 export default class ResilienceReporter implements Reporter {
   private readonly rows: SummaryRow[] = [];
   private readonly outDir: string;
+  /** test time per project (family), printed at the end: where the suite's time goes */
+  private readonly secondsByFamily = new Map<string, number>();
+  private startedAt = Date.now();
 
   constructor(options: { outputDir?: string } = {}) {
     this.outDir = options.outputDir ?? 'reports';
@@ -23,7 +26,13 @@ export default class ResilienceReporter implements Reporter {
     return true;
   }
 
+  onBegin(): void {
+    this.startedAt = Date.now();
+  }
+
   onTestEnd(test: TestCase, result: TestResult): void {
+    const family = test.parent.project()?.name ?? 'unknown';
+    this.secondsByFamily.set(family, (this.secondsByFamily.get(family) ?? 0) + result.duration / 1000);
     const timeline = result.attachments.find((a) => a.name === TIMELINE_ATTACHMENT);
     const timelineSvg =
       timeline?.body?.toString('utf8') ??
@@ -36,6 +45,7 @@ export default class ResilienceReporter implements Reporter {
   }
 
   onEnd(result: FullResult): void {
+    this.printTimes();
     if (this.rows.length === 0) return;
     fs.mkdirSync(this.outDir, { recursive: true });
     const scenarios = this.rows.map(({ timelineSvg, ...row }) => ({ ...row, timeline: timelineSvg !== undefined }));
@@ -47,6 +57,14 @@ export default class ResilienceReporter implements Reporter {
     const md = this.markdown();
     fs.writeFileSync(path.join(this.outDir, 'resilience-summary.md'), md);
     process.stdout.write(`\nResilience figures (reports/resilience-summary.md)\n${md}\n`);
+  }
+
+  private printTimes(): void {
+    if (this.secondsByFamily.size === 0) return;
+    const total = [...this.secondsByFamily.values()].reduce((a, b) => a + b, 0);
+    const parts = [...this.secondsByFamily].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(1)}`);
+    const wall = (Date.now() - this.startedAt) / 1000;
+    process.stdout.write(`\nTime by family (s of tests): ${parts.join(', ')}; tests ${total.toFixed(1)}, wall ${wall.toFixed(1)}\n`);
   }
 
   private markdown(): string {
