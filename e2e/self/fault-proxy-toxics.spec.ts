@@ -37,7 +37,8 @@ test.describe('fault proxy toxics (Toxiproxy semantics) @self', () => {
       // the 10 connections at once: a slow one takes 3 x 250 ms, and one after another they took 4 s
       const connections = await Promise.all(Array.from({ length: 10 }, () => pings(r.listen, 3)));
       const mixed = connections.filter((times) => {
-        const slow = times.map((ms) => (ms === undefined ? undefined : ms >= 250));
+        // slow is the 250 ms latency (Date.now() can read 249), fast is a loopback echo of a millisecond or two
+        const slow = times.map((ms) => (ms === undefined ? undefined : ms >= 125));
         return !(slow.every((x) => x === true) || slow.every((x) => x === false));
       });
       expect(mixed, `each connection slow on all 3 exchanges or on none (ms: ${JSON.stringify(connections)})`).toEqual([]);

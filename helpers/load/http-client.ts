@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import type { NetworkErrorKind } from '../api/store-api';
+import { RawGetClient, type RawResult } from './raw-get';
 
 export interface HttpResult {
   readonly status?: number;
@@ -39,10 +40,13 @@ export function errorKindOf(error: NodeJS.ErrnoException): NetworkErrorKind {
 export class HttpClient {
   private readonly agent: http.Agent;
   private readonly url: URL;
+  /** GETs whose 2xx body nobody reads (the load's reads) take the lean path */
+  private readonly raw: RawGetClient;
 
   constructor(baseUrl: string, maxSockets = 64) {
     this.url = new URL(baseUrl);
     this.agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
+    this.raw = new RawGetClient(this.url.hostname, Number(this.url.port || 80));
   }
 
   /**
@@ -52,6 +56,7 @@ export class HttpClient {
    * the server closed an idle connection, the request never reached the application.
    */
   async request(req: HttpRequest): Promise<HttpResult> {
+    if (req.method === 'GET' && req.parseBody === false) return this.rawGet(req);
     const t0 = performance.now();
     const first = await this.once(req, true);
     const retriable = req.method === 'GET' || req.method === 'HEAD' || Boolean(req.headers?.['Idempotency-Key']);
@@ -126,7 +131,21 @@ export class HttpClient {
     });
   }
 
+  /** The same contract over raw sockets: a GET on a kept socket the server had closed is retried once. */
+  private async rawGet(req: HttpRequest): Promise<HttpResult> {
+    const t0 = performance.now();
+    const headers = req.headers ?? {};
+    const first = await this.raw.get(req.path, headers, req.timeoutMs, true);
+    if (!first.staleSocket) return timed(first, t0);
+    return { ...timed(await this.raw.get(req.path, headers, req.timeoutMs, false), t0), retriedStaleSocket: true };
+  }
+
   close(): void {
     this.agent.destroy();
+    this.raw.close();
   }
+}
+
+function timed(r: RawResult, t0: number): HttpResult {
+  return { status: r.status, body: r.body, errorKind: r.errorKind, errorMessage: r.errorMessage, durationMs: performance.now() - t0 };
 }
