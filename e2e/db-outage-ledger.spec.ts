@@ -7,7 +7,7 @@ import { healthProbe } from '../helpers/experiment/steady-state';
 import { keysToRetry, retryProblems, retryWithSameKey } from '../helpers/integrity/retry';
 import { shown } from '../helpers/report/redact';
 import { SCENARIOS } from './support/db-scenarios';
-import { expect, requireDb, test } from './fixtures';
+import { expect, test } from './fixtures';
 
 /** The ledger experiment: orders through before the fault and after it, and failed orders while it holds. */
 const LEDGER_ORDERS_BEFORE = 8;
@@ -24,12 +24,9 @@ test.describe('database outage under concurrent writes @db', () => {
       target,
       cfg,
       api,
-      db,
       evidence,
-      userOf,
     }) => {
       test.setTimeout(LEDGER_TEST_TIMEOUT_MS);
-      const probe = requireDb(db);
       const fault = faults.create(sc.fault);
       const t = cfg.thresholds;
       test.info().annotations.push({ type: 'fault', description: fault.description });
@@ -95,8 +92,7 @@ test.describe('database outage under concurrent writes @db', () => {
             timeoutMs: t.requestTimeoutMs,
           });
           await evidence.json('retries with the same key', retries);
-          const customerId = (await userOf('customer')).userId;
-          const after = (await probe.ordersWithLines({ afterId: run.baselineMaxOrderId })).filter((o) => o.userId === customerId);
+          const after = await run.readOrders();
           const problems = retryProblems(retries, after);
           expect(problems.notCreated, `every retry (${retries.length}) answers 201`).toEqual([]);
           expect(problems.answeredAnother, 'a retry of a written order answers with that order').toEqual([]);

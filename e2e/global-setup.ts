@@ -2,23 +2,19 @@
 import fs from 'node:fs';
 import { config } from '../helpers/config';
 import { log } from '../helpers/report/log';
-import path from 'node:path';
-import { handOffSecrets, registerSecrets, secretsHandOffFile } from '../helpers/report/secret-scan';
+import { handOffSecrets, registerSecrets } from '../helpers/report/secret-scan';
 import { resolveTarget } from '../helpers/target';
 import { setUpEmbedded } from '../helpers/targets/embedded-lifecycle';
 
 export default async function globalSetup(): Promise<void> {
   const cfg = config();
   fs.mkdirSync(cfg.reportsDir, { recursive: true });
-  if (cfg.target === 'embedded') {
-    await setUpEmbedded(cfg);
-    registerSecrets(resolveTarget(cfg).secrets);
-    handOffSecrets(secretsHandOffFile(path.dirname(cfg.embedded.stackDir), cfg.reportsDir), cfg.reportsDir);
-    return;
-  }
+  if (cfg.target === 'embedded') await setUpEmbedded(cfg);
   const target = resolveTarget(cfg);
+  // the scan of this run's reports and the browser check after it look for these
   registerSecrets(target.secrets);
-  handOffSecrets(secretsHandOffFile(path.dirname(cfg.embedded.stackDir), cfg.reportsDir), cfg.reportsDir);
+  handOffSecrets(cfg);
+  if (cfg.target === 'embedded') return;
   log(`external target: ${target.label}`);
   // a run killed mid-fault leaves its target faulted: bring it back before anything else
   const healed = await target.heal();

@@ -10,25 +10,9 @@ import { childEnv } from '../../helpers/config';
 import { PROJECT_ROOT } from '../../helpers/paths';
 import { categorize } from '../../helpers/report/categories';
 import { redactText, shown } from '../../helpers/report/redact';
+import { readJsonReport, specsOf } from '../../helpers/report/results-json';
 import { STORE_DEFECT } from '../../allurerc.mjs';
 import { FLAW_CASES } from './flaw-cases';
-
-interface JsonTest {
-  status: string;
-  results: Array<{ status: string; errors: Array<{ message?: string }> }>;
-}
-interface JsonSpec {
-  title: string;
-  tests: JsonTest[];
-}
-interface JsonSuite {
-  suites?: JsonSuite[];
-  specs?: JsonSpec[];
-}
-
-function specsOf(suite: JsonSuite): JsonSpec[] {
-  return [...(suite.specs ?? []), ...(suite.suites ?? []).flatMap(specsOf)];
-}
 
 // the child's messages carry terminal colours (ESC [ ... m): the reason patterns match the plain text
 // eslint-disable-next-line no-control-regex
@@ -73,6 +57,7 @@ for (const [i, c] of FLAW_CASES.entries()) {
     test.setTimeout(240_000);
     const out = test.info().outputPath('child');
     fs.mkdirSync(out, { recursive: true });
+    // the suite's own json reporter writes REPORTS_DIR/results.json
     const jsonFile = path.join(out, 'results.json');
     // the child writes the suite's own reports into out (results.json, Allure results, the secret scan)
     const child = spawn('npx', ['playwright', 'test', `--project=${c.project}`, '--grep', c.grep], {
@@ -83,7 +68,6 @@ for (const [i, c] of FLAW_CASES.entries()) {
         STACK_NAME: `power-${i}-${c.flaw.replace(/_/g, '-').slice(0, 30)}`,
         ...c.env,
         REPORTS_DIR: out,
-        PLAYWRIGHT_JSON_OUTPUT_NAME: jsonFile,
       }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -93,7 +77,7 @@ for (const [i, c] of FLAW_CASES.entries()) {
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     await test.info().attach('child run log', { body: redactText(log), contentType: 'text/plain' });
     expect(fs.existsSync(jsonFile), `the child run wrote its results: ${shown(log.slice(-1500), 1500)}`).toBe(true);
-    const report = JSON.parse(fs.readFileSync(jsonFile, 'utf8')) as JsonSuite & { errors?: Array<{ message?: string }> };
+    const report = readJsonReport(jsonFile);
     expect(report.errors ?? [], 'the child run itself worked (no setup error)').toEqual([]);
     const specs = specsOf(report);
     expect(specs.length, `the grep ${c.grep} selects the catching test`).toBeGreaterThan(0);

@@ -47,6 +47,14 @@ export function classifyNetworkError(message: string): NetworkErrorKind {
   return 'other';
 }
 
+/** Maps a socket error (node:http, net) to the kind the ledger records. */
+export function errorKindOf(error: NodeJS.ErrnoException): NetworkErrorKind {
+  if (error.name === 'TimeoutError' || error.name === 'AbortError' || error.code === 'ETIMEDOUT') return 'timeout';
+  if (error.code === 'ECONNRESET' || error.code === 'EPIPE' || /socket hang up/.test(error.message)) return 'reset';
+  if (error.code === 'ECONNREFUSED') return 'refused';
+  return 'other';
+}
+
 /** Client of the store's API. It never throws for HTTP errors or network failures: it returns the Exchange. */
 export class StoreApi {
   private token: string | undefined;
@@ -119,6 +127,7 @@ export class StoreApi {
     if (this.token && !opts.anonymous) headers.Authorization = `Bearer ${this.token}`;
     const startedAt = Date.now();
     const t0 = performance.now();
+    const sent = { method, path, requestHeaders: headers, requestBody: body, startedAt };
     let exchange: Exchange;
     try {
       const res = await this.ctx.fetch(path, {
@@ -139,11 +148,7 @@ export class StoreApi {
         }
       }
       exchange = {
-        method,
-        path,
-        requestHeaders: headers,
-        requestBody: body,
-        startedAt,
+        ...sent,
         durationMs: performance.now() - t0,
         status: res.status(),
         responseHeaders: res.headers(),
@@ -152,15 +157,7 @@ export class StoreApi {
       };
     } catch (error) {
       const message = (error as Error).message.split('\n')[0] ?? String(error);
-      exchange = {
-        method,
-        path,
-        requestHeaders: headers,
-        requestBody: body,
-        startedAt,
-        durationMs: performance.now() - t0,
-        error: { kind: classifyNetworkError(message), message },
-      };
+      exchange = { ...sent, durationMs: performance.now() - t0, error: { kind: classifyNetworkError(message), message } };
     }
     this.opts.record?.(exchange);
     return exchange;

@@ -80,6 +80,8 @@ export interface LoadExperimentRun {
   readonly attempts: readonly LedgerAttempt[];
   readonly verdict: LedgerVerdict;
   readonly baselineMaxOrderId: number;
+  /** reads the customer's orders written since Baseline again (after retries, say) */
+  readonly readOrders: () => Promise<OrderRow[]>;
   /** the body sent under each Idempotency-Key (for retries with the same key) */
   readonly bodies: ReadonlyMap<string, OrderBody>;
   readonly timelineSvg: string;
@@ -112,23 +114,22 @@ export async function runLoadExperiment(
   });
   const okIn = (p: string) => runner.records.filter((r) => r.phase === p && isOk(r)).length;
 
-  const base = await phase(evidence, 'Baseline', async () => {
-    const steady = await checkSteadyState(spec.steadyState, 'before the fault');
-    const baselineMaxOrderId = await db.maxOrderId();
-    const before = spec.identity && (await spec.identity());
-    if (before) await evidence.json('server before', before);
-    runner.start();
-    await waitUntil(() => okIn('baseline') >= spec.okBefore, {
-      description: `the load to get ${spec.okBefore} answers through`,
-      timeoutMs: ctx.recoverTimeoutMs,
+  // everything the load runs through; the runner is stopped however it ends (a failed Baseline too)
+  const underLoad = async () => {
+    const base = await phase(evidence, 'Baseline', async () => {
+      const steady = await checkSteadyState(spec.steadyState, 'before the fault');
+      const baselineMaxOrderId = await db.maxOrderId();
+      const before = spec.identity && (await spec.identity());
+      if (before) await evidence.json('server before', before);
+      runner.start();
+      await waitUntil(() => okIn('baseline') >= spec.okBefore, {
+        description: `the load to get ${spec.okBefore} answers through`,
+        timeoutMs: ctx.recoverTimeoutMs,
+      });
+      return { steady, baselineMaxOrderId, before };
     });
-    return { steady, baselineMaxOrderId, before };
-  });
 
-  let injected: FaultAction | undefined;
-  let recovered: FaultAction | undefined;
-  try {
-    injected = await phase(evidence, 'Inject', async () => {
+    const injected = await phase(evidence, 'Inject', async () => {
       label = 'fault';
       return ctx.faults.inject(spec.fault);
     });
@@ -141,7 +142,7 @@ export async function runLoadExperiment(
       });
       await spec.duringFault?.(runner.records.filter((r) => r.phase === 'fault'));
     });
-    recovered = await phase(evidence, 'Recover', async () => {
+    const recovered = await phase(evidence, 'Recover', async () => {
       const action = await ctx.faults.recover(spec.fault);
       label = 'recovered';
       await waitUntil(() => okIn('recovered') >= spec.okAfter, {
@@ -150,16 +151,16 @@ export async function runLoadExperiment(
       });
       return action;
     });
-  } finally {
-    await runner.stop();
-  }
-  const inj = injected;
-  const rec = recovered;
+    return { base, injected, recovered };
+  };
+  const { base, injected, recovered } = await underLoad().finally(() => runner.stop());
 
   return phase(evidence, 'Verify', async () => {
     const records = runner.records;
-    const stats = loadStats(records, { startedAt: runner.startedAt, endedAt: runner.endedAt, recoveredAt: rec.startedAt });
-    const stored = (await db.ordersWithLines({ afterId: base.baselineMaxOrderId })).filter((o) => o.userId === ctx.customerId);
+    const stats = loadStats(records, { startedAt: runner.startedAt, endedAt: runner.endedAt, recoveredAt: recovered.startedAt });
+    const readOrders = async () =>
+      (await db.ordersWithLines({ afterId: base.baselineMaxOrderId })).filter((o) => o.userId === ctx.customerId);
+    const stored = await readOrders();
     const attempts = attemptsFromRecords(records);
     const verdict = checkLedger(attempts, stored);
     const after = spec.identity && (await spec.identity());
@@ -167,8 +168,8 @@ export async function runLoadExperiment(
     const partial = {
       records,
       stats,
-      injected: inj,
-      recovered: rec,
+      injected,
+      recovered,
       before: base.before,
       after,
       steady: base.steady,
@@ -176,6 +177,7 @@ export async function runLoadExperiment(
       attempts,
       verdict,
       baselineMaxOrderId: base.baselineMaxOrderId,
+      readOrders,
       bodies,
     };
     const { title, subtitle } = spec.timeline(partial);
@@ -185,8 +187,8 @@ export async function runLoadExperiment(
       startedAt: runner.startedAt,
       endedAt: runner.endedAt,
       markers: [
-        { at: inj.startedAt, label: `inject ${spec.fault.name}`, kind: 'inject' },
-        { at: rec.startedAt, label: 'recover', kind: 'recover' },
+        { at: injected.startedAt, label: `inject ${spec.fault.name}`, kind: 'inject' },
+        { at: recovered.startedAt, label: 'recover', kind: 'recover' },
       ],
       downtime: { from: stats.downtimeFrom, to: stats.downtimeTo },
     });

@@ -1,4 +1,5 @@
 /** How a fault proves itself: probes it polls until its effect shows (inject) or its steady state returns (recover). */
+import { delay } from '../wait';
 import { pgPing, type PgPing } from '../integrity/pg-ping';
 import type { CommandRecord } from '../stack/command';
 import type { Action } from '../drivers/types';
@@ -39,7 +40,7 @@ export async function observe(
     const elapsed = Date.now() - t0;
     if (elapsed >= timeoutMs) throw fail(elapsed, last);
     // a probe that runs a tool (kubectl, docker) costs CPU the store under test shares: poll at most half the time
-    await new Promise((r) => setTimeout(r, Math.min(Math.max(50, probeMs), timeoutMs - elapsed)));
+    await delay(Math.min(Math.max(50, probeMs), timeoutMs - elapsed));
   }
 }
 

@@ -4,7 +4,7 @@
  * so the agent never reuses a socket it was told to close, and never retries on its own.
  */
 import http from 'node:http';
-import type { NetworkErrorKind } from '../api/store-api';
+import { errorKindOf, type NetworkErrorKind } from '../api/store-api';
 import { RawGetClient, type RawResult } from './raw-get';
 
 export interface HttpResult {
@@ -26,14 +26,6 @@ export interface HttpRequest {
   readonly timeoutMs: number;
   /** parse a 2xx JSON body (error bodies are always kept); false saves the work under load */
   readonly parseBody?: boolean;
-}
-
-/** Maps a node:http error to the kind the ledger records. */
-export function errorKindOf(error: NodeJS.ErrnoException): NetworkErrorKind {
-  if (error.name === 'TimeoutError' || error.name === 'AbortError' || error.code === 'ETIMEDOUT') return 'timeout';
-  if (error.code === 'ECONNRESET' || error.code === 'EPIPE' || /socket hang up/.test(error.message)) return 'reset';
-  if (error.code === 'ECONNREFUSED') return 'refused';
-  return 'other';
 }
 
 /** A client bound to one base URL with its own agent (sockets bounded by maxSockets). */

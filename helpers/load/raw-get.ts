@@ -7,7 +7,7 @@
  * characters at most, the leak checks read it); a 2xx body is skipped.
  */
 import net from 'node:net';
-import type { NetworkErrorKind } from '../api/store-api';
+import { errorKindOf, type NetworkErrorKind } from '../api/store-api';
 
 export interface RawResult {
   readonly status?: number;
@@ -118,12 +118,6 @@ class ResponseReader {
   }
 }
 
-function kindOf(error: NodeJS.ErrnoException): NetworkErrorKind {
-  if (error.code === 'ECONNRESET' || error.code === 'EPIPE') return 'reset';
-  if (error.code === 'ECONNREFUSED') return 'refused';
-  return 'other';
-}
-
 /** GETs to one host:port over raw sockets, keeping answered sockets for the next request. */
 export class RawGetClient {
   private readonly idle: net.Socket[] = [];
@@ -171,7 +165,7 @@ export class RawGetClient {
       };
       const cut = (e?: NodeJS.ErrnoException) => {
         if (reader.closed()) return finish({ status: reader.status, body: reader.body || undefined });
-        const kind = e ? kindOf(e) : 'reset';
+        const kind = e ? errorKindOf(e) : 'reset';
         // a kept socket the server had closed, before any byte of an answer: the request never reached it
         finish(
           { errorKind: kind, errorMessage: e?.message ?? 'socket closed before the answer ended' },

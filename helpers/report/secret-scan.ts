@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import type { FullResult, Reporter } from '@playwright/test/reporter';
+import type { Config } from '../config';
 
 const REGISTRY = Symbol.for('store-resilience.secrets');
 // a signed JWT: two base64 JSON parts and a signature
@@ -31,11 +32,16 @@ export function registeredSecrets(): string[] {
  * which runs after the stack that made them is gone: next to the stacks, never under the reports
  * (which CI uploads), readable by this user only.
  */
-export function secretsHandOffFile(stackRoot: string, reportsDir: string): string {
-  return path.join(stackRoot, `report-secrets-${createHash('sha1').update(path.resolve(reportsDir)).digest('hex').slice(0, 8)}.json`);
+function secretsHandOffFile(cfg: HandOff): string {
+  const stackRoot = path.dirname(cfg.embedded.stackDir);
+  return path.join(stackRoot, `report-secrets-${createHash('sha1').update(path.resolve(cfg.reportsDir)).digest('hex').slice(0, 8)}.json`);
 }
 
-export function handOffSecrets(file: string, reportsDir: string): void {
+/** Where the stacks live (STACK_ROOT, for an external target too) and which reports the secrets are for. */
+type HandOff = Pick<Config, 'embedded' | 'reportsDir'>;
+
+export function handOffSecrets(cfg: HandOff): void {
+  const file = secretsHandOffFile(cfg);
   const dir = path.dirname(file);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   // the hand-offs of reports folders that are gone (child runs in temporary folders) go too
@@ -49,14 +55,15 @@ export function handOffSecrets(file: string, reportsDir: string): void {
   }
   // added to, not replaced: a partial run with a CLI --reporter writes no reports but hands off its
   // secrets, and the reports on disk may still be an earlier run's (the last 10 runs' are kept)
-  const kept = (handedOffSecrets(file) ?? []).filter((x) => !registeredSecrets().includes(x));
+  const kept = (handedOffSecrets(cfg) ?? []).filter((x) => !registeredSecrets().includes(x));
   const secrets = [...kept, ...registeredSecrets()].slice(-10 * Math.max(1, registeredSecrets().length));
-  fs.writeFileSync(file, JSON.stringify({ reportsDir: path.resolve(reportsDir), secrets }), { mode: 0o600 });
+  fs.writeFileSync(file, JSON.stringify({ reportsDir: path.resolve(cfg.reportsDir), secrets }), { mode: 0o600 });
   fs.chmodSync(file, 0o600);
 }
 
 /** The secrets of the run that wrote the reports; undefined when no run left them. */
-export function handedOffSecrets(file: string): string[] | undefined {
+export function handedOffSecrets(cfg: HandOff): string[] | undefined {
+  const file = secretsHandOffFile(cfg);
   return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { secrets: string[] }).secrets : undefined;
 }
 
@@ -118,6 +125,12 @@ function textsOf(file: string): string[] {
   return texts;
 }
 
+/** What of the secrets, or which live token, a text holds; undefined when none. */
+export function secretIn(text: string, secrets: readonly string[]): string | undefined {
+  const hit = secrets.findIndex((s) => text.includes(s));
+  return hit >= 0 ? `secret #${hit + 1} of the target` : LIVE_JWT.test(text) ? 'a live JWT' : undefined;
+}
+
 export interface ScanFinding {
   readonly file: string;
   readonly what: string;
@@ -134,8 +147,7 @@ export function scanReports(dir: string, secrets: readonly string[]): { files: n
       else if (e.isFile()) {
         files++;
         for (const text of textsOf(f)) {
-          const hit = secrets.findIndex((s) => text.includes(s));
-          const what = hit >= 0 ? `secret #${hit + 1} of the target` : LIVE_JWT.test(text) ? 'a live JWT' : undefined;
+          const what = secretIn(text, secrets);
           if (what) {
             findings.push({ file: path.relative(dir, f), what });
             break; // one finding per file

@@ -42,8 +42,9 @@ export function renderSummaryHtml(page: SummaryPage): string {
       .filter((k) => !(k in r.figures))
       .map((k) => figureCell(k, 'missing', bounds[k]));
     const link = `${page.htmlReport}#?testId=${encodeURIComponent(r.testId)}`;
-    const thumb = r.timelineSvg
-      ? `<a href="data:image/svg+xml;base64,${Buffer.from(r.timelineSvg).toString('base64')}" target="_blank"><img class="timeline" alt="timeline of ${esc(r.scenario)}" src="data:image/svg+xml;base64,${Buffer.from(r.timelineSvg).toString('base64')}"></a>`
+    const svg = r.timelineSvg && `data:image/svg+xml;base64,${Buffer.from(r.timelineSvg).toString('base64')}`;
+    const thumb = svg
+      ? `<a href="${svg}" target="_blank"><img class="timeline" alt="timeline of ${esc(r.scenario)}" src="${svg}"></a>`
       : '<span class="none">no timeline</span>';
     return `<tr class="${r.status === 'passed' ? 'pass' : 'fail'}" data-scenario="${esc(r.scenario)}">
   <td><a href="${esc(link)}">${esc(r.scenario)}</a><div class="test">${esc(r.test)}</div></td>
