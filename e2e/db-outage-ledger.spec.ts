@@ -3,16 +3,21 @@
  * fault; a ledger of every attempt against the database proves no order is lost, duplicated or
  * half-written, and a retry with the same key answers with the order that was written.
  */
-import { healthProbe } from '../helpers/experiment/steady-state';
+import { catalogProbe, healthProbe, ownOrdersProbe } from '../helpers/experiment/steady-state';
 import { keysToRetry, retryProblems, retryWithSameKey } from '../helpers/integrity/retry';
 import { shown } from '../helpers/report/redact';
 import { SCENARIOS } from './support/db-scenarios';
-import { expect, test } from './fixtures';
+import { expect, requireDb, test } from './fixtures';
 
 /** The ledger experiment: orders through before the fault and after it, and failed orders while it holds. */
 const LEDGER_ORDERS_BEFORE = 8;
 const LEDGER_ORDERS_AFTER = 8;
 const LEDGER_FAILED_DURING = 4;
+/**
+ * The load: orders, and a read of the catalogue and of one's own orders for every four of them, so
+ * that what a read says during the outage (an error, or the truth: never an empty list) is judged.
+ */
+const LEDGER_WEIGHTS = { orders: 4, products: 1, brands: 0, ownOrders: 1 };
 /** a hold of a few seconds, a black hole's request timeouts, the recovery and the retries */
 const LEDGER_TEST_TIMEOUT_MS = 120_000;
 
@@ -24,26 +29,30 @@ test.describe('database outage under concurrent writes @db', () => {
       target,
       cfg,
       api,
+      anonApi,
+      db,
+      userOf,
       evidence,
     }) => {
       test.setTimeout(LEDGER_TEST_TIMEOUT_MS);
+      const probe = requireDb(db);
       const fault = faults.create(sc.fault);
       const t = cfg.thresholds;
       test.info().annotations.push({ type: 'fault', description: fault.description });
       await experiment.run(
         {
           fault,
-          // orders only: every request is an entry of the ledger
+          // every order is an entry of the ledger; the reads are judged against the database
           load: {
             concurrency: cfg.load.ledgerClients,
             timeoutMs: t.streamRequestTimeoutMs,
             thinkTimeMs: cfg.load.thinkTimeMs,
-            weights: { products: 0, brands: 0, ownOrders: 0 },
+            weights: LEDGER_WEIGHTS,
           },
-          steadyState: [healthProbe(api)],
+          steadyState: [healthProbe(api), catalogProbe(anonApi, probe), ownOrdersProbe(api, probe, (await userOf('customer')).userId)],
           okBefore: LEDGER_ORDERS_BEFORE,
           okAfter: LEDGER_ORDERS_AFTER,
-          hold: { ms: t.faultHoldMs, requests: LEDGER_FAILED_DURING, failing: true },
+          hold: { ms: t.faultHoldMs, requests: LEDGER_FAILED_DURING, failing: true, op: 'POST order' },
           duringFault: (records) => {
             const errors = records.filter((r) => r.errorBody !== undefined);
             expect(
@@ -74,11 +83,11 @@ test.describe('database outage under concurrent writes @db', () => {
           }),
         },
         async (run) => {
-          // every answer, in every phase: a valid order is written (201) or refused as unavailable (503);
-          // a 4xx or a 500 is an order the client will not retry, silently lost
+          // every order's answer, in every phase: a valid order is written (201) or refused as unavailable
+          // (503); a 4xx or a 500 is an order the client will not retry, silently lost
           expect(
             run.records
-              .filter((r) => r.status !== undefined && r.status !== 201 && r.status !== 503)
+              .filter((r) => r.key !== undefined && r.status !== undefined && r.status !== 201 && r.status !== 503)
               .map((r) => `${r.key} (${r.phase}): ${r.status} ${shown(r.errorBody, 120)}`),
             'every answer is 201 or a controlled 503',
           ).toEqual([]);

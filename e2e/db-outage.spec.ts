@@ -5,13 +5,23 @@
  * statement timeout; an idle restart leaves no stale connection; a slow link only slows.
  */
 import { RUNBOOK_ORDER, newIdempotencyKey } from '../helpers/api/payloads';
-import type { Exchange } from '../helpers/api/store-api';
 import { STORE_TABLES, orderLineProblems } from '../helpers/integrity/db-probe';
 import { phase } from '../helpers/report/evidence';
 import { findLeaks } from '../helpers/report/leaks';
-import { waitUntil } from '../helpers/wait';
 import { shown } from '../helpers/report/redact';
-import { SCENARIOS, burst, expectControlledError, statuses } from './support/db-scenarios';
+import {
+  SCENARIOS,
+  burst,
+  expectControlledError,
+  expectControlledOrTrue,
+  expectReadsTrue,
+  expectTrueOrder,
+  readTruth,
+  reads,
+  retryUntilCreated,
+  statuses,
+  workersOf,
+} from './support/db-scenarios';
 import { expect, requireDb, test } from './fixtures';
 
 const ORDER_TABLES = [STORE_TABLES.orders, STORE_TABLES.orderLines];
@@ -30,23 +40,32 @@ test.describe('database outage @db', () => {
       faults,
       target,
       cfg,
+      userOf,
     }) => {
       const probe = requireDb(db);
       const fault = faults.create(sc.fault);
       const t = cfg.thresholds;
       const boundMs = sc.kind === 'refused' ? t.dbRefusedErrorMs : t.dbHangErrorMs;
       const secrets = target.secrets;
-      // requests per round right after recovery: one per worker when the target knows its workers
-      const workers = (await target.server.expectedWorkers()) ?? cfg.load.vus;
+      const me = (await userOf('customer')).userId;
+      const workers = await workersOf(target);
       const key = newIdempotencyKey('runbook');
       test.info().annotations.push({ type: 'fault', description: fault.description });
 
       const before = await phase(evidence, 'Baseline', async () => {
         expect((await anonApi.health()).status, 'health before the fault').toBe(200);
-        expect((await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('baseline') })).status).toBe(201);
+        await expectTrueOrder(
+          probe,
+          await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('baseline') }),
+          RUNBOOK_ORDER,
+          'the baseline order',
+        );
+        // what a read may show while the database is out: what it holds now
+        const truth = await readTruth(probe, me);
+        expectReadsTrue(await reads(api, anonApi, workers), truth, 'before the fault');
         const fp = await probe.fingerprint(ORDER_TABLES);
         await evidence.json('fingerprint before', fp);
-        return fp;
+        return { fp, truth };
       });
 
       await phase(evidence, 'Inject', async () => {
@@ -56,34 +75,22 @@ test.describe('database outage @db', () => {
       const during = await phase(evidence, 'During fault', async () => {
         const order = await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: key });
         expectControlledError(order, 'POST order-requests (the runbook order)', boundMs, secrets);
-        // JWT authentication reads the user from the database: that must be a 503 too, not a 401 or 500
-        const [list, health] = await Promise.all([api.orders(), anonApi.health()]);
-        expectControlledError(list, 'GET order-requests with the token', boundMs, secrets);
-        expect(health.status, `health during the fault: ${shown(health.rawBody)}`).toBe(503);
-        expect(findLeaks(health.rawBody ?? '', secrets), 'health body').toEqual([]);
-        return { errorLatencyMs: order.durationMs, healthStatus: health.status };
+        // reads: an error, or the truth (an empty catalogue is not "fine"); JWT authentication reads the user
+        // from the database, so one's own orders are a 503 or the orders held before the fault
+        const [health, ...xs] = await reads(api, anonApi, workers, [() => anonApi.health()]);
+        for (const x of xs) expectControlledOrTrue(x, before.truth, boundMs, secrets);
+        expect(health!.status, `health during the fault: ${shown(health!.rawBody)}`).toBe(503);
+        expect(findLeaks(health!.rawBody ?? '', secrets), 'health body').toEqual([]);
+        return { errorLatencyMs: order.durationMs };
       });
 
       const recovery = await phase(evidence, 'Recover', async () => {
         const action = await faults.recover(fault);
-        const dbBackAt = action.endedAt;
         // first: what the failed request left behind (nothing may have been written)
         const fp = await probe.fingerprint(ORDER_TABLES);
         await evidence.json('fingerprint after recovery, before the retry', fp);
-        const tries: Exchange[] = [];
-        const first = await waitUntil(
-          async () => {
-            const ex = await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: key, timeoutMs: t.dbHangErrorMs });
-            tries.push(ex);
-            return ex.status === 201 ? ex : undefined;
-          },
-          {
-            description: 'the same request (same body, same Idempotency-Key) to answer 201',
-            timeoutMs: t.recoverTimeoutMs,
-            intervalMs: t.recoverPollMs,
-          },
-        );
-        const timeToRecoverMs = first.startedAt + first.durationMs - dbBackAt;
+        const { first, tries } = await retryUntilCreated(api, key, t);
+        const timeToRecoverMs = first.startedAt + first.durationMs - action.endedAt;
         // right after recovery, every worker must serve: stale persistent connections fail here
         const after = await burst(
           () => api.createOrder(RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('after') }),
@@ -104,19 +111,13 @@ test.describe('database outage @db', () => {
           },
           bounds: { errorLatencyMs: boundMs, timeToRecoverMs: t.recoverToSuccessMs },
         });
-        expect(recovery.fp, 'the failed request wrote nothing: orders and lines unchanged').toEqual(before);
-        const rows = await probe.query<{ id: string }>('SELECT id FROM store_orderrequest WHERE idempotency_key = $1', [key]);
-        expect(
-          rows.map((r) => Number(r.id)),
-          'exactly one order for the retried key',
-        ).toEqual([(recovery.first.body as { id: number }).id]);
-        const [stored] = await probe.ordersWithLines({ ids: [Number(rows[0]!.id)] });
-        expect(orderLineProblems(stored!), 'the order has exactly its lines').toEqual([]);
+        expect(recovery.fp, 'the failed request wrote nothing: orders and lines unchanged').toEqual(before.fp);
+        const firstId = (recovery.first.body as { id: number }).id;
+        expect(await probe.orderIdsByKey(key), 'exactly one order for the retried key').toEqual([firstId]);
+        await expectTrueOrder(probe, recovery.first, RUNBOOK_ORDER, 'the retried runbook order');
         const replay = await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: key });
-        expect(replay.status).toBe(201);
-        expect((replay.body as { id: number }).id, 'a replay of the key answers with the same order, not a duplicate').toBe(
-          (recovery.first.body as { id: number }).id,
-        );
+        await expectTrueOrder(probe, replay, RUNBOOK_ORDER, 'a replay of the key');
+        expect((replay.body as { id: number }).id, 'a replay of the key answers with the same order, not a duplicate').toBe(firstId);
         expect(
           recovery.tries.map((x) => x.status).filter((s) => s !== 201 && s !== 503),
           'no uncontrolled answer while recovering',
@@ -128,6 +129,8 @@ test.describe('database outage @db', () => {
         expect(statuses(recovery.after), `${recovery.after.length} orders right after recovery all answer 201`).toEqual(
           recovery.after.map(() => 201),
         );
+        // after recovery the reads show what the database holds now
+        expectReadsTrue(await reads(api, anonApi, workers), await readTruth(probe, me), 'after recovery');
       });
     });
   }
@@ -171,9 +174,10 @@ test.describe('database outage @db', () => {
       expect(await probe.fingerprint(ORDER_TABLES), 'the cancelled request wrote nothing').toEqual(before);
       const again = await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: key });
       expect(again.status, `the same request once the lock is gone: ${shown(again.rawBody, 200)}`).toBe(201);
-      const rows = await probe.query<{ id: string }>('SELECT id FROM store_orderrequest WHERE idempotency_key = $1', [key]);
-      expect(rows.length, 'exactly one order for the key').toBe(1);
-      const [stored] = await probe.ordersWithLines({ ids: [Number(rows[0]!.id)] });
+      const ids = await probe.orderIdsByKey(key);
+      expect(ids.length, 'exactly one order for the key').toBe(1);
+      await expectTrueOrder(probe, again, RUNBOOK_ORDER, 'the order once the lock is gone');
+      const [stored] = await probe.ordersWithLines({ ids });
       expect(orderLineProblems(stored!), 'the order has exactly its lines').toEqual([]);
     });
   });
@@ -184,11 +188,10 @@ test.describe('database outage @db', () => {
     evidence,
     faults,
     target,
-    cfg,
   }) => {
     const fault = faults.create('db-stop');
-    // one request per worker when the target knows its workers, so that each one's connection is exercised
-    const workers = (await target.server.expectedWorkers()) ?? cfg.load.vus;
+    // one request per worker, so that each one's connection is exercised
+    const workers = await workersOf(target);
     await phase(evidence, 'Baseline', async () => {
       // every worker opens (and, with persistent connections, keeps) a database connection
       const warm = await burst(() => anonApi.health(), workers, WARM_ROUNDS);

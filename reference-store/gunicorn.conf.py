@@ -3,6 +3,7 @@
 STORE_SERVER=gunicorn (sync workers, WSGI) or uvicorn (gunicorn with uvicorn workers, ASGI).
 """
 import os
+import random
 import signal
 
 from storeproject import flaws
@@ -32,8 +33,13 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(D)sus pid=%(p)s'
 capture_output = False
 
 
+# the rare_restart_drop flaw: this server instance (the file is read again on each start and reload)
+# drops its in-flight requests when it stops, with probability STORE_FLAW_RATE
+_drops_on_stop = flaws.on("rare_restart_drop") and random.random() < float(os.environ.get("STORE_FLAW_RATE", "0.125"))
+
+
 def post_worker_init(worker):
-    if flaws.on("no_graceful_shutdown"):
+    if flaws.on("no_graceful_shutdown") or _drops_on_stop:
         # the flaw: die at once on TERM/QUIT, dropping whatever the worker was serving
         for sig in (signal.SIGTERM, signal.SIGQUIT, signal.SIGINT):
             signal.signal(sig, lambda *_: os._exit(1))

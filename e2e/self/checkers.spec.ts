@@ -66,6 +66,7 @@ test.describe('checkers @self', () => {
       vu: 0,
       seq: 0,
       op: 'GET',
+      path: '/api/live/',
       phase: start < 500 ? 'fault' : 'recovered',
       start,
       end,

@@ -5,14 +5,15 @@
 import type { Config, ServerKind } from '../../helpers/config';
 import type { ServerIdentity } from '../../helpers/drivers/types';
 import { failedRecords as failed, type LoadExperimentRun } from '../../helpers/experiment/load-experiment';
-import { healthProbe, productsProbe } from '../../helpers/experiment/steady-state';
+import { catalogProbe, healthProbe, ownOrdersProbe } from '../../helpers/experiment/steady-state';
 import type { AppFaultName } from '../../helpers/faults/catalog';
 import type { FaultAction } from '../../helpers/faults/fault';
 import type { LoadRecord } from '../../helpers/load/load-runner';
 import { errorKind } from '../../helpers/load/stats';
 import type { StoreApi } from '../../helpers/api/store-api';
+import type { DbProbe } from '../../helpers/integrity/db-probe';
 import type { Target } from '../../helpers/target';
-import { expect, test as base, type Experiment, type Faults } from '../fixtures';
+import { expect, requireDb, test as base, type Experiment, type Faults, type UserIdentity, type Who } from '../fixtures';
 
 /** Answers the load must get through before the fault and after the recovery. */
 const OK_BEFORE = 20;
@@ -44,6 +45,9 @@ interface Ctx {
   readonly target: Target;
   readonly cfg: Config;
   readonly anonApi: StoreApi;
+  readonly api: StoreApi;
+  readonly db: DbProbe | undefined;
+  readonly userOf: (who: Who) => Promise<UserIdentity>;
   readonly storeKind: ServerKind;
 }
 
@@ -63,7 +67,8 @@ export const describeFailures = (rs: readonly LoadRecord[]) =>
  * `verify` adds the scenario's own assertions.
  */
 async function underLoad(ctx: Ctx, faultName: AppFaultName, verify: (run: Run) => Promise<void> | void): Promise<void> {
-  const { experiment, faults, target, cfg, anonApi, storeKind } = ctx;
+  const { experiment, faults, target, cfg, anonApi, api, storeKind } = ctx;
+  const db = requireDb(ctx.db);
   const fault = faults.create(faultName);
   const t = cfg.thresholds;
   const workers = (await target.server.expectedWorkers()) ?? '?';
@@ -76,7 +81,7 @@ async function underLoad(ctx: Ctx, faultName: AppFaultName, verify: (run: Run) =
         timeoutMs: t.requestTimeoutMs,
         thinkTimeMs: IN_FLIGHT_FAULTS.has(faultName) ? 0 : cfg.load.thinkTimeMs,
       },
-      steadyState: [healthProbe(anonApi), productsProbe(anonApi)],
+      steadyState: [healthProbe(anonApi), catalogProbe(anonApi, db), ownOrdersProbe(api, db, (await ctx.userOf('customer')).userId)],
       okBefore: OK_BEFORE,
       okAfter: OK_AFTER,
       hold: { ms: faultName === 'app-restart' || faultName === 'app-reexec' ? 0 : t.appFaultHoldMs, requests: REQUESTS_DURING },
@@ -134,8 +139,10 @@ export const doneAt = (a: FaultAction) => a.observedAt ?? a.endedAt;
 /** The app-restart spec's test: `underLoad(fault, verify)` with this test's fixtures bound. */
 export const test = base.extend<{ underLoad: (faultName: AppFaultName, verify: (run: Run) => Promise<void> | void) => Promise<void> }>({
   underLoad: [
-    async ({ experiment, faults, target, cfg, anonApi, storeKind }, use) => {
-      await use((faultName, verify) => underLoad({ experiment, faults, target, cfg, anonApi, storeKind }, faultName, verify));
+    async ({ experiment, faults, target, cfg, anonApi, api, db, userOf, storeKind }, use) => {
+      await use((faultName, verify) =>
+        underLoad({ experiment, faults, target, cfg, anonApi, api, db, userOf, storeKind }, faultName, verify),
+      );
     },
     { box: true },
   ],

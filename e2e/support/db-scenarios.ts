@@ -1,7 +1,14 @@
 /** The database faults the db-outage family runs each scenario under, and the checks its answers get. */
-import { expect } from '@playwright/test';
-import type { Exchange } from '../../helpers/api/store-api';
+import { expect, test } from '@playwright/test';
+import { RUNBOOK_ORDER } from '../../helpers/api/payloads';
+import type { Exchange, StoreApi } from '../../helpers/api/store-api';
+import type { Thresholds } from '../../helpers/config';
+import type { Target } from '../../helpers/target';
+import { waitUntil } from '../../helpers/wait';
 import type { DbFaultName } from '../../helpers/faults/catalog';
+import { orderAnswerProblems } from '../../helpers/integrity/answers';
+import type { DbProbe } from '../../helpers/integrity/db-probe';
+import { judgeRead, readCatalog, readOrdersOf, type ReadTruth } from '../../helpers/integrity/store-truth';
 import { findLeaks } from '../../helpers/report/leaks';
 import { shown } from '../../helpers/report/redact';
 
@@ -46,3 +53,92 @@ export async function burst(call: () => Promise<Exchange>, workers: number, roun
 }
 
 export const statuses = (xs: readonly Exchange[]) => xs.map((x) => x.status ?? x.error?.kind ?? '?');
+
+const isOk = (ex: Exchange) => ex.status !== undefined && ex.status >= 200 && ex.status < 300;
+
+/** What the store's reads must show: the catalogue and one user's orders, as the database holds them now. */
+export async function readTruth(db: DbProbe, userId: number): Promise<ReadTruth> {
+  return { ...(await readCatalog(db)), orders: await readOrdersOf(db, userId) };
+}
+
+/**
+ * The reads a fault test makes in each phase: the catalogue as a visitor, one's own orders with the
+ * token; at most `workers` at once (more would queue behind a worker, and its wait is not the store's
+ * answer time).
+ */
+export async function reads(
+  api: StoreApi,
+  anonApi: StoreApi,
+  workers: number,
+  extra: Array<() => Promise<Exchange>> = [],
+): Promise<Exchange[]> {
+  const calls = [
+    ...extra,
+    () => anonApi.products(),
+    () => anonApi.brands(),
+    () => anonApi.send('GET', '/api/store/products/1/'),
+    () => api.orders(),
+  ];
+  const out: Exchange[] = [];
+  for (let i = 0; i < calls.length; i += workers) out.push(...(await Promise.all(calls.slice(i, i + workers).map((c) => c()))));
+  return out;
+}
+
+/**
+ * A read while the database is out: a controlled error, or an answer that tells what the database held
+ * (the truth read before the fault). An empty or partial list, or anything else false, is neither.
+ */
+export function expectControlledOrTrue(ex: Exchange, truth: ReadTruth, boundMs: number, secrets: readonly string[]): void {
+  const what = `${ex.method} ${ex.path}`;
+  if (!isOk(ex)) return expectControlledError(ex, what, boundMs, secrets);
+  expect(
+    judgeRead(ex.path, ex.body, truth) ?? [`${ex.path}: no rows to judge it by`],
+    `${what} answered ${ex.status} during the fault: it must then tell what the database holds`,
+  ).toEqual([]);
+}
+
+/** Successful reads that tell what the database holds now (after recovery, after a restore). */
+export function expectReadsTrue(xs: readonly Exchange[], truth: ReadTruth, when: string): void {
+  expect(
+    xs.map((x) => `${x.method} ${x.path}: ${x.status ?? x.error?.kind}`),
+    `the reads ${when} answer 200`,
+  ).toEqual(xs.map((x) => `${x.method} ${x.path}: 200`));
+  expect(
+    xs.flatMap((x) => judgeRead(x.path, x.body, truth) ?? [`${x.path}: no rows to judge it by`]),
+    `the reads ${when} tell what the database holds`,
+  ).toEqual([]);
+}
+
+/** An order's 201 tells the truth: the order sent, stored as the answer says. */
+export async function expectTrueOrder(db: DbProbe, ex: Exchange, sent: object, what: string): Promise<void> {
+  expect(ex.status, `${what}: ${shown(ex.rawBody, 200)}`).toBe(201);
+  expect(await orderAnswerProblems(db, what, ex.body, sent), `${what}: the 201 is the order sent, as stored`).toEqual([]);
+}
+
+/**
+ * The target's worker count, so that a burst reaches every worker; a target that cannot tell it skips
+ * the test, naming the setting (a guess would let a stale connection on an unreached worker pass).
+ */
+export async function workersOf(target: Target): Promise<number> {
+  const n = await target.server.expectedWorkers();
+  test.skip(n === undefined, 'the target cannot tell how many workers it runs (set STORE_WORKERS): every worker must be reached');
+  return n!;
+}
+
+/** The same runbook order (same body, same Idempotency-Key), until it answers 201; every try kept. */
+export async function retryUntilCreated(api: StoreApi, key: string, t: Thresholds): Promise<{ first: Exchange; tries: Exchange[] }> {
+  const tries: Exchange[] = [];
+  const first = await waitUntil(
+    async () => {
+      const ex = await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: key, timeoutMs: t.dbHangErrorMs });
+      tries.push(ex);
+      return ex.status === 201 ? ex : undefined;
+    },
+    {
+      description: 'the same request (same body, same Idempotency-Key) to answer 201',
+      timeoutMs: t.recoverTimeoutMs,
+      intervalMs: t.recoverPollMs,
+    },
+  );
+  return { first, tries };
+}

@@ -22,6 +22,23 @@ export interface OrderBody {
   accept_terms: boolean;
 }
 
+/**
+ * The fields of an order a client owns: what it sends is what the store must keep and show. Every
+ * other field an order has (its id, owner, lifecycle and payment state, timestamps, key) is the
+ * server's: the runbook's body sends `user` and `status`, and the store must ignore or refuse them.
+ */
+export const CLIENT_ORDER_FIELDS = [
+  'full_name',
+  'phone',
+  'email',
+  'delivery_type',
+  'pickup_point',
+  'payment_method',
+  'cart_snapshot',
+  'total_amount',
+  'accept_terms',
+] as const;
+
 /** The runbook's body, byte for byte in meaning: product 1 "Test" at 10.0, pickup point 1. */
 export const RUNBOOK_ORDER: Readonly<OrderBody> = Object.freeze({
   user: 1,

@@ -22,6 +22,13 @@ export const KNOWN_FLAWS = [
   'data_error_as_outage',
   'jwt_unverified',
   'orders_not_scoped',
+  'empty_list_on_db_error',
+  'read_cache_outside_db',
+  'idempotency_cache_outside_db',
+  'payment_status_writable',
+  'throttle_per_worker',
+  'rare_restart_drop',
+  'driver_message_in_errors',
 ] as const;
 export type FlawName = (typeof KNOWN_FLAWS)[number];
 

@@ -10,7 +10,9 @@ import type { OrderBody } from '../api/payloads';
 import type { ServerIdentity } from '../drivers/types';
 import type { Fault, FaultAction } from '../faults/fault';
 import type { DbProbe, OrderRow } from '../integrity/db-probe';
+import { answerTable, describeFalse, judgeAnswers, type AnswerVerdict } from '../integrity/answers';
 import { attemptsFromRecords, checkLedger, verdictTable, type LedgerAttempt, type LedgerVerdict } from '../integrity/ledger';
+import { readCatalog } from '../integrity/store-truth';
 import { LoadRunner, type LoadRecord } from '../load/load-runner';
 import { storeMix } from '../load/mix';
 import { isOk, loadStats, statsTable, type LoadStats } from '../load/stats';
@@ -57,8 +59,11 @@ export interface LoadExperiment {
   /** successful answers the load must get in Baseline before the fault, and after the recovery */
   readonly okBefore: number;
   readonly okAfter: number;
-  /** how long the fault is held under load, and how many requests (failing ones, when `failing`) it must see */
-  readonly hold: { readonly ms: number; readonly requests: number; readonly failing?: boolean };
+  /**
+   * how long the fault is held under load, and how many requests (failing ones, when `failing`; of one
+   * operation, when `op`) it must see
+   */
+  readonly hold: { readonly ms: number; readonly requests: number; readonly failing?: boolean; readonly op?: string };
   /** the server's identity, read before and after (a reload, a killed worker) */
   readonly identity?: () => Promise<ServerIdentity>;
   /** the scenario's checks while the fault holds */
@@ -79,6 +84,8 @@ export interface LoadExperimentRun {
   readonly stored: readonly OrderRow[];
   readonly attempts: readonly LedgerAttempt[];
   readonly verdict: LedgerVerdict;
+  /** every successful answer judged against the database */
+  readonly answers: AnswerVerdict;
   readonly baselineMaxOrderId: number;
   /** reads the customer's orders written since Baseline again (after retries, say) */
   readonly readOrders: () => Promise<OrderRow[]>;
@@ -119,6 +126,9 @@ export async function runLoadExperiment(
     const base = await phase(evidence, 'Baseline', async () => {
       const steady = await checkSteadyState(spec.steadyState, 'before the fault');
       const baselineMaxOrderId = await db.maxOrderId();
+      // what the load's reads may show: the catalogue and the customer's orders before it begins
+      const catalogBefore = await readCatalog(db);
+      const ordersBefore = await db.orderCount(ctx.customerId);
       const before = spec.identity && (await spec.identity());
       if (before) await evidence.json('server before', before);
       runner.start();
@@ -126,7 +136,7 @@ export async function runLoadExperiment(
         description: `the load to get ${spec.okBefore} answers through`,
         timeoutMs: ctx.recoverTimeoutMs,
       });
-      return { steady, baselineMaxOrderId, before };
+      return { steady, baselineMaxOrderId, before, catalogBefore, ordersBefore };
     });
 
     const injected = await phase(evidence, 'Inject', async () => {
@@ -135,7 +145,9 @@ export async function runLoadExperiment(
     });
     const since = injected.endedAt;
     await phase(evidence, 'During fault', async () => {
-      const seen = () => runner.records.filter((r) => r.phase === 'fault' && (!spec.hold.failing || !isOk(r))).length;
+      const seen = () =>
+        runner.records.filter((r) => r.phase === 'fault' && (!spec.hold.failing || !isOk(r)) && (!spec.hold.op || r.op === spec.hold.op))
+          .length;
       await waitUntil(() => Date.now() - since >= spec.hold.ms && seen() >= spec.hold.requests, {
         description: `the fault to hold ${spec.hold.ms}ms under load and see ${spec.hold.requests} ${spec.hold.failing ? 'failed ' : ''}requests`,
         timeoutMs: spec.hold.ms + HOLD_SLACK_MS,
@@ -165,6 +177,13 @@ export async function runLoadExperiment(
     const verdict = checkLedger(attempts, stored);
     const after = spec.identity && (await spec.identity());
     if (after) await evidence.json('server after', after);
+    const answers = await judgeAnswers(records, runner.answers, {
+      db,
+      customerId: ctx.customerId,
+      ordersBefore: base.ordersBefore,
+      catalogBefore: base.catalogBefore,
+      bodies,
+    });
     const partial = {
       records,
       stats,
@@ -176,6 +195,7 @@ export async function runLoadExperiment(
       stored,
       attempts,
       verdict,
+      answers,
       baselineMaxOrderId: base.baselineMaxOrderId,
       readOrders,
       bodies,
@@ -203,7 +223,14 @@ export async function runLoadExperiment(
       'ledger attempts',
       attempts.map((a) => ({ ...a, start: new Date(a.start).toISOString() })),
     );
-    await evidence.metrics(spec.metrics(run));
+    await evidence.text('answers judged against the database', answerTable(answers));
+    if (answers.false.length > 0) await evidence.json('false answers', answers.false);
+    const m = spec.metrics(run);
+    await evidence.metrics({
+      ...m,
+      figures: { ...m.figures, answersJudged: answers.judged, falseAnswers: answers.false.length },
+      bounds: { ...m.bounds, falseAnswers: 0 },
+    });
 
     await checkSteadyState(spec.steadyState, 'after the fault', base.steady);
     // HTTP error answers only: a client-side message (ECONNREFUSED host:port) is not the store's
@@ -222,6 +249,11 @@ export async function runLoadExperiment(
       },
       `ledger of ${verdict.attempts} orders (${verdict.ok} acknowledged): none lost, unexpected, duplicated, partial or mismatched`,
     ).toEqual({ lost: [], unexpected: [], duplicated: [], partial: [], mismatched: [] });
+    expect(answers.judged, 'successful answers were judged (a run without any proves nothing)').toBeGreaterThan(0);
+    expect(
+      describeFalse(answers.false),
+      `every successful answer (${answers.judged}, every phase) tells what the database holds: ${answers.false.length} do not`,
+    ).toEqual([]);
     await verify(run);
     return run;
   });

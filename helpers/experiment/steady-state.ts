@@ -5,6 +5,8 @@
  */
 import { expect } from '@playwright/test';
 import type { Exchange, StoreApi } from '../api/store-api';
+import type { DbProbe } from '../integrity/db-probe';
+import { judgeRead, readCatalog, readOrdersOf } from '../integrity/store-truth';
 import { shown } from '../report/redact';
 
 export interface SteadyStateProbe {
@@ -15,6 +17,8 @@ export interface SteadyStateProbe {
   readonly status: number;
   /** the value in Verify must equal the value in Baseline (the same answers after the fault) */
   readonly sameAfter?: boolean;
+  /** what the answer gets wrong against the database at this moment (empty: it tells the truth) */
+  judge?(value: unknown): Promise<string[]>;
 }
 
 export type SteadyStateReadings = ReadonlyMap<string, unknown>;
@@ -31,15 +35,45 @@ export function healthProbe(api: StoreApi): SteadyStateProbe {
   };
 }
 
-/** GET products answers 200, and the same products after the fault as before it. */
-export function productsProbe(api: StoreApi): SteadyStateProbe {
+/**
+ * GET products and brands answer 200 with what the database holds (every row, each as stored), and
+ * the same after the fault as before it.
+ */
+export function catalogProbe(api: StoreApi, db: DbProbe): SteadyStateProbe {
   return {
-    name: 'products answer 200, the same after the fault',
+    name: 'products and brands answer 200 with what the database holds, the same after the fault',
     status: 200,
     sameAfter: true,
     read: async () => {
-      const exchange = await api.products();
-      return { exchange, value: exchange.body };
+      const products = await api.products();
+      const brands = await api.brands();
+      // the worse of the two answers carries the status
+      const exchange = products.status === 200 ? brands : products;
+      return { exchange, value: { [products.path]: products.body, [brands.path]: brands.body } };
+    },
+    judge: async (value) => {
+      const truth = await readCatalog(db);
+      return Object.entries(value as Record<string, unknown>).flatMap(
+        ([path, body]) => judgeRead(path, body, truth) ?? [`${path}: unknown`],
+      );
+    },
+  };
+}
+
+/** GET one's own orders answers 200 with exactly the user's orders in the database, each as stored. */
+export function ownOrdersProbe(api: StoreApi, db: DbProbe, userId: number): SteadyStateProbe {
+  // a page large enough for every order of the user this run makes (the store caps it at 500)
+  const limit = 500;
+  return {
+    name: "one's own orders answer 200 with what the database holds",
+    status: 200,
+    read: async () => {
+      const exchange = await api.orders({ limit });
+      return { exchange, value: { path: exchange.path, body: exchange.body } };
+    },
+    judge: async (value) => {
+      const { path, body } = value as { path: string; body: unknown };
+      return judgeRead(path, body, { orders: await readOrdersOf(db, userId) }) ?? [`${path}: unknown`];
     },
   };
 }
@@ -56,6 +90,10 @@ export async function checkSteadyState(
     expect(exchange.status, `${probe.name} ${when}: ${exchange.status ?? exchange.error?.kind} ${shown(exchange.rawBody)}`).toBe(
       probe.status,
     );
+    if (probe.judge) {
+      const problems = await probe.judge(value);
+      expect(problems, `${probe.name} ${when}: the answer tells what the database holds`).toEqual([]);
+    }
     if (baseline && probe.sameAfter)
       expect(value, `${probe.name}: the answer after the fault equals the one before`).toEqual(baseline.get(probe.name));
     readings.set(probe.name, value);

@@ -98,11 +98,39 @@ export class DbProbe {
     }));
   }
 
+  /**
+   * Every row of a table as row_to_json gives it, in id order; `where` narrows it to the rows whose
+   * column equals one of the values (the lines of some orders, the orders of one user).
+   */
+  async rows(table: string, where?: { column: string; in: readonly unknown[] }): Promise<Array<Record<string, unknown>>> {
+    const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
+    const filter = where ? ` WHERE t.${ident(where.column)}::text = ANY($1::text[])` : '';
+    const rows = await this.query<{ r: Record<string, unknown> }>(
+      `SELECT row_to_json(t) AS r FROM ${ident(table)} t${filter} ORDER BY t.id`,
+      where ? [where.in.map(String)] : [],
+    );
+    return rows.map((x) => x.r);
+  }
+
   /** Id of a user by username (the ledger's orders are that user's). */
   async userId(username: string): Promise<number> {
     const [row] = await this.query<{ id: number }>('SELECT id FROM auth_user WHERE username = $1', [username]);
     if (row === undefined) throw new Error(`no user ${username} in the database`);
     return Number(row.id);
+  }
+
+  /** The ids of the orders stored with an Idempotency-Key (of any user), in id order. */
+  async orderIdsByKey(key: string): Promise<number[]> {
+    return (await this.query<{ id: string }>('SELECT id FROM store_orderrequest WHERE idempotency_key = $1 ORDER BY id', [key])).map((r) =>
+      Number(r.id),
+    );
+  }
+
+  /** How many orders a user has. */
+  async orderCount(userId: number): Promise<number> {
+    const [row] = await this.query<{ n: string }>('SELECT count(*) AS n FROM store_orderrequest WHERE user_id = $1', [userId]);
+    if (row === undefined) throw new Error('SELECT count(*) returned no row');
+    return Number(row.n);
   }
 
   /** Highest order id (0 when none). */

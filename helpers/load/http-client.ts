@@ -11,6 +11,8 @@ export interface HttpResult {
   readonly status?: number;
   readonly headers?: http.IncomingHttpHeaders;
   readonly body?: unknown;
+  /** a 2xx answer's body as sent, when asked for (keepBody) or parsed */
+  readonly text?: string;
   readonly errorKind?: NetworkErrorKind;
   readonly errorMessage?: string;
   readonly durationMs: number;
@@ -26,6 +28,8 @@ export interface HttpRequest {
   readonly timeoutMs: number;
   /** parse a 2xx JSON body (error bodies are always kept); false saves the work under load */
   readonly parseBody?: boolean;
+  /** keep a 2xx body's text (its content is judged later) without parsing it now */
+  readonly keepBody?: boolean;
 }
 
 /** A client bound to one base URL with its own agent (sockets bounded by maxSockets). */
@@ -111,7 +115,8 @@ export class HttpClient {
                 body = text;
               }
             }
-            done({ status: res.statusCode, headers: res.headers, body });
+            const ok = status >= 200 && status < 300;
+            done({ status: res.statusCode, headers: res.headers, body, text: ok ? text : undefined });
           });
         },
       );
@@ -127,9 +132,10 @@ export class HttpClient {
   private async rawGet(req: HttpRequest): Promise<HttpResult> {
     const t0 = performance.now();
     const headers = req.headers ?? {};
-    const first = await this.raw.get(req.path, headers, req.timeoutMs, true);
+    const keep = req.keepBody === true;
+    const first = await this.raw.get(req.path, headers, req.timeoutMs, true, keep);
     if (!first.staleSocket) return timed(first, t0);
-    return { ...timed(await this.raw.get(req.path, headers, req.timeoutMs, false), t0), retriedStaleSocket: true };
+    return { ...timed(await this.raw.get(req.path, headers, req.timeoutMs, false, keep), t0), retriedStaleSocket: true };
   }
 
   close(): void {
@@ -139,5 +145,12 @@ export class HttpClient {
 }
 
 function timed(r: RawResult, t0: number): HttpResult {
-  return { status: r.status, body: r.body, errorKind: r.errorKind, errorMessage: r.errorMessage, durationMs: performance.now() - t0 };
+  return {
+    status: r.status,
+    body: r.body,
+    text: r.text,
+    errorKind: r.errorKind,
+    errorMessage: r.errorMessage,
+    durationMs: performance.now() - t0,
+  };
 }

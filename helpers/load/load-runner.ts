@@ -17,7 +17,12 @@ export interface LoadOp {
   readonly name: string;
   readonly weight: number;
   /** builds the request for virtual user vu's seq-th request */
-  build(vu: number, seq: number): { method: string; path: string; body?: unknown; headers?: Record<string, string>; key?: string };
+  build(
+    vu: number,
+    seq: number,
+  ): { method: string; path: string; body?: unknown; headers?: Record<string, string>; key?: string; anonymous?: boolean };
+  /** keep each 2xx answer's content, so that Verify can judge what it said */
+  readonly judged?: boolean;
 }
 
 export interface LoadRecord {
@@ -42,6 +47,10 @@ export interface LoadRecord {
   readonly retriedStaleSocket?: boolean;
   /** the answer replayed an existing order (Idempotent-Replayed): an earlier try of this key was written */
   readonly replayed?: boolean;
+  /** the request's path (the content judge needs it) */
+  readonly path: string;
+  /** a 2xx answer's content: its index in the runner's `answers` (identical answers share one) */
+  readonly answer?: number;
 }
 
 export interface LoadOptions {
@@ -62,6 +71,9 @@ export interface LoadOptions {
 /** Runs virtual users until stop(), maxDurationMs or maxRequests. */
 export class LoadRunner {
   readonly records: LoadRecord[] = [];
+  /** the distinct contents of the 2xx answers kept for judging (records point into it) */
+  readonly answers: string[] = [];
+  private readonly answerIndex = new Map<string, number>();
   private stopping = false;
   private issued = 0;
   private running: Promise<void> | undefined;
@@ -111,6 +123,16 @@ export class LoadRunner {
     return this.running !== undefined && this.endedAt === 0;
   }
 
+  /** The index of a 2xx content in `answers` (a repeated answer is stored once). */
+  private answerOf(text: string): number {
+    let i = this.answerIndex.get(text);
+    if (i === undefined) {
+      i = this.answers.push(text) - 1;
+      this.answerIndex.set(text, i);
+    }
+    return i;
+  }
+
   private pick(seq: number): LoadOp {
     if (this.opts.ops.length === 1) return this.opts.ops[0]!;
     // deterministic weighted round-robin: the same mix on every run
@@ -136,9 +158,14 @@ export class LoadRunner {
         path: spec.path,
         body: spec.body,
         timeoutMs: this.opts.timeoutMs,
-        // only an order's answer is read (its id, for the ledger)
+        // only an order's answer is parsed (its id, for the ledger); a judged read's is kept as it is
         parseBody: spec.key !== undefined,
-        headers: spec.key || spec.headers ? { ...auth, ...(spec.key ? { 'Idempotency-Key': spec.key } : {}), ...spec.headers } : auth,
+        keepBody: op.judged,
+        headers: spec.anonymous
+          ? (spec.headers ?? {})
+          : spec.key || spec.headers
+            ? { ...auth, ...(spec.key ? { 'Idempotency-Key': spec.key } : {}), ...spec.headers }
+            : auth,
       });
       const ok = res.status !== undefined && res.status >= 200 && res.status < 300;
       const id = ok ? (res.body as { id?: unknown } | undefined)?.id : undefined;
@@ -154,6 +181,8 @@ export class LoadRunner {
         key: spec.key,
         orderId: typeof id === 'number' ? id : undefined,
         retriedStaleSocket: res.retriedStaleSocket,
+        path: spec.path,
+        answer: ok && (op.judged || spec.key !== undefined) && res.text !== undefined ? this.answerOf(res.text) : undefined,
         replayed: res.headers?.['idempotent-replayed'] === 'true' || undefined,
         errorBody:
           ok || res.status === undefined

@@ -12,6 +12,8 @@ import { errorKindOf, type NetworkErrorKind } from '../api/store-api';
 export interface RawResult {
   readonly status?: number;
   readonly body?: string;
+  /** a 2xx answer's body, when asked for (its content is judged) */
+  readonly text?: string;
   readonly errorKind?: NetworkErrorKind;
   readonly errorMessage?: string;
   /** the request went out on a reused socket the server had closed: nothing reached the application */
@@ -19,6 +21,8 @@ export interface RawResult {
 }
 
 const ERROR_BODY_MAX = 2000;
+/** a 2xx body kept for judging: a page of the catalogue or of orders is a few kB */
+export const OK_BODY_MAX = 4 * 1024 * 1024;
 const CRLF = Buffer.from('\r\n');
 const HEAD_END = Buffer.from('\r\n\r\n');
 
@@ -26,6 +30,20 @@ const HEAD_END = Buffer.from('\r\n\r\n');
 class ResponseReader {
   status?: number;
   body = '';
+  /** a 2xx body, when kept */
+  private okChunks: Buffer[] | undefined;
+  private okBytes = 0;
+
+  constructor(keepOk = false) {
+    if (keepOk) this.okChunks = [];
+  }
+
+  /** The 2xx body, when it was kept (a body over OK_BODY_MAX is cut, and its end marked). */
+  get text(): string | undefined {
+    if (!this.okChunks || this.status === undefined || this.status < 200 || this.status >= 300) return undefined;
+    const t = Buffer.concat(this.okChunks).toString('utf8');
+    return this.okBytes > OK_BODY_MAX ? `${t}\n[cut at ${OK_BODY_MAX} bytes]` : t;
+  }
   done = false;
   /** the server will close the socket after this response */
   closes = false;
@@ -87,6 +105,11 @@ class ResponseReader {
   }
 
   private keep(b: Buffer): void {
+    if (this.okChunks && this.status !== undefined && this.status >= 200 && this.status < 300) {
+      if (this.okBytes < OK_BODY_MAX) this.okChunks.push(b.subarray(0, OK_BODY_MAX - this.okBytes));
+      this.okBytes += b.length;
+      return;
+    }
     if (this.status !== undefined && (this.status < 200 || this.status >= 300) && this.body.length < ERROR_BODY_MAX) {
       this.body += b.toString('utf8', 0, Math.min(b.length, ERROR_BODY_MAX - this.body.length));
     }
@@ -129,7 +152,7 @@ export class RawGetClient {
   ) {}
 
   /** One GET; never throws. The request's bytes are built once per path and header values. */
-  get(path: string, headers: Readonly<Record<string, string>>, timeoutMs: number, pooled: boolean): Promise<RawResult> {
+  get(path: string, headers: Readonly<Record<string, string>>, timeoutMs: number, pooled: boolean, keepBody = false): Promise<RawResult> {
     const key = `${path}\n${Object.values(headers).join('\n')}`;
     let request = this.requests.get(key);
     if (!request) {
@@ -141,7 +164,7 @@ export class RawGetClient {
     const reused = pooled ? this.idle.pop() : undefined;
     if (reused) this.unpark(reused);
     const socket = reused ?? net.connect(this.port, this.host);
-    const reader = new ResponseReader();
+    const reader = new ResponseReader(keepBody);
     let received = false;
     return new Promise<RawResult>((resolve) => {
       let settled = false;
@@ -158,13 +181,13 @@ export class RawGetClient {
       const onData = (d: Buffer) => {
         received = true;
         try {
-          if (reader.feed(d)) finish({ status: reader.status, body: reader.body || undefined }, false, !reader.closes);
+          if (reader.feed(d)) finish({ status: reader.status, body: reader.body || undefined, text: reader.text }, false, !reader.closes);
         } catch (e) {
           finish({ errorKind: 'other', errorMessage: (e as Error).message });
         }
       };
       const cut = (e?: NodeJS.ErrnoException) => {
-        if (reader.closed()) return finish({ status: reader.status, body: reader.body || undefined });
+        if (reader.closed()) return finish({ status: reader.status, body: reader.body || undefined, text: reader.text });
         const kind = e ? errorKindOf(e) : 'reset';
         // a kept socket the server had closed, before any byte of an answer: the request never reached it
         finish(

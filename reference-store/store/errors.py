@@ -66,10 +66,11 @@ def database_unavailable_response(exc):
     log.warning("database unavailable: %s", type(exc).__name__)
     if flaws.on("leaky_errors"):
         return leaky_response(exc, 500)
-    response = JsonResponse(
-        {"detail": "The service is temporarily unavailable. Please retry.", "code": "database_unavailable"},
-        status=503,
-    )
+    detail = "The service is temporarily unavailable. Please retry."
+    if flaws.on("driver_message_in_errors"):
+        # the flaw: "helpful" errors, the driver's own words (no traceback, no exception class)
+        detail = "The database is unavailable: %s" % " ".join(str(exc).split())
+    response = JsonResponse({"detail": detail, "code": "database_unavailable"}, status=503)
     response["Retry-After"] = str(settings.STORE_RETRY_AFTER_S)
     return response
 

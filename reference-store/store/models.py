@@ -31,6 +31,7 @@ class OrderRequest(models.Model):
     DELIVERY_TYPES = [("pickup", "Pickup"), ("courier", "Courier")]
     PAYMENT_METHODS = [("card_now", "Card now"), ("card_on_delivery", "Card on delivery"), ("cash", "Cash")]
     STATUSES = [("new", "New"), ("confirmed", "Confirmed"), ("cancelled", "Cancelled")]
+    PAYMENT_STATUSES = [("unpaid", "Unpaid"), ("paid", "Paid"), ("refunded", "Refunded")]
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="order_requests")
     full_name = models.CharField(max_length=200)
@@ -42,6 +43,8 @@ class OrderRequest(models.Model):
     cart_snapshot = models.JSONField()
     total_amount = models.DecimalField(max_digits=12, decimal_places=2)
     status = models.CharField(max_length=20, choices=STATUSES, default="new")
+    # decided by the server alone (a payment provider's callback); a client never sets it
+    payment_status = models.CharField(max_length=20, choices=PAYMENT_STATUSES, default="unpaid")
     accept_terms = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     idempotency_key = models.CharField(max_length=100, null=True, blank=True)

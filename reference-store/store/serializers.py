@@ -43,6 +43,12 @@ class OrderRequestSerializer(serializers.ModelSerializer):
     )
     total_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
     status = serializers.ChoiceField(choices=["new"], required=False, default="new")
+    # the server's alone; the payment_status_writable flaw lets a client set it
+    payment_status = serializers.ChoiceField(
+        choices=[c for c, _ in OrderRequest.PAYMENT_STATUSES],
+        required=False,
+        read_only=not flaws.on("payment_status_writable"),
+    )
     accept_terms = serializers.BooleanField()
     # lenient on purpose: the runbook's own body uses "a@a.a", which Django's EmailValidator rejects
     email = serializers.RegexField(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254,
@@ -52,7 +58,7 @@ class OrderRequestSerializer(serializers.ModelSerializer):
         model = OrderRequest
         fields = [
             "id", "user", "full_name", "phone", "email", "delivery_type", "pickup_point",
-            "payment_method", "cart_snapshot", "total_amount", "status", "accept_terms",
+            "payment_method", "cart_snapshot", "total_amount", "status", "payment_status", "accept_terms",
             "created_at", "idempotency_key", "lines",
         ]
         read_only_fields = ["id", "user", "created_at", "idempotency_key", "lines"]

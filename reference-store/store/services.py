@@ -73,6 +73,8 @@ def _order_write(*, user, data, idempotency_key, fingerprint):
         total_amount=data["total_amount"],
         status="new",
         accept_terms=True,
+        # the flaw payment_status_writable lets the validated data choose it; else the server's default
+        **({"payment_status": data["payment_status"]} if "payment_status" in data else {}),
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
     )

@@ -4,16 +4,20 @@ import os
 import re
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError, InterfaceError
 from django.http import JsonResponse
 from rest_framework import permissions, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 
+from storeproject import flaws
+
 from .errors import database_unavailable_response, is_database_unavailable
 from .selectors import brand_list, database_ping, order_list, order_retrievable_list, product_list
 from .serializers import BrandSerializer, OrderRequestSerializer, ProductSerializer
-from .services import IdempotencyConflict, order_create, product_create
+from .services import IdempotencyConflict, order_create, product_create, request_fingerprint
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
@@ -67,7 +71,52 @@ class PublicPagination(StrictLimitOffsetPagination):
     max_limit = 500
 
 
-class BrandViewSet(viewsets.ReadOnlyModelViewSet):
+# the read_cache_outside_db flaw: reads kept in the shared cache for this long
+FLAW_READ_CACHE_S = 600
+
+
+def _read_cache_generation():
+    """The read_cache_outside_db flaw's generation: the API's own writes bump it, nothing else does."""
+    return cache.get("flaw-read-generation", 0)
+
+
+def _bump_read_cache():
+    if flaws.on("read_cache_outside_db"):
+        cache.set("flaw-read-generation", _read_cache_generation() + 1, None)
+
+
+class FlawedReadsMixin:
+    """Reads as the flaws empty_list_on_db_error and read_cache_outside_db answer them (off: DRF's own)."""
+
+    def _cached(self, request, read):
+        if not flaws.on("read_cache_outside_db"):
+            return read()
+        user = getattr(request.user, "pk", None)
+        key = "flaw-read:%s:%s:%s" % (_read_cache_generation(), user, request.get_full_path())
+        data = cache.get(key)
+        if data is None:
+            response = read()
+            if response.status_code != 200:
+                return response
+            data = response.data
+            cache.set(key, data, FLAW_READ_CACHE_S)
+        return Response(data)
+
+    def list(self, request, *args, **kwargs):
+        read = lambda: super(FlawedReadsMixin, self).list(request, *args, **kwargs)  # noqa: E731
+        if not flaws.on("empty_list_on_db_error"):
+            return self._cached(request, read)
+        try:
+            return self._cached(request, read)
+        except (DatabaseError, InterfaceError):
+            # the flaw: the outage is swallowed, the client sees an empty page
+            return Response({"count": 0, "next": None, "previous": None, "results": []})
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._cached(request, lambda: super(FlawedReadsMixin, self).retrieve(request, *args, **kwargs))
+
+
+class BrandViewSet(FlawedReadsMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = BrandSerializer
     permission_classes = [permissions.AllowAny]
     pagination_class = PublicPagination
@@ -76,7 +125,7 @@ class BrandViewSet(viewsets.ReadOnlyModelViewSet):
         return brand_list()
 
 
-class ProductViewSet(viewsets.ReadOnlyModelViewSet):
+class ProductViewSet(FlawedReadsMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = ProductSerializer
     permission_classes = [PublicReadStaffWrite]
     pagination_class = PublicPagination
@@ -88,6 +137,7 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         product = product_create(**serializer.validated_data)
+        _bump_read_cache()
         return Response(self.get_serializer(product).data, status=status.HTTP_201_CREATED)
 
 
@@ -96,7 +146,7 @@ class OrderPagination(StrictLimitOffsetPagination):
     max_limit = 500
 
 
-class OrderRequestViewSet(viewsets.ReadOnlyModelViewSet):
+class OrderRequestViewSet(FlawedReadsMixin, viewsets.ReadOnlyModelViewSet):
     """POST creates an order and its lines in one transaction; GET lists the caller's own."""
 
     serializer_class = OrderRequestSerializer
@@ -113,17 +163,35 @@ class OrderRequestViewSet(viewsets.ReadOnlyModelViewSet):
             raise ValidationError({"Idempotency-Key": ["1-100 characters of A-Z a-z 0-9 . _ : -"]})
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        cached_key = None
+        if key is not None and flaws.on("idempotency_cache_outside_db"):
+            # the flaw: a replay comes from the shared cache, whatever the database holds now
+            cached_key = "flaw-idempotency:%s:%s" % (request.user.pk, key)
+            cached = cache.get(cached_key)
+            if cached is not None:
+                if cached["fingerprint"] != request_fingerprint(serializer.validated_data):
+                    return _idempotency_conflict()
+                return Response(cached["data"], status=status.HTTP_201_CREATED, headers={"Idempotent-Replayed": "true"})
         try:
             order, replayed = order_create(user=request.user, data=serializer.validated_data, idempotency_key=key)
         except IdempotencyConflict:
-            return Response(
-                {
-                    "detail": "This Idempotency-Key was already used with a different request.",
-                    "code": "idempotency_conflict",
-                },
-                status=status.HTTP_422_UNPROCESSABLE_ENTITY,
-            )
-        response = Response(self.get_serializer(order).data, status=status.HTTP_201_CREATED)
+            return _idempotency_conflict()
+        data = self.get_serializer(order).data
+        if cached_key is not None:
+            cache.set(cached_key, {"fingerprint": order.request_fingerprint, "data": data}, 24 * 3600)
+        if not replayed:
+            _bump_read_cache()
+        response = Response(data, status=status.HTTP_201_CREATED)
         if replayed:
             response["Idempotent-Replayed"] = "true"
         return response
+
+
+def _idempotency_conflict():
+    return Response(
+        {
+            "detail": "This Idempotency-Key was already used with a different request.",
+            "code": "idempotency_conflict",
+        },
+        status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+    )

@@ -33,6 +33,30 @@ KNOWN_FLAWS = {
         "no unique constraint on (user, Idempotency-Key): the key is checked in Python only,"
         " so concurrent retries race"
     ),
+    "empty_list_on_db_error": (
+        "a list view swallows a database error and answers 200 with an empty page: the client shows"
+        " an empty catalogue instead of an outage"
+    ),
+    "read_cache_outside_db": (
+        "product, brand and order reads are answered from a shared cache that only the API's own writes"
+        " invalidate: a restore (or any change made in the database) is not seen"
+    ),
+    "idempotency_cache_outside_db": (
+        "Idempotency-Key replays come from a shared cache, not the database: after a restore a retry"
+        " replays an order that no longer exists"
+    ),
+    "payment_status_writable": "an order's payment_status, which only the server decides, is writable by the client",
+    "throttle_per_worker": (
+        "the login limit is counted in each worker's memory: N workers let N times as many guesses through"
+    ),
+    "rare_restart_drop": (
+        "about one server instance in eight (STORE_FLAW_RATE, 0.125) drops its in-flight requests when it"
+        " is stopped or reloaded"
+    ),
+    "driver_message_in_errors": (
+        "the controlled 503 carries the database driver's message: its body varies with the cause and"
+        " names the server (host and port, where the driver says them)"
+    ),
 }
 
 

@@ -132,7 +132,9 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
         "LOCATION": env_str("STORE_CACHE_DIR", os.path.join("/tmp", "store-cache-%d" % os.getuid())),
-    }
+    },
+    # one per process: only the throttle_per_worker flaw uses it
+    "worker": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
 }
 
 ROOT_URLCONF = "storeproject.urls"
