@@ -9,7 +9,8 @@ import { verifyRestored } from '../helpers/backup/verify';
 import { DbProbe } from '../helpers/integrity/db-probe';
 import { takeSnapshot } from '../helpers/integrity/snapshot';
 import { CommandError } from '../helpers/stack/command';
-import { attachVerdict, makeChanges, needDisposable, scratchCheck } from './support/backup';
+import { attachVerdict, needDisposable, scratchCheck } from './support/backup';
+import { makeChanges } from './support/restore-consistency';
 import { expect, need, needUser, requireDb, test } from './fixtures';
 
 // a dump holds password hashes and personal data: none outlives its test
@@ -63,7 +64,7 @@ test.describe('the restore checker goes red @backup', () => {
       const verdict = await verifyRestored(probe, expected);
       await attachVerdict(evidence, 'verdict on a restore without --clean', verdict);
       const text = verdict.problems.join('\n');
-      expect(text).toContain(`store_orderrequest: 2 rows added (ids ${changes.orders.join(', ')})`);
+      expect(text).toContain(`store_orderrequest: 2 rows added (ids ${changes.orders.map((o) => o.id).join(', ')})`);
       expect(text).toContain(`store_product: 2 rows added (ids ${changes.products.join(', ')})`);
       // the dump's setval ran: the sequence went back under the rows that stayed
       expect(text).toMatch(

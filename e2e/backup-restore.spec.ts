@@ -29,8 +29,10 @@ const BULK_ORDERS = 5_000;
 const BULK_TEST_TIMEOUT_MS = 180_000;
 
 test.describe('backup and restore @backup', () => {
-  test('should restore exactly the backup with the store running @backup', async ({ backupAndRestore }) => {
-    await backupAndRestore({ storeStopped: false, scenario: 'backup/restore, store running' });
+  test('should restore exactly the backup with the store running, and show it through the API before and after a restart @backup', async ({
+    backupAndRestore,
+  }) => {
+    await backupAndRestore({ storeStopped: false, scenario: 'backup/restore, store running', restartAfter: true });
   });
 
   test('should restore exactly the backup with the store stopped @backup', async ({ backupAndRestore }) => {

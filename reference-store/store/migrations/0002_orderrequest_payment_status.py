@@ -17,4 +17,9 @@ class Migration(migrations.Migration):
                 max_length=20,
             ),
         ),
+        # a default in the database too: rows written by SQL (bulk loads, other services) get it
+        migrations.RunSQL(
+            "ALTER TABLE store_orderrequest ALTER COLUMN payment_status SET DEFAULT 'unpaid'",
+            "ALTER TABLE store_orderrequest ALTER COLUMN payment_status DROP DEFAULT",
+        ),
     ]

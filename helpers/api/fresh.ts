@@ -1,0 +1,74 @@
+/**
+ * Requests that each open a new connection (and close it after the answer), so that a series of
+ * them is spread over the server's workers: a kept-alive connection would pin every request to the
+ * worker that accepted it, and a cache kept in one worker's memory would go unseen.
+ */
+import http from 'node:http';
+import { errorKindOf, type Exchange } from './store-api';
+
+export interface FreshRequest {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly token?: string;
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+}
+
+/** One request on a connection of its own; never throws (a network error is in the Exchange). */
+export function freshRequest(baseUrl: string, req: FreshRequest): Promise<Exchange> {
+  const url = new URL(baseUrl);
+  const payload = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
+  const headers: Record<string, string> = {
+    Accept: 'application/json',
+    Connection: 'close',
+    ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) } : {}),
+    ...(req.token ? { Authorization: `Bearer ${req.token}` } : {}),
+    ...req.headers,
+  };
+  const startedAt = Date.now();
+  const t0 = performance.now();
+  const base = { method: req.method, path: req.path, requestHeaders: headers, requestBody: req.body, startedAt };
+  return new Promise<Exchange>((resolve) => {
+    let settled = false;
+    const done = (e: Omit<Exchange, keyof typeof base | 'durationMs'>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({ ...base, ...e, durationMs: performance.now() - t0 });
+    };
+    const r = http.request({ host: url.hostname, port: url.port, method: req.method, path: req.path, agent: false, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', (e: NodeJS.ErrnoException) => done({ error: { kind: errorKindOf(e), message: e.message } }));
+      res.on('end', () => {
+        const rawBody = Buffer.concat(chunks).toString('utf8');
+        let body: unknown = rawBody;
+        if ((res.headers['content-type'] ?? '').includes('json')) {
+          try {
+            body = JSON.parse(rawBody);
+          } catch {
+            body = rawBody;
+          }
+        }
+        const responseHeaders = Object.fromEntries(
+          Object.entries(res.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v)]),
+        );
+        done({ status: res.statusCode, responseHeaders, body, rawBody });
+      });
+    });
+    const timer = setTimeout(() => {
+      done({ error: { kind: 'timeout', message: `request timed out after ${req.timeoutMs}ms` } });
+      r.destroy();
+    }, req.timeoutMs);
+    r.on('error', (e: NodeJS.ErrnoException) => done({ error: { kind: errorKindOf(e), message: e.message } }));
+    r.end(payload);
+  });
+}
+
+/** The same request `times` times, one after another, each on a new connection. */
+export async function spread(baseUrl: string, req: FreshRequest, times: number): Promise<Exchange[]> {
+  const out: Exchange[] = [];
+  for (let i = 0; i < times; i++) out.push(await freshRequest(baseUrl, req));
+  return out;
+}
