@@ -84,12 +84,10 @@ async function backupAndRestore(f: Fixtures, opts: BackupOptions): Promise<void>
   const probe = requireDb(f.db);
   const workers = await f.target.server.expectedWorkers();
   if (workers === undefined)
-    base
-      .info()
-      .annotations.push({
-        type: 'note',
-        description: `worker count unknown (STORE_WORKERS): each object read ${READS_PER_WORKER * WORKERS_IF_UNKNOWN} times`,
-      });
+    base.info().annotations.push({
+      type: 'note',
+      description: `worker count unknown (STORE_WORKERS): each object read ${READS_PER_WORKER * WORKERS_IF_UNKNOWN} times`,
+    });
   const view: ApiView = {
     baseUrl: f.target.baseUrl,
     token: f.api.accessToken ?? '',
