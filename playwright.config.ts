@@ -59,7 +59,7 @@ export default defineConfig<AppServerOption>({
   projects: [
     { name: 'self', testMatch: 'self/**/*.spec.ts' },
     { name: 'smoke', testMatch: 'smoke.spec.ts' },
-    { name: 'db-outage', testMatch: /db-outage(-ledger)?\.spec\.ts/ },
+    { name: 'db-outage', testMatch: /db-(outage(-ledger)?|envelope)\.spec\.ts/ },
     { name: 'app-restart', testMatch: 'app-restart.spec.ts' },
     { name: 'backup-restore', testMatch: /backup-(restore|checker)\.spec\.ts/ },
     { name: 'crashpoint', testMatch: 'crashpoint.spec.ts' },

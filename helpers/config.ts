@@ -20,8 +20,32 @@ export type { ExternalTarget } from './config/external';
 export { ConfigError, type Env } from './config/parse';
 export type { LoadSettings, Thresholds } from './config/thresholds';
 
+/** A rate limit as DRF writes it (`10/min`): so many requests per window. */
+export interface RateLimit {
+  readonly count: number;
+  readonly windowMs: number;
+  readonly text: string;
+}
+
+const WINDOW_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** A DRF rate (`10/min`, `100/hour`) as a count per window; undefined when it is not one. */
+export function parseRateLimit(text: string): RateLimit | undefined {
+  const m = /^(\d+)\/(s|sec|second|m|min|minute|h|hour|d|day)$/.exec(text);
+  const count = Number(m?.[1]);
+  return m && count >= 1 && count <= 1000 ? { count, windowMs: WINDOW_MS[m[2]![0]!]!, text } : undefined;
+}
+const rateLimit = z
+  .string()
+  .refine((s) => parseRateLimit(s) !== undefined)
+  .transform((s) => parseRateLimit(s)!);
+
 export interface Config {
   readonly target: 'embedded' | 'external';
+  /**
+   * the store's limit on logins per username (LOGIN_RATE_LIMIT): the embedded store is started with it
+   * (default 10/min); an external store's must be given for the limit to be counted
+   */
+  readonly loginRateLimit?: RateLimit;
   readonly load: LoadSettings;
   readonly embedded: EmbeddedSettings;
   readonly external?: ExternalTarget;
@@ -56,8 +80,14 @@ export function loadConfig(env: Env, opts: { checkFiles?: boolean } = {}): Confi
     path.join(PROJECT_ROOT, 'reports'), // everything a run writes
   );
   const external = target === 'external' ? parseExternalTarget(ctx, embedded) : undefined;
+  const loginRateLimit = parse(
+    'LOGIN_RATE_LIMIT',
+    rateLimit.optional(),
+    'a limit such as 10/min (1 to 1000 per s, min, hour or day)',
+    target === 'embedded' ? { count: 10, windowMs: 60_000, text: '10/min' } : undefined,
+  );
   if (problems.length > 0) throw new ConfigError(problems);
-  return deepFreeze({ target, load, embedded, external, thresholds, reportsDir });
+  return deepFreeze({ target, loginRateLimit, load, embedded, external, thresholds, reportsDir });
 }
 
 function deepFreeze<T>(value: T): T {

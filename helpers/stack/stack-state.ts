@@ -38,6 +38,8 @@ export interface StackState {
     readonly workers: number;
     readonly flaws: readonly FlawName[];
     readonly flawPauseMs?: number;
+    /** STORE_LOGIN_RATE of the store (DRF's format, 10/min) */
+    readonly loginRate?: string;
     readonly secretKey: string;
     /** the database URL the store uses (through the proxy) */
     readonly databaseUrl: string;

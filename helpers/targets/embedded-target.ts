@@ -1,6 +1,6 @@
 /** The embedded stack as a Target: local drivers, its own fault proxy, a disposable database. */
 import { PgBackupDriver } from '../backup/backup-driver';
-import type { Config } from '../config';
+import { parseRateLimit, type Config, type RateLimit } from '../config';
 import { localApp, localDb } from '../drivers/local';
 import { fileLog } from '../drivers/logs';
 import { createFault, statementLogOf, type FaultContext } from '../faults/catalog';
@@ -8,7 +8,7 @@ import { pgAddress } from '../integrity/pg-ping';
 import { CommandError } from '../stack/command';
 import type { EmbeddedStack } from '../stack/embedded-stack';
 import { healStack } from '../stack/heal';
-import { provided, type MigrateCheck, type Target } from '../target';
+import { lacking, provided, type Capability, type MigrateCheck, type Target } from '../target';
 
 /** migrate --check with the embedded store's manage.py; Django prints nothing when it fails, so the plan is added. */
 function migrateCheck(stack: EmbeddedStack): MigrateCheck {
@@ -26,6 +26,12 @@ function migrateCheck(stack: EmbeddedStack): MigrateCheck {
       }
     },
   };
+}
+
+/** The login limit the stack's store was started with (one from before the setting runs the store's default, 10/min). */
+function loginLimitOf(text = '10/min'): Capability<RateLimit> {
+  const limit = parseRateLimit(text);
+  return limit ? provided(limit) : lacking(`the embedded store's STORE_LOGIN_RATE "${text}" is not a rate the suite can count`);
 }
 
 /** The target for an embedded stack that global setup (or the playground) started. */
@@ -74,6 +80,8 @@ export function embeddedTarget(stack: EmbeddedStack, cfg: Config): Target {
     fault: (name, opts) => createFault(ctx, name, opts),
     statementLog: provided(statementLogOf(ctx.link!)),
     jwtSigningKey: provided(s.store.secretKey),
+    // the limit this stack's store was started with (a stack from before the setting: the store's default)
+    loginRateLimit: loginLimitOf(s.store.loginRate),
     backup: provided(
       new PgBackupDriver({
         pgBin: s.pgBin,
