@@ -150,7 +150,7 @@ export function externalTarget(ext: ExternalTarget, cfg: Config): Target {
     fault: (name, opts) => createFault(ctx, name, opts),
     loginRateLimit: cfg.loginRateLimit
       ? provided(cfg.loginRateLimit)
-      : lacking('LOGIN_RATE_LIMIT not set: the store\'s limit on bad logins per username (e.g. 10/min) is what the suite counts'),
+      : lacking("LOGIN_RATE_LIMIT not set: the store's limit on bad logins per username (e.g. 10/min) is what the suite counts"),
     jwtSigningKey: ext.jwtSigningKey
       ? provided(ext.jwtSigningKey)
       : lacking(
