@@ -37,6 +37,8 @@ export default defineConfig<AppServerOption>({
   workers: 1,
   fullyParallel: false,
   retries: 0,
+  // REPEAT=K (or --repeat-each=K): every test K times; the summary states what the K runs prove
+  repeatEach: cfg.repeat,
   timeout: 90_000,
   expect: { timeout: 10_000 },
   forbidOnly: true,

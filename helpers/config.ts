@@ -51,6 +51,8 @@ export interface Config {
   readonly external?: ExternalTarget;
   readonly thresholds: Thresholds;
   readonly reportsDir: string;
+  /** every test runs this many times (REPEAT; Playwright's --repeat-each overrides it); the report states what the runs prove */
+  readonly repeat: number;
 }
 
 /** Parses and validates an environment into a frozen Config, or throws ConfigError listing every problem. */
@@ -86,8 +88,9 @@ export function loadConfig(env: Env, opts: { checkFiles?: boolean } = {}): Confi
     'a limit such as 10/min (1 to 1000 per s, min, hour or day)',
     target === 'embedded' ? { count: 10, windowMs: 60_000, text: '10/min' } : undefined,
   );
+  const repeat = parse('REPEAT', int(1, 1000), 'an integer from 1 to 1000 (runs of each test)', 1);
   if (problems.length > 0) throw new ConfigError(problems);
-  return deepFreeze({ target, loginRateLimit, load, embedded, external, thresholds, reportsDir });
+  return deepFreeze({ target, loginRateLimit, load, embedded, external, thresholds, reportsDir, repeat });
 }
 
 function deepFreeze<T>(value: T): T {

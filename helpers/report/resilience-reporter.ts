@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FullResult, Reporter, TestCase, TestResult } from '@playwright/test/reporter';
 import { METRICS_ATTACHMENT } from './metrics';
+import { POOLED_FIGURES, powerStatement, type RepeatedTest } from './repeats';
 import { renderSummaryHtml, type SummaryRow } from './summary-html';
 
 /** The attachment name of a load timeline picture (db-outage, app-restart). */
@@ -17,6 +18,11 @@ export default class ResilienceReporter implements Reporter {
   /** test time per project (family), printed at the end: where the suite's time goes */
   private readonly secondsByFamily = new Map<string, number>();
   private startedAt = Date.now();
+  /** every test's runs (more than one with --repeat-each or REPEAT), with the counts pooled over them */
+  private readonly repeats = new Map<
+    string,
+    { test: string; project: string; runs: number; failed: number; pooled: Record<string, number> }
+  >();
 
   constructor(options: { outputDir?: string } = {}) {
     this.outDir = options.outputDir ?? 'reports';
@@ -33,6 +39,14 @@ export default class ResilienceReporter implements Reporter {
   onTestEnd(test: TestCase, result: TestResult): void {
     const family = test.parent.project()?.name ?? 'unknown';
     this.secondsByFamily.set(family, (this.secondsByFamily.get(family) ?? 0) + result.duration / 1000);
+    // repeats of one test share its title path and project; a skip is not a run
+    const key = `${family}\n${test.titlePath().slice(1).join(' > ')}`;
+    const rep = this.repeats.get(key) ?? { test: test.title, project: family, runs: 0, failed: 0, pooled: {} };
+    this.repeats.set(key, rep);
+    if (result.status !== 'skipped') {
+      rep.runs++;
+      if (result.status !== 'passed') rep.failed++;
+    }
     const timeline = result.attachments.find((a) => a.name === TIMELINE_ATTACHMENT);
     const timelineSvg =
       timeline?.body?.toString('utf8') ??
@@ -41,6 +55,10 @@ export default class ResilienceReporter implements Reporter {
       if (a.name !== METRICS_ATTACHMENT || !a.body) continue;
       const m = JSON.parse(a.body.toString('utf8')) as SummaryRow;
       this.rows.push({ ...m, test: test.title, testId: test.id, status: result.status, timelineSvg });
+      for (const f of POOLED_FIGURES) {
+        const v = m.figures[f];
+        if (typeof v === 'number') rep.pooled[f] = (rep.pooled[f] ?? 0) + v;
+      }
     }
   }
 
@@ -49,12 +67,23 @@ export default class ResilienceReporter implements Reporter {
     if (this.rows.length === 0) return;
     fs.mkdirSync(this.outDir, { recursive: true });
     const scenarios = this.rows.map(({ timelineSvg, ...row }) => ({ ...row, timeline: timelineSvg !== undefined }));
-    fs.writeFileSync(path.join(this.outDir, 'resilience-summary.json'), JSON.stringify({ status: result.status, scenarios }, null, 2));
+    const repeated: Array<RepeatedTest & { statement: string }> = [...this.repeats.values()]
+      .filter((r) => r.runs > 1)
+      .map((r) => ({ ...r, statement: powerStatement(r) }));
+    fs.writeFileSync(
+      path.join(this.outDir, 'resilience-summary.json'),
+      JSON.stringify({ status: result.status, scenarios, repeated }, null, 2),
+    );
     fs.writeFileSync(
       path.join(this.outDir, 'resilience-summary.html'),
-      renderSummaryHtml({ runStatus: result.status, generatedAt: new Date(), htmlReport: 'html/index.html', rows: this.rows }),
+      renderSummaryHtml({ runStatus: result.status, generatedAt: new Date(), htmlReport: 'html/index.html', rows: this.rows, repeated }),
     );
-    const md = this.markdown();
+    const md = [
+      this.markdown(),
+      ...(repeated.length
+        ? ['', '## Repeated tests: what the repeats prove', '', ...repeated.map((r) => `- **${r.test}** (${r.project}): ${r.statement}`)]
+        : []),
+    ].join('\n');
     fs.writeFileSync(path.join(this.outDir, 'resilience-summary.md'), md);
     process.stdout.write(`\nResilience figures (reports/resilience-summary.md)\n${md}\n`);
   }

@@ -20,6 +20,8 @@ export interface SummaryPage {
   /** the Playwright HTML report, relative to the summary page */
   readonly htmlReport: string;
   readonly rows: readonly SummaryRow[];
+  /** tests run more than once, with what their repeats prove */
+  readonly repeated?: ReadonlyArray<{ test: string; project: string; runs: number; failed: number; statement: string }>;
 }
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -70,6 +72,19 @@ Each scenario links to its test, phases and evidence in the <a href="${esc(page.
 <tbody>
 ${rows.join('\n')}
 </tbody></table>
+${
+  page.repeated?.length
+    ? `<h2>Repeated tests: what the repeats prove</h2>
+<table id="repeats"><thead><tr><th>test</th><th>project</th><th>runs</th><th>failed</th><th>what the runs prove</th></tr></thead><tbody>
+${page.repeated
+  .map(
+    (r) =>
+      `<tr class="${r.failed ? 'fail' : 'pass'}"><td>${esc(r.test)}</td><td>${esc(r.project)}</td><td>${r.runs}</td><td class="verdict">${r.failed}</td><td>${esc(r.statement)}</td></tr>`,
+  )
+  .join('\n')}
+</tbody></table>`
+    : ''
+}
 </body></html>
 `;
 }
