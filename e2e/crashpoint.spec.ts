@@ -10,6 +10,7 @@
 import { RUNBOOK_ORDER, newIdempotencyKey } from '../helpers/api/payloads';
 import type { Exchange } from '../helpers/api/store-api';
 import { orderLineProblems, type OrderRow } from '../helpers/integrity/db-probe';
+import { orderAnswerProblems } from '../helpers/integrity/answers';
 import { phase } from '../helpers/report/evidence';
 import { shown } from '../helpers/report/redact';
 import { expect, need, requireDb, test } from './fixtures';
@@ -57,9 +58,7 @@ test.describe('crash points of the write path @crashpoint', () => {
     );
     const t = cfg.thresholds;
     const ordersOfKey = async (key: string) => {
-      const ids = (
-        await probe.query<{ id: string }>('SELECT id FROM store_orderrequest WHERE idempotency_key = $1 ORDER BY id', [key])
-      ).map((r) => Number(r.id));
+      const ids = await probe.orderIdsByKey(key);
       return ids.length ? probe.ordersWithLines({ ids }) : [];
     };
 
@@ -105,6 +104,9 @@ test.describe('crash points of the write path @crashpoint', () => {
         }
         for (const o of held) for (const p of orderLineProblems(o)) problems.push(`after the crash: ${p}`);
         if (retry.status !== 201) problems.push(`the retry with the same key answered ${answerOf(retry)}: ${shown(retry.rawBody, 120)}`);
+        // a 201, first or retried, is the order sent, as stored
+        for (const [what, x] of [['the answer', ex], ['the retry', retry]] as const)
+          if (x.status === 201) problems.push(...(await orderAnswerProblems(probe, what, x.body, RUNBOOK_ORDER)));
         if (after.length !== 1) problems.push(`after the retry the key has ${after.length} orders (${heldOf(after)})`);
         for (const o of after) for (const p of orderLineProblems(o)) problems.push(`after the retry: ${p}`);
         results.push({
