@@ -105,7 +105,10 @@ test.describe('crash points of the write path @crashpoint', () => {
         for (const o of held) for (const p of orderLineProblems(o)) problems.push(`after the crash: ${p}`);
         if (retry.status !== 201) problems.push(`the retry with the same key answered ${answerOf(retry)}: ${shown(retry.rawBody, 120)}`);
         // a 201, first or retried, is the order sent, as stored
-        for (const [what, x] of [['the answer', ex], ['the retry', retry]] as const)
+        for (const [what, x] of [
+          ['the answer', ex],
+          ['the retry', retry],
+        ] as const)
           if (x.status === 201) problems.push(...(await orderAnswerProblems(probe, what, x.body, RUNBOOK_ORDER)));
         if (after.length !== 1) problems.push(`after the retry the key has ${after.length} orders (${heldOf(after)})`);
         for (const o of after) for (const p of orderLineProblems(o)) problems.push(`after the retry: ${p}`);
