@@ -5,9 +5,10 @@
  * journalctl, docker and kubectl that act on the real processes). Then it checks what the runs
  * cannot see themselves: each skip names a setting, each driver really went through its tool, and
  * the database of the run without the disposable opt-in was never written to except through the
- * store's API. The helpers' own tests (self), the link faults and crash points (through the proxy,
- * whatever the driver) and concurrent retries (through the API) run in the first run only. Ends with "N passed, N failed". Options: --driver=<name>
- * (repeatable), --grep=<re>.
+ * store's API. The link faults and crash points (through the proxy, whatever the driver), concurrent
+ * retries and the security family (through the API) run in the first run only; the helpers' own tests
+ * (self) do not depend on the target and run in npm test. Ends with "N passed, N failed". Options:
+ * --driver=<name> (repeatable), --grep=<re>.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -415,7 +416,7 @@ async function main(): Promise<number> {
         STORE_DOUBLES_CONFIG: doublesConfig,
         PATH: driver === 'command' ? (process.env.PATH ?? '') : `${doublesBin}:${process.env.PATH ?? ''}`,
       };
-      // the helpers' own tests do not depend on the target: once is enough
+      // the helpers' own tests (self) do not depend on the target: npm test runs them
       const projects = [
         'smoke',
         'db-outage',
@@ -424,7 +425,6 @@ async function main(): Promise<number> {
         'crashpoint',
         'idempotency',
         'security',
-        ...(i === 0 ? ['self'] : []),
       ];
       const t0 = Date.now();
       // the link faults and crash points go through the proxy, concurrent retries through the API,

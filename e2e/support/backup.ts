@@ -74,8 +74,11 @@ interface Fixtures {
   faults: Faults;
 }
 
-/** Reads per object after a restore: three per worker on fresh connections, so that every worker's cache is seen. */
-const READS_PER_WORKER = 3;
+/**
+ * Reads per object before and after a restore, on fresh connections, per worker: two, so that a cache
+ * of one worker's is seen (measured: 30 sequential connections reached 3 sync workers 7, 10 and 13 times).
+ */
+const READS_PER_WORKER = 2;
 /** when the target cannot tell its workers: reads per object as for four */
 const WORKERS_IF_UNKNOWN = 4;
 
@@ -97,6 +100,8 @@ async function backupAndRestore(f: Fixtures, opts: BackupOptions): Promise<void>
     times: READS_PER_WORKER * (workers ?? WORKERS_IF_UNKNOWN),
     timeoutMs: f.cfg.thresholds.requestTimeoutMs,
   };
+  // what the API shows is checked where the scenario asks (the bulk one is about the rows at scale)
+  const apiChecks = opts.apiChecks ?? true;
   // a restart after the restore: a cache in a worker's memory is gone then, a shared one is not
   const restart = opts.restartAfter ? f.target.fault('app-restart') : undefined;
   if (restart && !restart.ok)
@@ -150,7 +155,7 @@ async function backupAndRestore(f: Fixtures, opts: BackupOptions): Promise<void>
     const diff = compareSnapshots(atBackup, await takeSnapshot(probe));
     expect(diff.equal, 'the changes show in the database').toBe(false);
     // every worker reads and retries what changed: whatever cache the store keeps now holds it
-    await warmCaches(view, c);
+    if (apiChecks) await warmCaches(view, c);
     return c;
   });
 
@@ -191,7 +196,8 @@ async function backupAndRestore(f: Fixtures, opts: BackupOptions): Promise<void>
     const lastAtBackup = atBackup.sequences[ORDER_SEQ]?.lastValue;
     expect(lastAtBackup, `the backup recorded ${ORDER_SEQ}`).toBeDefined();
     expect((next.body as { id: number }).id, 'the new order continues the backup-time sequence').toBe(lastAtBackup! + 1);
-    await expectApiShowsRestore(view, changes, `after the restore (store ${opts.storeStopped ? 'stopped during it' : 'running'})`);
+    if (apiChecks)
+      await expectApiShowsRestore(view, changes, `after the restore (store ${opts.storeStopped ? 'stopped during it' : 'running'})`);
     if (restart?.ok) {
       await f.faults.inject(restart.value);
       await f.faults.recover(restart.value);
@@ -206,6 +212,8 @@ type BackupOptions = {
   bulkOrders?: number;
   /** restart the store after the restore and check what the API shows again */
   restartAfter?: boolean;
+  /** what the API shows before and after the restore (default true) */
+  apiChecks?: boolean;
 };
 
 /** The backup spec's test: `backupAndRestore(opts)` with this test's fixtures bound. */
