@@ -417,15 +417,7 @@ async function main(): Promise<number> {
         PATH: driver === 'command' ? (process.env.PATH ?? '') : `${doublesBin}:${process.env.PATH ?? ''}`,
       };
       // the helpers' own tests (self) do not depend on the target: npm test runs them
-      const projects = [
-        'smoke',
-        'db-outage',
-        'app-restart',
-        'backup-restore',
-        'crashpoint',
-        'idempotency',
-        'security',
-      ];
+      const projects = ['smoke', 'db-outage', 'app-restart', 'backup-restore', 'crashpoint', 'idempotency', 'security'];
       const t0 = Date.now();
       // the link faults and crash points go through the proxy, concurrent retries through the API,
       // whatever the driver: the first run has them
