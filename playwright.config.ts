@@ -66,13 +66,15 @@ export default defineConfig<AppServerOption>({
     { name: 'backup-restore', testMatch: /backup-(restore|checker)\.spec\.ts/ },
     { name: 'crashpoint', testMatch: 'crashpoint.spec.ts' },
     { name: 'idempotency', testMatch: 'idempotency.spec.ts' },
-    { name: 'security', testMatch: /security(-input)?\.spec\.ts/ },
+    { name: 'security', testMatch: /security(-input|-throttle)?\.spec\.ts/ },
     // the same scenarios with gunicorn + uvicorn workers (ASGI), unless the run already is uvicorn
     // (an external target runs what it runs: STORE_SERVER says which)
     ...(cfg.target === 'embedded' && cfg.embedded.server === 'gunicorn'
       ? [
           { name: 'app-restart-uvicorn', testMatch: 'app-restart.spec.ts', use: { appServer: 'uvicorn' as const } },
           { name: 'crashpoint-uvicorn', testMatch: 'crashpoint.spec.ts', use: { appServer: 'uvicorn' as const } },
+          // what any store must refuse, under the other server too (body limits, throttles, malformed input)
+          { name: 'security-uvicorn', testMatch: /security(-input|-throttle)?\.spec\.ts/, use: { appServer: 'uvicorn' as const } },
         ]
       : []),
   ],

@@ -5,11 +5,17 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { RUNBOOK_ORDER, newIdempotencyKey, orderBody } from '../helpers/api/payloads';
+import { floodBody, refusedMidBody } from '../helpers/api/body-flood';
 import { itemsOf, type StoreApi } from '../helpers/api/store-api';
 import { expectNoLeakyErrorBody, expectRefused, writesNothing } from './support/security';
 import { expect, requireDb, test } from './fixtures';
 
 test.afterEach(({ evidence, target }) => expectNoLeakyErrorBody(evidence.exchanges, target.secrets));
+
+/** A flood writes this much of a body announced at 200 MB (far over any limit, far under what is announced)... */
+const FLOOD_SEND_BYTES = 4 * 1024 * 1024;
+/** ...then waits this long for an answer: a store enforcing its limit answered long before (measured: under 50 ms) */
+const FLOOD_WAIT_MS = 3_000;
 
 test.describe('malformed input @security', () => {
   const post = (api: StoreApi, body: unknown) =>
@@ -44,6 +50,40 @@ test.describe('malformed input @security', () => {
     await writesNothing(probe, async () => {
       await expectRefused(await post(api, huge), [413], 'a 3 MB body');
     });
+  });
+
+  test('should refuse a huge body while reading it, declared or chunked, before logging in and after @security', async ({
+    api,
+    target,
+    evidence,
+  }) => {
+    // 200 MB announced, 4 MB written, the end never sent: a store that reads the whole body never answers
+    const results = [];
+    for (const [path, token] of [
+      ['/api/token/', undefined],
+      ['/api/store/order-requests/', api.accessToken],
+    ] as const) {
+      for (const framing of ['declared', 'chunked'] as const) {
+        const r = await floodBody(target.baseUrl, {
+          path,
+          framing,
+          declaredBytes: 200 * 1024 * 1024,
+          sendBytes: FLOOD_SEND_BYTES,
+          waitMs: FLOOD_WAIT_MS,
+          token,
+        });
+        results.push({ path, framing, ...r });
+      }
+    }
+    await evidence.json('bodies of 200 MB (4 MB written): what the store answered', results);
+    expect(
+      results
+        .filter((r) => !refusedMidBody(r, r.framing === 'declared' ? [413] : [400, 411, 413], FLOOD_SEND_BYTES))
+        .map(
+          (r) => `${r.framing} body to ${r.path}: ${r.status ?? `no answer (${r.ended}) after ${r.sentBytes} bytes and ${r.waitedMs}ms`}`,
+        ),
+      'each refused while it is read (declared: 413; chunked: 413, or 411/400 without reading it; or the connection cut mid-body)',
+    ).toEqual([]);
   });
 
   test('should answer JSON nested 100000 levels deep with 400 @security', async ({ api, db }) => {

@@ -1,15 +1,22 @@
 import { RUNBOOK_ORDER, newIdempotencyKey, orderBody, type OrderBody } from '../helpers/api/payloads';
 import { STORE_TABLES, orderLineProblems } from '../helpers/integrity/db-probe';
 import { shown } from '../helpers/report/redact';
-import { expect, needUser, requireDb, test } from './fixtures';
+import { secretIn } from '../helpers/report/secret-scan';
+import { expect, need, needUser, requireDb, test } from './fixtures';
 
 const ORDER_TABLES = [STORE_TABLES.orders, STORE_TABLES.orderLines];
+/** What a health answer must not tell an anonymous client: the process, its software and versions, its switches, paths. */
+const INTERNALS =
+  /"(pid|ppid|worker|workers|server|version|versions|flaws|debug|host|hostname|uptime|python|django|gunicorn|uvicorn|path)"\s*:|\/(usr|var|home|tmp|etc|opt)\//i;
 
 test.describe('smoke @smoke', () => {
   test('should answer 200 on the runbook health checks: products, order-requests with the token, brands', async ({ api, anonApi }) => {
     const health = await anonApi.health();
     expect(health.status, 'GET /api/health/').toBe(200);
     expect(health.body).toMatchObject({ status: 'ok', database: 'ok' });
+    // an anonymous client learns whether the store is healthy, nothing about what runs it
+    for (const ex of [health, await anonApi.send('GET', '/api/live/')])
+      expect(ex.rawBody ?? '', `GET ${ex.path} tells an anonymous client nothing about the process`).not.toMatch(INTERNALS);
     for (const [name, ex] of [
       ['products', await api.products()],
       ['order-requests', await api.orders()],
@@ -21,6 +28,28 @@ test.describe('smoke @smoke', () => {
     // the runbook curls products without a token
     expect((await anonApi.products()).status, 'products without a token').toBe(200);
     expect((await anonApi.brands()).status, 'brands without a token').toBe(200);
+  });
+
+  test("should keep passwords and tokens out of the store's and PostgreSQL's logs", async ({ anonApi, api, target }) => {
+    const sources = [need(target.logs.store), need(target.logs.postgres)];
+    const windows = sources.map((src) => ({ label: src.label, window: src.open() }));
+    const creds = target.users.customer;
+    // a login (the password in its body), a bad one, a refresh, reads and an order with the token
+    if (creds) {
+      const pair = await anonApi.send('POST', '/api/token/', creds, { anonymous: true });
+      expect(pair.status, 'a login').toBe(200);
+      await anonApi.refresh((pair.body as { refresh: string }).refresh);
+      await anonApi.send('POST', '/api/token/', { username: creds.username, password: `${creds.password}-wrong` }, { anonymous: true });
+    }
+    await api.orders();
+    await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('logs') });
+    for (const { label, window } of windows) {
+      const raw = await window.read();
+      expect(
+        secretIn(raw, [...target.secrets, ...(creds ? [creds.password] : [])]) ?? 'nothing',
+        `${label}, as written (before any redaction)`,
+      ).toBe('nothing');
+    }
   });
 
   test('should create the runbook order with 201 and store it with its lines', async ({ api, db, evidence, userOf }) => {

@@ -17,7 +17,7 @@ import { PROJECT_ROOT } from './paths';
 export { EPHEMERAL_PORT_START, KNOWN_FLAWS, newestPgBin } from './config/embedded';
 export type { Credentials, EmbeddedSettings, FlawName, ServerKind } from './config/embedded';
 export type { ExternalTarget } from './config/external';
-export { ConfigError, type Env } from './config/parse';
+export { ConfigError, MIN_SECRET_LENGTH, type Env } from './config/parse';
 export type { LoadSettings, Thresholds } from './config/thresholds';
 
 /** A rate limit as DRF writes it (`10/min`): so many requests per window. */
@@ -39,13 +39,28 @@ const rateLimit = z
   .refine((s) => parseRateLimit(s) !== undefined)
   .transform((s) => parseRateLimit(s)!);
 
+/** The store's limits the suite counts, the settings that name them, and the embedded store's values. */
+export const RATE_LIMITS = {
+  login: { env: 'LOGIN_RATE_LIMIT', store: 'STORE_LOGIN_RATE', embedded: '10/min', what: 'bad logins per username and client address' },
+  loginAddress: {
+    env: 'LOGIN_ADDRESS_RATE_LIMIT',
+    store: 'STORE_LOGIN_ADDRESS_RATE',
+    embedded: '60/min',
+    what: 'logins per client address, whatever the username',
+  },
+  refresh: { env: 'REFRESH_RATE_LIMIT', store: 'STORE_REFRESH_RATE', embedded: '10/min', what: 'token refreshes per user' },
+} as const;
+export type LimitName = keyof typeof RATE_LIMITS;
+
 export interface Config {
   readonly target: 'embedded' | 'external';
   /**
-   * the store's limit on logins per username (LOGIN_RATE_LIMIT): the embedded store is started with it
-   * (default 10/min); an external store's must be given for the limit to be counted
+   * the store's limits the security family counts exactly: bad logins per username and address
+   * (LOGIN_RATE_LIMIT), logins per address over any usernames (LOGIN_ADDRESS_RATE_LIMIT), refreshes per
+   * user (REFRESH_RATE_LIMIT). The embedded store is started with them (10/min, 60/min, 10/min); an
+   * external store's must be given for a limit to be counted
    */
-  readonly loginRateLimit?: RateLimit;
+  readonly rateLimits: Readonly<Partial<Record<LimitName, RateLimit>>>;
   readonly load: LoadSettings;
   readonly embedded: EmbeddedSettings;
   readonly external?: ExternalTarget;
@@ -82,15 +97,20 @@ export function loadConfig(env: Env, opts: { checkFiles?: boolean } = {}): Confi
     path.join(PROJECT_ROOT, 'reports'), // everything a run writes
   );
   const external = target === 'external' ? parseExternalTarget(ctx, embedded) : undefined;
-  const loginRateLimit = parse(
-    'LOGIN_RATE_LIMIT',
-    rateLimit.optional(),
-    'a limit such as 10/min (1 to 1000 per s, min, hour or day)',
-    target === 'embedded' ? { count: 10, windowMs: 60_000, text: '10/min' } : undefined,
-  );
+  const rateLimits = Object.fromEntries(
+    Object.entries(RATE_LIMITS).map(([name, l]) => [
+      name,
+      parse(
+        l.env,
+        rateLimit.optional(),
+        'a limit such as 10/min (1 to 1000 per s, min, hour or day)',
+        target === 'embedded' ? parseRateLimit(l.embedded) : undefined,
+      ),
+    ]),
+  ) as Partial<Record<LimitName, RateLimit>>;
   const repeat = parse('REPEAT', int(1, 1000), 'an integer from 1 to 1000 (runs of each test)', 1);
   if (problems.length > 0) throw new ConfigError(problems);
-  return deepFreeze({ target, loginRateLimit, load, embedded, external, thresholds, reportsDir, repeat });
+  return deepFreeze({ target, rateLimits, load, embedded, external, thresholds, reportsDir, repeat });
 }
 
 function deepFreeze<T>(value: T): T {

@@ -7,7 +7,7 @@
  * and names it, instead of passing on missing data.
  */
 import type { BackupDriver } from './backup/backup-driver';
-import type { Config, Credentials, RateLimit, ServerKind } from './config';
+import type { Config, Credentials, LimitName, RateLimit, ServerKind } from './config';
 import type { LogSource } from './drivers/logs';
 import type { ServerIdentity } from './drivers/types';
 import type { FaultName, FaultOptions, FaultOrMissing, StatementLog } from './faults/catalog';
@@ -61,8 +61,8 @@ export interface Target {
   readonly server: AppServerShape;
   /** the named fault through this target's drivers, or the setting that would make it possible */
   fault(name: FaultName, opts?: FaultOptions): FaultOrMissing;
-  /** the store's limit on bad logins per username, to count it exactly */
-  readonly loginRateLimit: Capability<RateLimit>;
+  /** the store's rate limits (logins per name and address, per address, refreshes per user), to count them exactly */
+  readonly rateLimits: Readonly<Record<LimitName, Capability<RateLimit>>>;
   /** the key the store signs its JWTs with: forging validly signed tokens (expired, of other users) */
   readonly jwtSigningKey: Capability<string>;
   /** the store's statements to PostgreSQL, counted by this suite's fault proxy (crash points) */

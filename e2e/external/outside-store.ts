@@ -84,6 +84,11 @@ export class OutsideStore {
     const pw = role === 'shop_owner' ? this.s.ownerPassword : this.s.readerPassword;
     return `postgres://${role}:${pw}@127.0.0.1:${port}/shop`;
   }
+  /** the statement log's token of the store's fault proxy (TOXIPROXY_TOKEN_FILE) */
+  get proxyTokenFile(): string {
+    return this.proxy.tokenFile;
+  }
+
   get controlUrl(): string {
     return `http://127.0.0.1:${this.s.controlPort}`;
   }

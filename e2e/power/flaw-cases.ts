@@ -19,6 +19,11 @@ export interface FlawCase {
    * defect of one run in eight escapes 64 runs with probability (7/8)^64, about 2 in 10,000)
    */
   readonly repeat?: number;
+  /**
+   * cases of one group share a child run: their flaws are switched on together and their catching
+   * tests run once (each test is untouched by the group's other flaws, and fails for its own reason)
+   */
+  readonly group?: 'api' | 'throttles';
 }
 
 export const FLAW_CASES: readonly FlawCase[] = [
@@ -114,6 +119,7 @@ export const FLAW_CASES: readonly FlawCase[] = [
     grep: 'tampered with',
     reason: /a tampered signature: GET own orders: answered 200/,
     why: 'a token with a forged signature is accepted',
+    group: 'api',
   },
   {
     flaw: 'orders_not_scoped',
@@ -121,6 +127,7 @@ export const FLAW_CASES: readonly FlawCase[] = [
     grep: "another customer's order",
     reason: /another customer's order by id: answered 200/,
     why: "any customer reads another customer's order by its id",
+    group: 'api',
   },
   {
     flaw: 'data_error_as_outage',
@@ -128,6 +135,7 @@ export const FLAW_CASES: readonly FlawCase[] = [
     grep: 'NUL and control characters',
     reason: /a NUL in a cart item name: answered 503 .*database_unavailable/,
     why: 'a value the database refuses is answered as an outage (503, Retry-After) instead of a 400',
+    group: 'api',
   },
   {
     flaw: 'empty_list_on_db_error',
@@ -156,6 +164,7 @@ export const FLAW_CASES: readonly FlawCase[] = [
     grep: 'server owns',
     reason: /payment_status is \\?"paid\\?", a plain request stores \\?"unpaid/,
     why: 'a client marks its own order paid: a server-owned field on no hand-kept list',
+    group: 'api',
   },
   {
     flaw: 'throttle_per_worker',
@@ -163,6 +172,77 @@ export const FLAW_CASES: readonly FlawCase[] = [
     grep: 'exactly the bad login over the limit',
     reason: /\d+ bad logins answer 401, the \d+th and after 429/,
     why: 'a login limit counted per worker lets the guess over the limit through',
+  },
+  {
+    flaw: 'health_tells_internals',
+    project: 'smoke',
+    grep: 'runbook health checks',
+    reason: /tells an anonymous client nothing about the process/,
+    why: 'an anonymous health check tells the worker pid, the server kind and the active flaws',
+    group: 'api',
+  },
+  {
+    flaw: 'logs_credentials',
+    project: 'smoke',
+    grep: "out of the store's and PostgreSQL's logs",
+    reason: /as written \(before any redaction\)[\s\S]*(a live JWT|secret #\d+)/,
+    why: 'the store logs login bodies and Authorization headers',
+    group: 'api',
+  },
+  {
+    flaw: 'forwarded_for_trusted',
+    project: 'security',
+    grep: 'X-Forwarded-For',
+    reason: /a new X-Forwarded-For on each guess: still \d+ 401s, then 429/,
+    why: 'a header the client writes chooses the throttle bucket: unlimited guesses',
+    group: 'throttles',
+  },
+  {
+    flaw: 'forwarded_for_trusted',
+    project: 'security',
+    grep: 'lock its owner out',
+    reason: /the owner's correct login from their own address after the attack/,
+    why: "guesses sent in the owner's name lock the owner out",
+    group: 'throttles',
+  },
+  {
+    flaw: 'throttle_raw_username',
+    project: 'security',
+    grep: 'spaces around it share its bucket',
+    reason: /guesses as "[^"]+", then the same name padded: 429/,
+    why: 'a username padded with spaces gets a bucket of its own, while authentication strips them',
+    group: 'throttles',
+  },
+  {
+    flaw: 'throttle_raw_username',
+    project: 'security',
+    grep: 'malformed login and refresh bodies',
+    reason: /a lone surrogate as username: 500/,
+    why: 'a username the cache key cannot encode is an anonymous 500',
+    group: 'throttles',
+  },
+  {
+    flaw: 'no_login_address_cap',
+    project: 'security',
+    grep: 'password spraying',
+    reason: /LOGIN_ADDRESS_RATE_LIMIT \S+: one password over \d+ usernames from one address/,
+    why: 'one password sprayed over many usernames from one address is never throttled',
+    group: 'throttles',
+  },
+  {
+    flaw: 'refresh_per_address',
+    project: 'security',
+    grep: 'refreshes per user',
+    reason: /REFRESH_RATE_LIMIT \S+: one user's refresh token, each from another address/,
+    why: 'refreshes limited per address: from many addresses, one token refreshes without limit',
+    group: 'throttles',
+  },
+  {
+    flaw: 'body_read_before_limit',
+    project: 'security-uvicorn',
+    grep: 'huge body while reading',
+    reason: /each refused while it is read[\s\S]*(no answer|body to)/,
+    why: 'under uvicorn a 200 MB body is read in full before the limit is checked',
   },
   {
     flaw: 'rare_restart_drop',

@@ -12,7 +12,7 @@ import { categorize } from '../../helpers/report/categories';
 import { redactText, shown } from '../../helpers/report/redact';
 import { readJsonReport, specsOf } from '../../helpers/report/results-json';
 import { STORE_DEFECT } from '../../allurerc.mjs';
-import { FLAW_CASES } from './flaw-cases';
+import { FLAW_CASES, type FlawCase } from './flaw-cases';
 
 // the child's messages carry terminal colours (ESC [ ... m): the reason patterns match the plain text
 // eslint-disable-next-line no-control-regex
@@ -52,31 +52,56 @@ function writeTable(row: Row): void {
   fs.writeFileSync(path.join(test.info().project.outputDir, '..', 'power-table.md'), md);
 }
 
+interface ChildRun {
+  readonly code: number | null;
+  readonly log: string;
+  readonly out: string;
+}
+
+/**
+ * The child run of a case, or of its group: cases of one group switch their flaws on together in one
+ * store and run their catching tests in one child (each test's flaw leaves the others' tests alone:
+ * flaw-cases.ts says which go together). The run is kept on disk, so that the group's later cases
+ * (and a worker restarted after a failed case) read it instead of running it again.
+ */
+async function childRun(i: number, c: FlawCase): Promise<ChildRun> {
+  const members = c.group ? FLAW_CASES.filter((x) => x.group === c.group) : [c];
+  const name = c.group ? `group-${c.group}` : `case-${i}-${c.flaw.replace(/_/g, '-').slice(0, 30)}`;
+  const out = path.join(test.info().project.outputDir, 'children', name);
+  const marker = path.join(out, 'exit.json');
+  if (fs.existsSync(marker)) return JSON.parse(fs.readFileSync(marker, 'utf8')) as ChildRun;
+  fs.mkdirSync(out, { recursive: true });
+  const repeat = c.repeat ? [`--repeat-each=${c.repeat}`, '--max-failures=1'] : [];
+  const projects = [...new Set(members.map((m) => m.project))].map((p) => `--project=${p}`);
+  const grep = members.length === 1 ? c.grep : members.map((m) => `(?:${m.grep})`).join('|');
+  // the child writes the suite's own reports into out (results.json, Allure results, the secret scan)
+  const child = spawn('npx', ['playwright', 'test', ...projects, '--grep', grep, ...repeat], {
+    cwd: PROJECT_ROOT,
+    env: childEnv({
+      TARGET: 'embedded',
+      STORE_FLAWS: [...new Set(members.map((m) => m.flaw))].join(','),
+      STACK_NAME: `power-${name}`.slice(0, 40).replace(/-+$/, ''),
+      ...members.reduce<Record<string, string>>((env, m) => ({ ...env, ...m.env }), {}),
+      REPORTS_DIR: out,
+    }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout.on('data', (d) => (log += String(d)));
+  child.stderr.on('data', (d) => (log += String(d)));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const run: ChildRun = { code, log: redactText(log), out };
+  fs.writeFileSync(marker, JSON.stringify(run));
+  return run;
+}
+
 for (const [i, c] of FLAW_CASES.entries()) {
   test(`should go red when the store has the ${c.flaw} flaw: ${c.why} @power`, async () => {
     test.setTimeout(240_000);
-    const out = test.info().outputPath('child');
-    fs.mkdirSync(out, { recursive: true });
+    const { code, log, out } = await childRun(i, c);
     // the suite's own json reporter writes REPORTS_DIR/results.json
     const jsonFile = path.join(out, 'results.json');
-    // the child writes the suite's own reports into out (results.json, Allure results, the secret scan)
-    const repeat = c.repeat ? [`--repeat-each=${c.repeat}`, '--max-failures=1'] : [];
-    const child = spawn('npx', ['playwright', 'test', `--project=${c.project}`, '--grep', c.grep, ...repeat], {
-      cwd: PROJECT_ROOT,
-      env: childEnv({
-        TARGET: 'embedded',
-        STORE_FLAWS: c.flaw,
-        STACK_NAME: `power-${i}-${c.flaw.replace(/_/g, '-').slice(0, 30)}`,
-        ...c.env,
-        REPORTS_DIR: out,
-      }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let log = '';
-    child.stdout.on('data', (d) => (log += String(d)));
-    child.stderr.on('data', (d) => (log += String(d)));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    await test.info().attach('child run log', { body: redactText(log), contentType: 'text/plain' });
+    await test.info().attach('child run log', { body: log, contentType: 'text/plain' });
     expect(fs.existsSync(jsonFile), `the child run wrote its results: ${shown(log.slice(-1500), 1500)}`).toBe(true);
     const report = readJsonReport(jsonFile);
     // a repeated case stops at its first failure, which Playwright reports as a run error
@@ -85,19 +110,26 @@ for (const [i, c] of FLAW_CASES.entries()) {
       (report.errors ?? []).filter((e) => !stoppedEarly(e.message)),
       'the child run itself worked (no setup error)',
     ).toEqual([]);
-    const specs = specsOf(report);
+    // this case's catching test(s): in a group's run, the ones its own grep selects in its project
+    const own = new RegExp(c.grep);
+    const specs = specsOf(report)
+      .filter((s) => own.test(s.title))
+      .map((s) => ({ ...s, tests: s.tests.filter((t) => t.projectName === c.project) }))
+      .filter((s) => s.tests.length > 0);
     expect(specs.length, `the grep ${c.grep} selects the catching test`).toBeGreaterThan(0);
     const messages = specs.flatMap((s) => s.tests.flatMap((t) => t.results.flatMap((r) => r.errors.map((e) => strip(e.message ?? '')))));
     await test.info().attach('failure messages', { body: redactText(messages.join('\n\n-----\n\n')), contentType: 'text/plain' });
     const red = specs.filter((s) => s.tests.some((t) => t.status === 'unexpected'));
     const forTheReason = messages.some((m) => c.reason.test(m));
     // where a reviewer of the Allure report finds each failure: Allure's own matcher on allurerc.mjs
-    const failures = (await categorize(path.join(out, 'allure-results'))).filter((r) => r.status === 'failed' || r.status === 'broken');
+    const failures = (await categorize(path.join(out, 'allure-results'))).filter(
+      (r) => (r.status === 'failed' || r.status === 'broken') && own.test(r.name),
+    );
     await test.info().attach('allure categories', { body: JSON.stringify(failures, null, 2), contentType: 'application/json' });
     writeTable({
       index: i,
       flaw: c.flaw,
-      test: `${c.project}: ${c.grep}`,
+      test: `${c.project}: ${c.grep}${c.group ? ` (run with the ${c.group} group)` : ''}`,
       caught: code !== 0 && red.length > 0 && forTheReason,
       detail:
         code === 0

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import pg from 'pg';
-import { BackupPrivilegeError, PgBackupDriver, libpqConnection } from '../../helpers/backup/backup-driver';
+import { BackupPrivilegeError, PgBackupDriver, WrongDatabaseReached, libpqConnection } from '../../helpers/backup/backup-driver';
 import { loadConfig, readEnv } from '../../helpers/config';
 import { CommandError } from '../../helpers/stack/command';
 import { EmbeddedStack } from '../../helpers/stack/embedded-stack';
@@ -71,5 +71,51 @@ test.describe('backup roles and URLs @self', () => {
     const record = await plain.dump(test.info().outputPath('plain.dump'));
     expect(record.exitCode).toBe(0);
     expect(record.command, 'the recorded command line holds no password').not.toContain(s.state.postgres.password);
+  });
+  test('should refuse, before pg_restore runs, a restore URL that reaches another database than the opt-in names', async () => {
+    const s = stack!;
+    const pw = s.state.postgres.password;
+    const file = test.info().outputPath('store.dump');
+    await new PgBackupDriver({ pgBin: cfg.embedded.pgBin, label: 'store', dumpUrl: s.databaseUrl, disposable: false }).dump(file);
+    const tablesOf = async (db: string) => {
+      const c = new pg.Client({ connectionString: s.cluster.url('postgres', s.state.postgres.superPassword, db) });
+      await c.connect();
+      try {
+        return (await c.query<{ n: string }>("SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'")).rows[0]!.n;
+      } finally {
+        await c.end();
+      }
+    };
+    const before = await tablesOf('postgres');
+    const into = (restoreUrl: string) =>
+      new PgBackupDriver({
+        pgBin: cfg.embedded.pgBin,
+        label: 'the opted-in database',
+        dumpUrl: s.databaseUrl,
+        restoreUrl,
+        adminUrl: restoreUrl,
+        disposable: true,
+        mustReach: { database: 'store', readOnlyUrl: s.databaseUrl },
+      });
+    // the URL names another database outright (as a config bypass would leave it), or through ?dbname=
+    for (const [url, reason] of [
+      [
+        s.cluster.url('store', pw, 'postgres'),
+        /reaches database "postgres" \(oid \d+\) of the server at 127\.0\.0\.1:\d+.*opt-in names "store"/,
+      ],
+      [`${s.databaseUrl}?dbname=postgres`, /\?dbname= would make libpq reach another server or database/],
+      [`${s.databaseUrl}?host=10.0.0.9&port=6543`, /\?host=, \?port= would make libpq reach another/],
+    ] as const) {
+      const driver = into(url);
+      const error = await driver.restore(file, driver.target, { clean: true }).catch((e: unknown) => e);
+      expect(error, url.replace(pw, '***')).toBeInstanceOf(WrongDatabaseReached);
+      expect((error as Error).message).toMatch(reason);
+      expect((error as Error).message).toMatch(/Nothing was changed\.$/);
+      await expect(driver.createScratch(), 'no scratch database either').rejects.toThrow(WrongDatabaseReached);
+    }
+    expect(await tablesOf('postgres'), 'the other database was not touched').toBe(before);
+    // the database the opt-in names, reached as named: allowed
+    const right = into(s.databaseUrl);
+    await expect(right.verifyReaches(s.databaseUrl, 'restore')).resolves.toMatchObject({ database: 'store' });
   });
 });

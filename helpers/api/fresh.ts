@@ -13,12 +13,17 @@ export interface FreshRequest {
   readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
+  /** the client address to send from (a loopback address of its own: 127.x.y.z) */
+  readonly localAddress?: string;
+  /** send the body as it is (a string), not JSON-encoded */
+  readonly raw?: boolean;
 }
 
 /** One request on a connection of its own; never throws (a network error is in the Exchange). */
 export function freshRequest(baseUrl: string, req: FreshRequest): Promise<Exchange> {
   const url = new URL(baseUrl);
-  const payload = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
+  const payload =
+    req.body === undefined ? undefined : Buffer.from(req.raw && typeof req.body === 'string' ? req.body : JSON.stringify(req.body));
   const headers: Record<string, string> = {
     Accept: 'application/json',
     Connection: 'close',
@@ -37,7 +42,16 @@ export function freshRequest(baseUrl: string, req: FreshRequest): Promise<Exchan
       clearTimeout(timer);
       resolve({ ...base, ...e, durationMs: performance.now() - t0 });
     };
-    const r = http.request({ host: url.hostname, port: url.port, method: req.method, path: req.path, agent: false, headers }, (res) => {
+    const options = {
+      host: url.hostname,
+      port: url.port,
+      method: req.method,
+      path: req.path,
+      agent: false,
+      headers,
+      localAddress: req.localAddress,
+    };
+    const r = http.request(options, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', (e: NodeJS.ErrnoException) => done({ error: { kind: errorKindOf(e), message: e.message } }));
@@ -71,4 +85,16 @@ export async function spread(baseUrl: string, req: FreshRequest, times: number):
   const out: Exchange[] = [];
   for (let i = 0; i < times; i++) out.push(await freshRequest(baseUrl, req));
   return out;
+}
+
+/** True when the target answers on this machine's loopback: then each probe may send from a 127.x.y.z of its own. */
+export function onLoopback(baseUrl: string): boolean {
+  const host = new URL(baseUrl).hostname;
+  return host === 'localhost' || /^127\./.test(host);
+}
+
+/** A loopback address no other probe of this run uses (127.x.y.z, x from 1: 127.0.0.1 is the suite's own). */
+export function freshLoopbackAddress(): string {
+  const n = 1 + Math.floor(Math.random() * 250 * 250 * 250);
+  return `127.${1 + (n % 250)}.${1 + (Math.floor(n / 250) % 250)}.${1 + Math.floor(n / 62_500)}`;
 }

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import pg from 'pg';
+import { libpqEnv, targetProblems } from '../config/pg-url';
 import { CommandError, runCommand, type CommandRecord } from '../stack/command';
 
 export interface DumpOptions {
@@ -81,6 +82,37 @@ export class BackupPrivilegeError extends Error {
   }
 }
 
+/** Thrown before anything runs when the database a URL reaches is not the one the opt-in names. */
+export class WrongDatabaseReached extends Error {
+  constructor(what: string, detail: string) {
+    super(`refusing to ${what}: ${detail}. Nothing was changed.`);
+    this.name = 'WrongDatabaseReached';
+  }
+}
+
+/** Who a connection reached: the database (name and oid) and the server instance (start time, address). */
+export interface ReachedDatabase {
+  readonly database: string;
+  readonly oid: string;
+  readonly serverStarted: string;
+  readonly address: string;
+}
+
+/** Connects with a URL and asks the server what it reached; nothing is written. */
+export async function reachedBy(url: string): Promise<ReachedDatabase> {
+  return withClient(url, async (c) => {
+    const { rows } = await c.query<{ db: string; oid: string; started: string; addr: string | null; port: number | null }>(
+      `SELECT current_database() AS db, (SELECT oid::text FROM pg_database WHERE datname = current_database()) AS oid,
+              pg_postmaster_start_time()::text AS started, host(inet_server_addr()) AS addr, inet_server_port() AS port`,
+    );
+    const r = rows[0]!;
+    return { database: r.db, oid: r.oid, serverStarted: r.started, address: r.addr === null ? 'a local socket' : `${r.addr}:${r.port}` };
+  });
+}
+
+const describeReached = (r: ReachedDatabase) =>
+  `database "${r.database}" (oid ${r.oid}) of the server at ${r.address} started ${r.serverStarted}`;
+
 /** Refuses a destructive restore into a target that is not disposable (call before touching anything). */
 export function assertRestoreAllowed(into: RestoreTarget, opts: RestoreOptions): void {
   if (!into.disposable) throw new DestructiveRestoreRefused(into, opts.clean ? 'restore with --clean into' : 'restore into');
@@ -96,7 +128,8 @@ export function libpqConnection(url: string): { dbname: string; env: Record<stri
   u.password = '';
   return {
     dbname: u.toString(),
-    env: { ...(password ? { PGPASSWORD: password } : {}), PGCONNECT_TIMEOUT: '10' },
+    // the whole environment: no PG* variable of this process may change what the URL reaches
+    env: libpqEnv(process.env, { ...(password ? { PGPASSWORD: password } : {}), PGCONNECT_TIMEOUT: '10' }),
     database: decodeURIComponent(u.pathname.replace(/^\//, '')),
     role: decodeURIComponent(u.username),
   };
@@ -114,6 +147,11 @@ export interface PgBackupOptions {
   readonly adminUrl?: string;
   readonly disposable: boolean;
   readonly timeoutMs?: number;
+  /**
+   * what a destructive step must reach, checked on the server before anything is written: the
+   * database the opt-in names, the very one the read-only URL reaches (same oid, same server start)
+   */
+  readonly mustReach?: { readonly database: string; readonly readOnlyUrl: string };
 }
 
 /** pg_dump -Fc and pg_restore from a PostgreSQL bin folder, over TCP. */
@@ -132,7 +170,7 @@ export class PgBackupDriver implements BackupDriver {
     const args = ['-Fc', '-f', file, `--dbname=${c.dbname}`];
     for (const t of opts.excludeTables ?? []) args.push(`--exclude-table=${t}`);
     try {
-      return await runCommand(`${this.o.pgBin}/pg_dump`, args, { env: c.env, timeoutMs: this.timeoutMs });
+      return await runCommand(`${this.o.pgBin}/pg_dump`, args, { env: c.env, replaceEnv: true, timeoutMs: this.timeoutMs });
     } catch (error) {
       const denied =
         error instanceof CommandError &&
@@ -142,21 +180,57 @@ export class PgBackupDriver implements BackupDriver {
     }
   }
 
+  /**
+   * Refuses, before anything is written, a URL that reaches another database than the one the opt-in
+   * names: its name must be that exactly, and it must be the database (oid) of the server instance
+   * (start time) that the read-only URL reaches.
+   */
+  async verifyReaches(url: string, what: string): Promise<ReachedDatabase> {
+    // what libpq would do with the URL first: an override or a PG* variable would send pg_restore elsewhere
+    const problems = targetProblems('the URL', url, process.env);
+    if (problems.length) throw new WrongDatabaseReached(what, problems.join('; '));
+    const got = await reachedBy(url);
+    const must = this.o.mustReach;
+    if (!must) return got;
+    if (got.database !== must.database)
+      throw new WrongDatabaseReached(what, `the URL reaches ${describeReached(got)}, and the opt-in names "${must.database}"`);
+    const expected = await reachedBy(must.readOnlyUrl);
+    if (got.oid !== expected.oid || got.serverStarted !== expected.serverStarted)
+      throw new WrongDatabaseReached(
+        what,
+        `the URL reaches ${describeReached(got)}, and DATABASE_URL (the database the opt-in names) reaches ${describeReached(expected)}`,
+      );
+    return got;
+  }
+
   async restore(file: string, into: RestoreTarget, opts: RestoreOptions): Promise<CommandRecord> {
     assertRestoreAllowed(into, opts);
     if (!fs.existsSync(file)) throw new Error(`no dump at ${file}`);
+    // the database under test: checked on the server; a scratch database: it must be that scratch database
+    if (into.url === this.target.url) await this.verifyReaches(into.url, `restore into ${into.label}`);
+    else {
+      const got = await reachedBy(into.url);
+      const named = libpqConnection(into.url).database;
+      if (got.database !== named) throw new WrongDatabaseReached(`restore into ${into.label}`, `the URL reaches ${describeReached(got)}`);
+    }
     const c = libpqConnection(into.url);
     const args = [`--dbname=${c.dbname}`];
     if (opts.clean) args.push('--clean', '--if-exists');
     if (opts.exitOnError ?? true) args.push('--exit-on-error');
     if (opts.singleTransaction ?? true) args.push('--single-transaction');
     args.push(file);
-    return runCommand(`${this.o.pgBin}/pg_restore`, args, { env: c.env, timeoutMs: this.timeoutMs });
+    return runCommand(`${this.o.pgBin}/pg_restore`, args, { env: c.env, replaceEnv: true, timeoutMs: this.timeoutMs });
   }
 
   async createScratch(): Promise<ScratchDatabase> {
     const adminUrl = this.o.adminUrl;
     if (!this.target.disposable || !adminUrl) throw new DestructiveRestoreRefused(this.target, 'create a scratch database next to');
+    // the scratch database goes on the server under test (the restore role's own database on it)
+    await this.verifyReaches(this.target.url, `create a scratch database next to ${this.target.label}`);
+    const admin = await reachedBy(adminUrl);
+    const under = await reachedBy(this.target.url);
+    if (admin.serverStarted !== under.serverStarted || admin.address !== under.address)
+      throw new WrongDatabaseReached('create a scratch database', `the admin URL reaches another server (${describeReached(admin)})`);
     const owner = decodeURIComponent(new URL(this.target.url).username);
     const name = `${libpqConnection(this.target.url).database}_scratch_${randomBytes(4).toString('hex')}`;
     await withClient(adminUrl, (admin) => admin.query(`CREATE DATABASE "${name}" OWNER "${owner.replace(/"/g, '""')}"`));

@@ -29,6 +29,13 @@ export const KNOWN_FLAWS = [
   'throttle_per_worker',
   'rare_restart_drop',
   'driver_message_in_errors',
+  'forwarded_for_trusted',
+  'throttle_raw_username',
+  'no_login_address_cap',
+  'refresh_per_address',
+  'body_read_before_limit',
+  'logs_credentials',
+  'health_tells_internals',
 ] as const;
 export type FlawName = (typeof KNOWN_FLAWS)[number];
 

@@ -83,7 +83,8 @@ export interface ExternalTarget {
   readonly compose?: { readonly project: string; readonly files: readonly string[] };
   readonly kube?: { readonly context?: string; readonly namespace: string };
   /** a Toxiproxy (or this suite's fault proxy) between the store and PostgreSQL: network faults */
-  readonly toxiproxy?: { readonly url: string; readonly proxy: string };
+  /** tokenFile: the statement log's token of this suite's fault proxy (TOXIPROXY_TOKEN_FILE) */
+  readonly toxiproxy?: { readonly url: string; readonly proxy: string; readonly tokenFile?: string };
   readonly logs: { readonly storeFile?: string; readonly postgresFile?: string };
   /** runs `manage.py migrate --check` of the deployment; CHECK_DATABASE_URL names the database */
   readonly migrateCheckCommand?: UserCommand;

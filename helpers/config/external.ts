@@ -9,18 +9,28 @@ import { z } from 'zod';
 import type { Credentials, EmbeddedSettings, ServerKind } from './embedded';
 import { k8sName, parseApp, parseDb } from './external-drivers';
 import type { DatabaseIdentity, ExternalTarget } from './external-types';
-import type { ParseContext } from './parse';
+import { MIN_SECRET_LENGTH as MIN_SECRET, type ParseContext } from './parse';
+import { parsePgUrl, targetProblems } from './pg-url';
+
+/** The PG* variables that could change what a URL reaches (pg-url.ts). */
+const PG_VARIABLES = ['PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGDATABASE', 'PGSERVICE', 'PGSERVICEFILE', 'PGOPTIONS'] as const;
 
 export * from './external-types';
 
 const pgUrl = z.string().refine((s) => URL.canParse(s) && /^postgres(ql)?:$/.test(new URL(s).protocol));
 
-/** host:port/database of a postgres URL (port 5432 when absent). */
+/**
+ * host:port/database of a postgres URL as libpq reads it (port 5432 when absent; the host's case does
+ * not matter, the database's does: PostgreSQL's STORE and store are two databases). Query parameters
+ * that would override them are refused where it matters (targetProblems).
+ */
 export function databaseIdentity(url: string): DatabaseIdentity {
-  const u = new URL(url);
-  return { host: u.hostname.toLowerCase(), port: Number(u.port || 5432), database: decodeURIComponent(u.pathname.replace(/^\//, '')) };
+  const u = parsePgUrl(url);
+  const h = u.hosts[0];
+  return { host: (h?.host ?? '').toLowerCase(), port: h?.port ?? 5432, database: u.database ?? '' };
 }
 export const formatIdentity = (d: DatabaseIdentity): string => `${d.host}:${d.port}/${d.database}`;
+const sameIdentity = (a: DatabaseIdentity, b: DatabaseIdentity) => a.host === b.host && a.port === b.port && a.database === b.database;
 
 /** Parses the external target's settings; problems are pushed to ctx.problems. */
 export function parseExternal(
@@ -40,7 +50,7 @@ export function parseExternal(
     if (!url || !databaseUrl) return;
     const a = databaseIdentity(url);
     const b = databaseIdentity(databaseUrl);
-    if (formatIdentity(a) !== formatIdentity(b)) {
+    if (!sameIdentity(a, b)) {
       problems.push(`${key}: must reach the same database as DATABASE_URL (${formatIdentity(b)}), got ${formatIdentity(a)}`);
     }
   };
@@ -53,12 +63,22 @@ export function parseExternal(
   const restoreDatabaseUrl = parse('RESTORE_DATABASE_URL', pgUrl, 'a postgres:// URL (the role that restores)', '') || undefined;
   let disposable: DatabaseIdentity | undefined;
   if (optIn !== undefined) {
-    const actual = databaseUrl && URL.canParse(databaseUrl) ? formatIdentity(databaseIdentity(databaseUrl)) : undefined;
-    if (!/^[^\s:/]+:\d+\/[^\s/]+$/.test(optIn)) {
+    const actualId = databaseUrl && URL.canParse(databaseUrl) ? databaseIdentity(databaseUrl) : undefined;
+    const actual = actualId && formatIdentity(actualId);
+    const m = /^([^\s:/]+):(\d+)\/([^\s/]+)$/.exec(optIn);
+    // the URLs the opt-in covers must reach what their text names: no overrides, no PG* variable filling a part
+    const pgEnv = Object.fromEntries(PG_VARIABLES.map((v) => [v, get(v)]));
+    for (const [key, url] of [
+      ['DATABASE_URL', databaseUrl],
+      ['RESTORE_DATABASE_URL', restoreDatabaseUrl],
+      ['BACKUP_DATABASE_URL', backupDatabaseUrl],
+    ] as const)
+      if (url) problems.push(...targetProblems(key, url, pgEnv));
+    if (!m) {
       problems.push(
         `ALLOW_DESTRUCTIVE_RESTORE_OF: names the database a backup test may wipe and restore as host:port/database (${actual ?? 'DATABASE_URL is not set'}), got "${optIn}"`,
       );
-    } else if (optIn.toLowerCase() !== actual?.toLowerCase()) {
+    } else if (!actualId || !sameIdentity({ host: m[1]!.toLowerCase(), port: Number(m[2]), database: m[3]! }, actualId)) {
       problems.push(
         `ALLOW_DESTRUCTIVE_RESTORE_OF: must equal DATABASE_URL's host:port/database (${actual ?? 'no DATABASE_URL'}), got "${optIn}"`,
       );
@@ -116,7 +136,15 @@ export function parseExternal(
   const toxProxy = get('TOXIPROXY_PROXY');
   if (toxUrl && !toxProxy) problems.push('TOXIPROXY_PROXY: required with TOXIPROXY_URL (the proxy between the store and PostgreSQL)');
   if (toxProxy && !get('TOXIPROXY_URL')) problems.push('TOXIPROXY_URL: required with TOXIPROXY_PROXY');
-  if (toxUrl && toxProxy) toxiproxy = { url: toxUrl.replace(/\/+$/, ''), proxy: toxProxy };
+  // this suite's fault proxy guards its statement log with a token (scripts/fault-proxy.ts --token-file)
+  const toxToken =
+    parse(
+      'TOXIPROXY_TOKEN_FILE',
+      z.string().refine((s) => path.isAbsolute(s)),
+      'an absolute path',
+      '',
+    ) || undefined;
+  if (toxUrl && toxProxy) toxiproxy = { url: toxUrl.replace(/\/+$/, ''), proxy: toxProxy, ...(toxToken ? { tokenFile: toxToken } : {}) };
 
   const absFile = (key: string) =>
     parse(
@@ -135,12 +163,15 @@ export function parseExternal(
   if (jwtSigningKey !== undefined && jwtSigningKey.length < 8)
     problems.push('JWT_SIGNING_KEY: the signing key of your store, at least 8 characters');
   for (const s of secrets)
-    if (s.length < 4) problems.push('TARGET_SECRETS: each secret needs at least 4 characters (shorter ones match by chance)');
+    if (s.length < MIN_SECRET)
+      problems.push(`TARGET_SECRETS: each secret needs at least ${MIN_SECRET} characters (shorter ones match by chance)`);
   const urlPasswords = [databaseUrl, backupDatabaseUrl, restoreDatabaseUrl]
     .filter((u): u is string => !!u && URL.canParse(u))
     .map((u) => decodeURIComponent(new URL(u).password))
-    .filter((p) => p.length >= 4);
-  const userPasswords = [base.customer, base.secondCustomer, base.staff].map((c) => c?.password ?? '').filter((p) => p.length >= 4);
+    .filter((p) => p.length >= MIN_SECRET);
+  const userPasswords = [base.customer, base.secondCustomer, base.staff]
+    .map((c) => c?.password ?? '')
+    .filter((p) => p.length >= MIN_SECRET);
 
   return {
     ...base,

@@ -40,3 +40,9 @@ export function parseContext(env: Env, checkFiles: boolean): ParseContext {
 
 /** An integer setting from min to max. */
 export const int = (min: number, max: number) => z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(min).max(max));
+
+/**
+ * The shortest secret the suite accepts (TARGET_SECRETS, the users' and roles' passwords): the report
+ * scan looks for every one, and a shorter string would match by chance in a report's base64 data.
+ */
+export const MIN_SECRET_LENGTH = 6;

@@ -2,15 +2,21 @@
 import type { ConnectionLog, ProxyDescription, Stream, Toxic, ToxicType } from './proxy';
 
 export class ToxiproxyClient {
+  /** @param token the statement log's token of this suite's proxy (read when a call is made; a Toxiproxy ignores it) */
   constructor(
     readonly apiUrl: string,
     private readonly timeoutMs = 5_000,
+    private readonly token: () => string | undefined = () => undefined,
   ) {}
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const token = this.token();
     const res = await fetch(`${this.apiUrl}${path}`, {
       method,
-      headers: body === undefined ? undefined : { 'Content-Type': 'application/json' },
+      headers: {
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        ...(token ? { 'X-Fault-Proxy-Token': token } : {}),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(this.timeoutMs),
     });

@@ -5,7 +5,8 @@ const CHECKS: ReadonlyArray<[string, RegExp]> = [
   ['SQL', /\b(SELECT\s[\s\S]{0,200}\sFROM|INSERT\s+INTO|UPDATE\s+\S+\s+SET|DELETE\s+FROM)\b|\bstore_(orderrequest|orderline|product)\b/i],
   ['a DSN', /postgres(ql)?:\/\/|\bdbname=|\bhost=\S|\buser=\S/i],
   ['host:port', /\b(?:\d{1,3}\.){3}\d{1,3}\b|\blocalhost:\d+|\bport \d{2,5}\b/i],
-  ['a password', /password/i],
+  // a password's value (password=..., "password": "...", PASSWORD: x), not the field's name in a validation error
+  ['a password', /passw(or)?d["']?\s*[:=]\s*["']?[^\s"'[{,;&]/i],
   [
     'an exception class',
     /\b(OperationalError|InterfaceError|DatabaseError|IntegrityError|DataError|ProgrammingError|psycopg2?|django\.db)\b/,

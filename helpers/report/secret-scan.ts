@@ -7,9 +7,9 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { inflateRawSync } from 'node:zlib';
+import { gunzipSync, inflateRawSync } from 'node:zlib';
 import type { FullResult, Reporter } from '@playwright/test/reporter';
-import type { Config } from '../config';
+import { MIN_SECRET_LENGTH, type Config } from '../config';
 
 const REGISTRY = Symbol.for('store-resilience.secrets');
 // a signed JWT: two base64 JSON parts and a signature
@@ -17,10 +17,13 @@ const LIVE_JWT = /eyJ[\w-]{10,}\.eyJ[\w-]{10,}\.[\w-]{20,}/;
 
 type Registry = { [REGISTRY]?: string[] };
 
-/** Adds secrets the scan must not find (shorter than 6 characters: they match by chance). */
+/**
+ * Adds secrets the scan must not find: every one the configuration accepts (MIN_SECRET_LENGTH and
+ * more: a shorter one matches by chance in a report's base64, and the configuration refuses it).
+ */
 export function registerSecrets(secrets: readonly string[]): void {
   const g = globalThis as Registry;
-  g[REGISTRY] = [...new Set([...(g[REGISTRY] ?? []), ...secrets.filter((s) => s.length >= 6)])];
+  g[REGISTRY] = [...new Set([...(g[REGISTRY] ?? []), ...secrets.filter((s) => s.length >= MIN_SECRET_LENGTH)])];
 }
 
 export function registeredSecrets(): string[] {
@@ -67,10 +70,21 @@ export function handedOffSecrets(cfg: HandOff): string[] | undefined {
   return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { secrets: string[] }).secrets : undefined;
 }
 
-/** The files of a zip archive (stored or deflated), read from its central directory. */
+/** An archive the scan cannot open: it could hold anything, so it is a finding, never "clean". */
+export class UnreadableArchive extends Error {}
+
+/** The files of a zip archive (stored or deflated), read from its central directory; throws UnreadableArchive. */
 export function unzipTexts(zip: Buffer): string[] {
+  try {
+    return unzipOrThrow(zip);
+  } catch (error) {
+    throw new UnreadableArchive(`a zip the scan cannot read (${(error as Error).message})`);
+  }
+}
+
+function unzipOrThrow(zip: Buffer): string[] {
   const eocd = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  if (eocd < 0) return [];
+  if (eocd < 0) throw new Error('no end of central directory');
   const count = zip.readUInt16LE(eocd + 10);
   let at = zip.readUInt32LE(eocd + 16);
   const out: string[] = [];
@@ -82,6 +96,7 @@ export function unzipTexts(zip: Buffer): string[] {
     const data = zip.subarray(start, start + size);
     if (method === 0) out.push(data.toString('utf8'));
     else if (method === 8) out.push(inflateRawSync(data).toString('utf8'));
+    else throw new Error(`compression method ${method}`);
     at += 46 + zip.readUInt16LE(at + 28) + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
   }
   return out;
@@ -106,6 +121,15 @@ function embeddedTexts(page: string): string[] {
 function textsOf(file: string): string[] {
   const raw = fs.readFileSync(file);
   const texts = [raw.toString('latin1')];
+  // archives: their files (a blob report is a zip, an uploaded log may be gzipped)
+  if (file.endsWith('.zip')) texts.push(...unzipTexts(raw));
+  if (file.endsWith('.gz') || file.endsWith('.tgz')) {
+    try {
+      texts.push(gunzipSync(raw).toString('latin1'));
+    } catch (error) {
+      throw new UnreadableArchive(`a gzip file the scan cannot read (${(error as Error).message})`);
+    }
+  }
   if (file.endsWith('.html') && raw.length < 500_000_000) texts.push(...embeddedTexts(raw.toString('latin1')));
   if (file.endsWith('.json') && raw.length < 200_000_000) {
     try {
@@ -146,7 +170,15 @@ export function scanReports(dir: string, secrets: readonly string[]): { files: n
       if (e.isDirectory()) walk(f);
       else if (e.isFile()) {
         files++;
-        for (const text of textsOf(f)) {
+        let texts: string[];
+        try {
+          texts = textsOf(f);
+        } catch (error) {
+          if (!(error instanceof UnreadableArchive)) throw error;
+          findings.push({ file: path.relative(dir, f), what: error.message });
+          continue;
+        }
+        for (const text of texts) {
           const what = secretIn(text, secrets);
           if (what) {
             findings.push({ file: path.relative(dir, f), what });

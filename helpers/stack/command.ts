@@ -15,6 +15,8 @@ export interface RunOptions {
   readonly timeoutMs?: number;
   readonly cwd?: string;
   readonly env?: Readonly<Record<string, string>>;
+  /** env is the whole environment (not added to this process's): a libpq client sees no PG* variable of ours */
+  readonly replaceEnv?: boolean;
   /** run as the postgres user (the server refuses root) */
   readonly asPostgres?: boolean;
   /** words to replace with *** in the recorded command line (passwords) */
@@ -49,6 +51,7 @@ export async function runCommand(file: string, args: readonly string[], opts: Ru
     timeout: opts.timeoutMs ?? 60_000,
     cwd: opts.cwd,
     env: opts.env,
+    extendEnv: !opts.replaceEnv,
     input: opts.input,
     stdin: opts.input === undefined ? 'ignore' : undefined,
     all: false,

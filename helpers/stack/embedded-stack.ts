@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { config, type Config, type ServerKind } from '../config';
+import { RATE_LIMITS, config, type Config, type LimitName, type ServerKind } from '../config';
 import { findFreePort } from './ports';
 import { PostgresCluster, postgresUrl } from './postgres-cluster';
 import { ProxyProcess } from './proxy-process';
@@ -57,7 +57,9 @@ export class EmbeddedStack {
       workers: state.store.workers,
       flaws: state.store.flaws,
       flawPauseMs: state.store.flawPauseMs,
-      loginRate: state.store.loginRate,
+      rateEnv: Object.fromEntries(
+        Object.entries(state.store.rateLimits ?? {}).map(([name, text]) => [RATE_LIMITS[name as LimitName].store, text]),
+      ),
       databaseUrl: state.store.databaseUrl,
       seedPassword: state.users.customer.password,
       secretKey: state.store.secretKey,
@@ -93,6 +95,8 @@ export class EmbeddedStack {
    */
   static async up(cfg: Config, owner: StackOwner, log: (line: string) => void = () => {}): Promise<EmbeddedStack> {
     const dir = cfg.embedded.stackDir;
+    // the root first: nothing inside it is read or cleaned before it is known to be ours alone
+    ensureSafeStackRoot(path.dirname(dir));
     const previous = readStackStateSafe(dir);
     if (previous?.owner.pid !== undefined && previous.owner.pid !== process.pid && isAlive(previous.owner.pid)) {
       throw new Error(
@@ -102,7 +106,6 @@ export class EmbeddedStack {
     }
     const cleaned = await cleanupStack(dir);
     if (cleaned.length > 0) log(`cleaned a leftover stack in ${dir}: ${cleaned.join('; ')}`);
-    ensureSafeStackRoot(path.dirname(dir));
     fs.mkdirSync(dir, { recursive: true, mode: 0o711 });
 
     const timings: Record<string, number> = {};
@@ -133,7 +136,7 @@ export class EmbeddedStack {
         workers: cfg.embedded.workers,
         flaws: cfg.embedded.flaws,
         flawPauseMs: cfg.embedded.flawPauseMs,
-        loginRate: cfg.loginRateLimit?.text,
+        rateLimits: Object.fromEntries(Object.entries(cfg.rateLimits).map(([name, l]) => [name, l.text])),
         secretKey: secret() + secret(),
         databaseUrl: '',
       },

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { CommandRecord, runCommand } from './command';
-import { commandLine, isAlive, processState, readPidFile } from './processes';
+import { argvHasMarker, argvOf, commandLine, isAlive, processState, readPidFile } from './processes';
 
 export interface PostgresClusterOptions {
   /** folder owned by this cluster (data/, socket/, log/) */
@@ -114,6 +114,16 @@ export class PostgresCluster {
   }
 
   stop(mode: 'smart' | 'fast' | 'immediate' = 'fast', timeoutMs = 30_000): Promise<CommandRecord> {
+    // pg_ctl signals whatever PID postmaster.pid names: a stale file naming a reused PID (another
+    // cluster's postmaster, as the postgres user) must never reach it
+    const named = readPidFile(path.join(this.dataDir, 'postmaster.pid'));
+    if (named !== undefined && isAlive(named) && this.postmasterPid() === undefined) {
+      return Promise.reject(
+        new Error(
+          `pg_ctl stop refused: ${this.dataDir}/postmaster.pid names PID ${named}, which is not this cluster's postmaster (${commandLine(named) ?? '?'})`,
+        ),
+      );
+    }
     return runCommand(this.bin('pg_ctl'), ['stop', '-D', this.dataDir, '-m', mode, '-w', '-t', String(Math.ceil(timeoutMs / 1000))], {
       asPostgres: true,
       timeoutMs: timeoutMs + 5_000,
@@ -127,7 +137,7 @@ export class PostgresCluster {
    */
   postmasterPid(): number | undefined {
     const pid = readPidFile(path.join(this.dataDir, 'postmaster.pid'));
-    return pid !== undefined && isAlive(pid) && (commandLine(pid) ?? '').includes(this.dataDir) ? pid : undefined;
+    return pid !== undefined && isAlive(pid) && argvHasMarker(argvOf(pid) ?? [], this.dataDir) ? pid : undefined;
   }
 
   /** True when a postmaster runs for this data directory. */

@@ -58,9 +58,33 @@ export function childPids(pid: number): number[] {
   return allPids().filter((p) => parentPid(p) === pid);
 }
 
-/** Every PID whose command line contains marker (a path only our stack uses). */
+/** The process's arguments, or undefined when it is gone. */
+export function argvOf(pid: number): string[] | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * True when an argument is the marker path or a path inside it (as itself or after `--opt=`):
+ * `/stacks/abc` marks `/stacks/abc/pg/data`, never `/stacks/abc-2/pg/data`.
+ */
+export function argvHasMarker(argv: readonly string[], marker: string): boolean {
+  const m = marker.replace(/\/+$/, '');
+  const within = (v: string) => v === m || v.startsWith(`${m}/`);
+  return argv.some((a) => within(a) || (a.includes('=') && within(a.slice(a.indexOf('=') + 1))));
+}
+
+const isOurs = (pid: number, marker: string) => {
+  const argv = argvOf(pid);
+  return argv !== undefined && argvHasMarker(argv, marker);
+};
+
+/** Every PID whose arguments name marker (a path only our stack uses), exactly or as a path inside it. */
 export function pidsWithMarker(marker: string): number[] {
-  return allPids().filter((p) => p !== process.pid && (commandLine(p) ?? '').includes(marker));
+  return allPids().filter((p) => p !== process.pid && isOurs(p, marker));
 }
 
 function allPids(): number[] {
@@ -72,8 +96,7 @@ function allPids(): number[] {
 
 /** Sends a signal to pid only when its command line contains marker; returns whether it was sent. */
 export function signalIfOurs(pid: number, signal: NodeJS.Signals, marker: string): boolean {
-  const cmd = commandLine(pid);
-  if (cmd === undefined || !cmd.includes(marker)) return false;
+  if (!isOurs(pid, marker)) return false;
   try {
     process.kill(pid, signal);
     return true;

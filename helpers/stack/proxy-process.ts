@@ -1,4 +1,5 @@
 /** The fault proxy between the store and PostgreSQL, as a detached process of the stack. */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ToxiproxyClient } from '../faults/toxiproxy-client';
@@ -18,15 +19,29 @@ export class ProxyProcess {
   readonly pidFile: string;
   readonly logFile: string;
   readonly client: ToxiproxyClient;
+  readonly tokenFile: string;
 
   constructor(readonly opts: ProxyProcessOptions) {
     this.pidFile = path.join(opts.dir, 'fault-proxy.pid');
     this.logFile = path.join(opts.dir, 'fault-proxy.log');
-    this.client = new ToxiproxyClient(`http://127.0.0.1:${opts.controlPort}`);
+    this.tokenFile = path.join(opts.dir, 'statement-log.token');
+    this.client = new ToxiproxyClient(`http://127.0.0.1:${opts.controlPort}`, 5_000, () => this.token());
+  }
+
+  /** The statement log's token of this run (0600 next to the pidfile), undefined before the proxy started. */
+  token(): string | undefined {
+    try {
+      return fs.readFileSync(this.tokenFile, 'utf8').trim();
+    } catch {
+      return undefined;
+    }
   }
 
   async start(timeoutMs = 15_000): Promise<number> {
     fs.mkdirSync(this.opts.dir, { recursive: true });
+    // a new token per start: the statement log holds password hashes and customers' data
+    fs.writeFileSync(this.tokenFile, randomBytes(24).toString('hex'), { mode: 0o600 });
+    fs.chmodSync(this.tokenFile, 0o600);
     return startDetached({
       file: process.execPath,
       args: [
@@ -43,6 +58,8 @@ export class ProxyProcess {
         String(this.opts.controlPort),
         '--pidfile',
         this.pidFile,
+        '--token-file',
+        this.tokenFile,
       ],
       cwd: PROJECT_ROOT,
       logFile: this.logFile,

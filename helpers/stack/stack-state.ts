@@ -38,8 +38,8 @@ export interface StackState {
     readonly workers: number;
     readonly flaws: readonly FlawName[];
     readonly flawPauseMs?: number;
-    /** STORE_LOGIN_RATE of the store (DRF's format, 10/min) */
-    readonly loginRate?: string;
+    /** the store's STORE_*_RATE limits (DRF's format, 10/min), by the suite's name for each */
+    readonly rateLimits?: Readonly<Record<string, string>>;
     readonly secretKey: string;
     /** the database URL the store uses (through the proxy) */
     readonly databaseUrl: string;
@@ -56,12 +56,13 @@ export interface StackState {
  */
 export function ensureSafeStackRoot(root: string): void {
   if (!fs.existsSync(root)) fs.mkdirSync(root, { recursive: true, mode: 0o711 });
-  const st = fs.statSync(root);
+  // lstat: a symbolic link is refused, never followed (it could point anywhere)
+  const st = fs.lstatSync(root);
   const uid = typeof process.getuid === 'function' ? process.getuid() : st.uid;
-  if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) {
+  if (st.isSymbolicLink() || !st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) {
     throw new Error(
-      `STACK_ROOT ${root} is not safe to use: it must be a directory owned by uid ${uid} and writable by nobody else ` +
-        `(it is owned by uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)}); remove it or set STACK_ROOT`,
+      `STACK_ROOT ${root} is not safe to use: it must be a directory (not a symbolic link) owned by uid ${uid} and writable by nobody else ` +
+        `(it is ${st.isSymbolicLink() ? 'a symbolic link' : st.isDirectory() ? 'a directory' : 'not a directory'} owned by uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)}); remove it or set STACK_ROOT`,
     );
   }
 }

@@ -15,6 +15,8 @@ import { STATE_FILE, ensureSafeStackRoot, readStackStateSafe, type StackState } 
 export async function cleanupStack(dir: string): Promise<string[]> {
   const done: string[] = [];
   if (!fs.existsSync(dir)) return done;
+  // the root first: nothing inside it is read, signalled or removed before it is known to be ours alone
+  ensureSafeStackRoot(path.dirname(dir));
   const state = readStackStateSafe(dir);
   if (state) {
     const stack = new EmbeddedStack(state);

@@ -17,8 +17,8 @@ export interface StoreServerOptions {
   readonly flaws: readonly FlawName[];
   /** non_atomic_orders: pause between the order and its lines */
   readonly flawPauseMs?: number;
-  /** the login limit per username and address (STORE_LOGIN_RATE, DRF's format) */
-  readonly loginRate?: string;
+  /** the store's rate limits as its settings name them (STORE_LOGIN_RATE=10/min ...) */
+  readonly rateEnv?: Readonly<Record<string, string>>;
   /** the store's own database URL (through the fault proxy when there is one) */
   readonly databaseUrl: string;
   readonly seedPassword: string;
@@ -53,7 +53,7 @@ export class StoreServer {
         STORE_WORKERS: String(this.opts.workers),
         STORE_FLAWS: this.opts.flaws.join(','),
         ...(this.opts.flawPauseMs === undefined ? {} : { STORE_FLAW_PAUSE_MS: String(this.opts.flawPauseMs) }),
-        ...(this.opts.loginRate === undefined ? {} : { STORE_LOGIN_RATE: this.opts.loginRate }),
+        ...this.opts.rateEnv,
         STORE_BIND: `127.0.0.1:${this.opts.port}`,
         STORE_PIDFILE: this.pidFile,
         // the login throttle's counters, shared by the workers, inside the stack folder

@@ -1,6 +1,6 @@
 /** The embedded stack as a Target: local drivers, its own fault proxy, a disposable database. */
 import { PgBackupDriver } from '../backup/backup-driver';
-import { parseRateLimit, type Config, type RateLimit } from '../config';
+import { RATE_LIMITS, parseRateLimit, type Config, type LimitName, type RateLimit } from '../config';
 import { localApp, localDb } from '../drivers/local';
 import { fileLog } from '../drivers/logs';
 import { createFault, statementLogOf, type FaultContext } from '../faults/catalog';
@@ -28,10 +28,16 @@ function migrateCheck(stack: EmbeddedStack): MigrateCheck {
   };
 }
 
-/** The login limit the stack's store was started with (one from before the setting runs the store's default, 10/min). */
-function loginLimitOf(text = '10/min'): Capability<RateLimit> {
-  const limit = parseRateLimit(text);
-  return limit ? provided(limit) : lacking(`the embedded store's STORE_LOGIN_RATE "${text}" is not a rate the suite can count`);
+/** The limits the stack's store was started with (a stack from before the settings: the store's defaults). */
+function limitsOf(started: Readonly<Record<string, string>> = {}): Record<LimitName, Capability<RateLimit>> {
+  const of = (name: LimitName) => {
+    const text = started[name] ?? RATE_LIMITS[name].embedded;
+    const limit = parseRateLimit(text);
+    return limit
+      ? provided(limit)
+      : lacking<RateLimit>(`the embedded store's ${RATE_LIMITS[name].store} "${text}" is not a rate the suite can count`);
+  };
+  return { login: of('login'), loginAddress: of('loginAddress'), refresh: of('refresh') };
 }
 
 /** The target for an embedded stack that global setup (or the playground) started. */
@@ -81,7 +87,7 @@ export function embeddedTarget(stack: EmbeddedStack, cfg: Config): Target {
     statementLog: provided(statementLogOf(ctx.link!)),
     jwtSigningKey: provided(s.store.secretKey),
     // the limit this stack's store was started with (a stack from before the setting: the store's default)
-    loginRateLimit: loginLimitOf(s.store.loginRate),
+    rateLimits: limitsOf(s.store.rateLimits),
     backup: provided(
       new PgBackupDriver({
         pgBin: s.pgBin,

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { healthStatus } from '../api/token';
 import { PgBackupDriver } from '../backup/backup-driver';
-import type { Config, ExternalTarget } from '../config';
+import { RATE_LIMITS, type Config, type ExternalTarget, type LimitName, type RateLimit } from '../config';
 import { formatIdentity } from '../config/external';
 import { runUserCommand, withUserCommandsApp, withUserCommandsDb } from '../drivers/command';
 import { Compose, composeApp, composeArgv, composeDb } from '../drivers/compose';
@@ -66,8 +66,8 @@ export function externalTarget(ext: ExternalTarget, cfg: Config): Target {
 
   let link: LinkService | undefined;
   if (ext.toxiproxy) {
-    const { url, proxy } = ext.toxiproxy;
-    const client = new ToxiproxyClient(url);
+    const { url, proxy, tokenFile } = ext.toxiproxy;
+    const client = new ToxiproxyClient(url, 5_000, () => (tokenFile ? fs.readFileSync(tokenFile, 'utf8').trim() : undefined));
     link = {
       label: `toxiproxy ${url} proxy ${proxy}`,
       client,
@@ -125,6 +125,7 @@ export function externalTarget(ext: ExternalTarget, cfg: Config): Target {
         restoreUrl: ext.disposable ? ext.restoreDatabaseUrl : undefined,
         adminUrl: ext.disposable ? ext.restoreDatabaseUrl : undefined,
         disposable: ext.disposable !== undefined,
+        mustReach: ext.disposable && { database: ext.disposable.database, readOnlyUrl: ext.databaseUrl },
       }),
     );
   };
@@ -148,9 +149,18 @@ export function externalTarget(ext: ExternalTarget, cfg: Config): Target {
       identity: app?.identity ? provided(app.identity) : lacking(app ? app.missing('identity') : ctx.appMissing),
     },
     fault: (name, opts) => createFault(ctx, name, opts),
-    loginRateLimit: cfg.loginRateLimit
-      ? provided(cfg.loginRateLimit)
-      : lacking("LOGIN_RATE_LIMIT not set: the store's limit on bad logins per username (e.g. 10/min) is what the suite counts"),
+    rateLimits: Object.fromEntries(
+      (Object.keys(RATE_LIMITS) as LimitName[]).map((name) => {
+        const limit = cfg.rateLimits[name];
+        const l = RATE_LIMITS[name];
+        return [
+          name,
+          limit
+            ? provided(limit)
+            : lacking<RateLimit>(`${l.env} not set: the store's limit on ${l.what} (e.g. ${l.embedded}) is what the suite counts`),
+        ];
+      }),
+    ) as Record<LimitName, Capability<RateLimit>>,
     jwtSigningKey: ext.jwtSigningKey
       ? provided(ext.jwtSigningKey)
       : lacking(

@@ -116,6 +116,20 @@ class DatabaseUnavailableMiddleware:
         return None
 
 
+class CredentialLoggingMiddleware:
+    """The logs_credentials flaw: each request's Authorization header and each login's body, logged."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/api/token/"):
+            log.info("login request %s body=%s", request.path, request.body.decode("utf-8", "replace")[:500])
+        elif request.META.get("HTTP_AUTHORIZATION"):
+            log.info("request %s %s authorization=%s", request.method, request.path, request.META["HTTP_AUTHORIZATION"])
+        return self.get_response(request)
+
+
 class AllowedHostsMiddleware:
     """Checks the Host header against ALLOWED_HOSTS on every request. Django only checks when something
     asks for the host (CommonMiddleware, CSRF), and this API uses neither: without this, any Host passed."""

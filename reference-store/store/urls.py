@@ -3,7 +3,7 @@ from rest_framework.routers import SimpleRouter
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from . import views
-from .throttles import LoginRateThrottle
+from .throttles import LoginAddressThrottle, LoginRateThrottle, RefreshRateThrottle
 
 router = SimpleRouter()
 router.register("products", views.ProductViewSet, basename="product")
@@ -12,8 +12,12 @@ router.register("order-requests", views.OrderRequestViewSet, basename="order-req
 
 urlpatterns = [
     path("store/", include(router.urls)),
-    path("token/", TokenObtainPairView.as_view(throttle_classes=[LoginRateThrottle]), name="token_obtain_pair"),
-    path("token/refresh/", TokenRefreshView.as_view(throttle_classes=[LoginRateThrottle]), name="token_refresh"),
+    path(
+        "token/",
+        TokenObtainPairView.as_view(throttle_classes=[LoginRateThrottle, LoginAddressThrottle]),
+        name="token_obtain_pair",
+    ),
+    path("token/refresh/", TokenRefreshView.as_view(throttle_classes=[RefreshRateThrottle]), name="token_refresh"),
     path("health/", views.health, name="health"),
     path("live/", views.live, name="live"),
 ]

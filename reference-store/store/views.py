@@ -1,6 +1,5 @@
 """Views: parse and validate the request, call a service (store/services.py) or a selector
 (store/selectors.py), shape the response."""
-import os
 import re
 
 from django.conf import settings
@@ -22,14 +21,24 @@ from .services import IdempotencyConflict, order_create, product_create, request
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 
+def _internals():
+    """What the health_tells_internals flaw adds to anonymous answers."""
+    if not flaws.on("health_tells_internals"):
+        return {}
+    import os
+
+    return {"server": settings.STORE_SERVER_KIND, "pid": os.getpid(), "flaws": settings.STORE_FLAWS}
+
+
 def live(request):
     """Liveness: the process answers (no database). /api/health/ is readiness."""
-    return JsonResponse({"status": "alive", "pid": os.getpid()})
+    return JsonResponse(dict(_internals(), status="alive"))
 
 
 def health(request):
-    """200 when the database answers a query, else 503; both JSON."""
-    info = {"server": settings.STORE_SERVER_KIND, "pid": os.getpid(), "flaws": settings.STORE_FLAWS}
+    """200 when the database answers a query, else 503; both JSON, and nothing about the process
+    (its pid, server or flaws tell an anonymous client what to attack: the log has them)."""
+    info = _internals()
     try:
         database_ping()
     except Exception as exc:  # any failure to reach the DB is "unavailable", never a 500 page

@@ -53,6 +53,26 @@ KNOWN_FLAWS = {
         "about one server instance in eight (STORE_FLAW_RATE, 0.125) drops its in-flight requests when it"
         " is stopped or reloaded"
     ),
+    "forwarded_for_trusted": (
+        "X-Forwarded-For is trusted from any client (no proxy configured): a new header on each guess is a new"
+        " throttle bucket, and guesses sent in a victim's name lock the victim out"
+    ),
+    "throttle_raw_username": (
+        "the login throttle keys on the username as sent: padded with spaces it is a new bucket (authentication"
+        " strips them), and a lone surrogate breaks the cache key (500)"
+    ),
+    "no_login_address_cap": "no limit per client address across usernames: one password sprayed over many accounts",
+    "refresh_per_address": (
+        "token refreshes are limited per client address, not per user: from many addresses, no limit"
+    ),
+    "body_read_before_limit": (
+        "the body limit is checked by a Django middleware only: under uvicorn the whole body (declared or"
+        " chunked) is read into memory before it"
+    ),
+    "logs_credentials": "the store logs each login's body and each request's Authorization header",
+    "health_tells_internals": (
+        "anonymous /api/health/ and /api/live/ tell the worker pid, the server kind and the flaws"
+    ),
     "driver_message_in_errors": (
         "the controlled 503 carries the database driver's message: its body varies with the cause and"
         " names the server (host and port, where the driver says them)"

@@ -113,6 +113,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "store.errors.DatabaseUnavailableMiddleware",
 ]
+if flaws.on("logs_credentials"):
+    MIDDLEWARE.insert(0, "store.errors.CredentialLoggingMiddleware")
 if not flaws.on("stale_db_connections"):
     # the flaw: kept connections are used without a check, and the first request after a restart fails
     MIDDLEWARE.append("store.db.ConnectionCheckMiddleware")
@@ -127,11 +129,35 @@ STORE_DB_LIVENESS_S = env_int("STORE_DB_LIVENESS_MS", 1000) / 1000
 STORE_MAX_BODY_BYTES = env_int("STORE_MAX_BODY_BYTES", 256 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = STORE_MAX_BODY_BYTES
 
-# the login throttle's counters, shared by every worker (a per-process cache would multiply the limit)
+
+def private_folder(path):
+    """The cache folder, created 0700; refused when another user owns it or others may write to it:
+    the file cache unpickles what it finds there, so a planted file would run as the store."""
+    import stat
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+        raise ImproperlyConfigured("STORE_CACHE_DIR %s is not a folder (a symbolic link is refused)" % path)
+    if st.st_uid != os.getuid():
+        raise ImproperlyConfigured(
+            "STORE_CACHE_DIR %s belongs to uid %d, not to the store's (%d)" % (path, st.st_uid, os.getuid())
+        )
+    if st.st_mode & 0o077:
+        raise ImproperlyConfigured(
+            "STORE_CACHE_DIR %s is open to others (mode %o): it must be 0700" % (path, st.st_mode & 0o777)
+        )
+    return path
+
+
+# the login throttle's counters, shared by every worker (a per-process cache would multiply the limit);
+# a private folder: in a shared /tmp a planted pickle would run as the store
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": env_str("STORE_CACHE_DIR", os.path.join("/tmp", "store-cache-%d" % os.getuid())),
+        "LOCATION": private_folder(env_str("STORE_CACHE_DIR", os.path.join("/tmp", "store-cache-%d" % os.getuid()))),
     },
     # one per process: only the throttle_per_worker flaw uses it
     "worker": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
@@ -156,7 +182,13 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "store.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
     # guessing passwords: each guess costs a PBKDF2 hash on a worker (see store/throttles.py)
-    "DEFAULT_THROTTLE_RATES": {"login": env_str("STORE_LOGIN_RATE", "10/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "login": env_str("STORE_LOGIN_RATE", "10/min"),
+        "login_address": env_str("STORE_LOGIN_ADDRESS_RATE", "60/min"),
+        "refresh": env_str("STORE_REFRESH_RATE", "10/min"),
+    },
+    # the client address is REMOTE_ADDR; X-Forwarded-For only from this many trusted proxies in front
+    "NUM_PROXIES": env_int("STORE_NUM_PROXIES", 0),
 }
 
 from datetime import timedelta  # noqa: E402

@@ -91,9 +91,14 @@ export class FaultProxyServer {
     },
   ];
 
+  /**
+   * @param token when set, the statement log (the connections route: password hashes, customers'
+   * data) needs it in X-Fault-Proxy-Token. Toxiproxy has no such route, and no guard at all.
+   */
   constructor(
     readonly controlPort: number,
     readonly host = '127.0.0.1',
+    private readonly token?: string,
   ) {}
 
   async add(proxy: FaultProxy, enabled = true): Promise<void> {
@@ -124,8 +129,13 @@ export class FaultProxyServer {
     this.server?.closeAllConnections();
   }
 
+  private guard(req: http.IncomingMessage): void {
+    guardRequest(req, this.controlPort, this.token);
+  }
+
   /** The router: the route whose segments match the path, its {name} resolved to a proxy, then the method. */
   private async handle(req: http.IncomingMessage): Promise<Answer> {
+    this.guard(req);
     const body = await readJson(req);
     const parts = (req.url ?? '/').split('?')[0]!.split('/').filter(Boolean);
     const method = req.method ?? 'GET';
@@ -142,6 +152,32 @@ export class FaultProxyServer {
     if (!handler) throw new ProxyApiError(route.refused ? 405 : 404, route.refused?.(method) ?? `no route ${method} ${req.url}`);
     return handler({ body, proxy: proxy!, toxic: param('{toxic}') });
   }
+}
+
+/** Names of this machine's loopback a request may have been addressed to. */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+export interface GuardedRequest {
+  readonly method?: string;
+  readonly url?: string;
+  readonly headers: http.IncomingHttpHeaders;
+}
+
+/**
+ * What a request to the control API may not be (it answers on loopback, without credentials, as
+ * Toxiproxy's does): sent by a web page (any Origin: a browser sends one with every cross-site POST,
+ * a "simple" text/plain one included; curl and the suite send none), addressed to
+ * another name (DNS rebinding: a Host other than loopback and this port), or a read of the statement
+ * log without the run's token. Throws the refusal.
+ */
+export function guardRequest(req: GuardedRequest, port: number, token: string | undefined): void {
+  if (req.headers.origin !== undefined) throw new ProxyApiError(403, 'a request from a web page (Origin) is refused');
+  const host = req.headers.host ?? '';
+  const colon = host.lastIndexOf(':');
+  if (!LOOPBACK_HOSTS.has(host.slice(0, colon)) || host.slice(colon + 1) !== String(port))
+    throw new ProxyApiError(403, `Host ${JSON.stringify(host)} is not this control API (127.0.0.1:${port})`);
+  if (token !== undefined && /\/connections\/?(\?|$)/.test(req.url ?? '') && req.headers['x-fault-proxy-token'] !== token)
+    throw new ProxyApiError(401, "the statement log needs the run's token (X-Fault-Proxy-Token)");
 }
 
 /** POST or PATCH /proxies/{name}: {enabled} switches the proxy on or off. */

@@ -1,0 +1,93 @@
+/**
+ * A request body larger than any store should read: declared (a Content-Length of hundreds of MB) or
+ * chunked (no length at all), of which at most `sendBytes` are ever written, then the end is never
+ * sent. A store that enforces its body limit while reading answers (413) before the body ends, or
+ * cuts the connection mid-body (a close with unread data is a reset, which can beat its answer);
+ * one that reads the whole body first never answers, and the probe says so when its wait is over.
+ */
+
+/** Refused while it was read: an answer of the expected kinds, or the connection cut before all was sent. */
+export const refusedMidBody = (r: FloodResult, statuses: readonly number[], sendBytes: number): boolean =>
+  r.status !== undefined ? statuses.includes(r.status) : r.ended !== 'waited' && r.sentBytes < sendBytes;
+import net from 'node:net';
+
+export interface FloodResult {
+  /** the status the store answered with, when it answered */
+  readonly status?: number;
+  /** bytes of body written when the answer (or the end of the wait) came */
+  readonly sentBytes: number;
+  readonly waitedMs: number;
+  /** how it ended without an answer: the store closed or reset the connection, or the wait ran out */
+  readonly ended?: 'closed' | 'reset' | 'waited';
+}
+
+export interface FloodOptions {
+  readonly path: string;
+  readonly framing: 'declared' | 'chunked';
+  /** what a declared body claims */
+  readonly declaredBytes: number;
+  /** body bytes written at most (a few MB: far over a store's limit, far under what it is told) */
+  readonly sendBytes: number;
+  /** how long to wait for an answer once the writing stopped */
+  readonly waitMs: number;
+  readonly token?: string;
+}
+
+const PIECE = Buffer.alloc(64 * 1024, 'a');
+/** the pause after each piece (4 MB in 64 pieces: about a third of a second) */
+const PACE_MS = 5;
+
+/** Floods one request; never throws. */
+export function floodBody(baseUrl: string, o: FloodOptions): Promise<FloodResult> {
+  const url = new URL(baseUrl);
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    const socket = net.connect(Number(url.port || 80), url.hostname);
+    let sent = 0;
+    let head = '';
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const done = (r: Omit<FloodResult, 'waitedMs' | 'sentBytes'>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ ...r, sentBytes: sent, waitedMs: Date.now() - t0 });
+    };
+    socket.on('data', (d: Buffer) => {
+      head += d.toString('latin1');
+      const m = /^HTTP\/1\.\d (\d{3})/.exec(head);
+      if (m) done({ status: Number(m[1]) });
+    });
+    socket.on('error', (e: NodeJS.ErrnoException) => done({ ended: e.code === 'ECONNRESET' || e.code === 'EPIPE' ? 'reset' : 'closed' }));
+    socket.on('end', () => done({ ended: 'closed' }));
+    const framing = o.framing === 'declared' ? `Content-Length: ${o.declaredBytes}` : 'Transfer-Encoding: chunked';
+    socket.write(
+      [
+        `POST ${o.path} HTTP/1.1`,
+        `Host: ${url.host}`,
+        'Content-Type: application/json',
+        ...(o.token ? [`Authorization: Bearer ${o.token}`] : []),
+        framing,
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    // a piece at a time with a pause after each: a store that refuses answers and closes mid-body, and
+    // a write racing its close turns the answer into a reset; paced, the answer is read first
+    const pump = () => {
+      if (settled) return;
+      if (sent >= o.sendBytes) {
+        timer = setTimeout(() => done({ ended: 'waited' }), o.waitMs);
+        return;
+      }
+      const piece =
+        o.framing === 'chunked' ? Buffer.concat([Buffer.from(`${PIECE.length.toString(16)}\r\n`), PIECE, Buffer.from('\r\n')]) : PIECE;
+      sent += PIECE.length;
+      const next = () => setTimeout(pump, PACE_MS);
+      if (socket.write(piece)) next();
+      else socket.once('drain', next);
+    };
+    socket.once('connect', pump);
+  });
+}
