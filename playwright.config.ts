@@ -66,7 +66,7 @@ export default defineConfig<AppServerOption>({
     { name: 'backup-restore', testMatch: /backup-(restore|checker)\.spec\.ts/ },
     { name: 'crashpoint', testMatch: 'crashpoint.spec.ts' },
     { name: 'idempotency', testMatch: 'idempotency.spec.ts' },
-    { name: 'security', testMatch: /security(-input|-throttle)?\.spec\.ts/ },
+    { name: 'security', testMatch: /(security(-input|-throttle)?|fuzz)\.spec\.ts/ },
     // the same scenarios with gunicorn + uvicorn workers (ASGI), unless the run already is uvicorn
     // (an external target runs what it runs: STORE_SERVER says which)
     ...(cfg.target === 'embedded' && cfg.embedded.server === 'gunicorn'
@@ -74,7 +74,7 @@ export default defineConfig<AppServerOption>({
           { name: 'app-restart-uvicorn', testMatch: 'app-restart.spec.ts', use: { appServer: 'uvicorn' as const } },
           { name: 'crashpoint-uvicorn', testMatch: 'crashpoint.spec.ts', use: { appServer: 'uvicorn' as const } },
           // what any store must refuse, under the other server too (body limits, throttles, malformed input)
-          { name: 'security-uvicorn', testMatch: /security(-input|-throttle)?\.spec\.ts/, use: { appServer: 'uvicorn' as const } },
+          { name: 'security-uvicorn', testMatch: /(security(-input|-throttle)?|fuzz)\.spec\.ts/, use: { appServer: 'uvicorn' as const } },
         ]
       : []),
   ],

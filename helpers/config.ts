@@ -68,6 +68,8 @@ export interface Config {
   readonly reportsDir: string;
   /** every test runs this many times (REPEAT; Playwright's --repeat-each overrides it); the report states what the runs prove */
   readonly repeat: number;
+  /** the fuzz family: requests per endpoint (FUZZ_RUNS), and the seed (FUZZ_SEED: replays a failure; default a new one) */
+  readonly fuzz: { readonly runs: number; readonly seed?: number };
 }
 
 /** Parses and validates an environment into a frozen Config, or throws ConfigError listing every problem. */
@@ -109,8 +111,20 @@ export function loadConfig(env: Env, opts: { checkFiles?: boolean } = {}): Confi
     ]),
   ) as Partial<Record<LimitName, RateLimit>>;
   const repeat = parse('REPEAT', int(1, 1000), 'an integer from 1 to 1000 (runs of each test)', 1);
+  const fuzz = {
+    runs: parse('FUZZ_RUNS', int(1, 10_000), 'an integer from 1 to 10000 (requests per endpoint)', 25),
+    seed: parse(
+      'FUZZ_SEED',
+      z
+        .string()
+        .regex(/^-?\d+$/)
+        .transform(Number),
+      'an integer (the seed a failure printed)',
+      undefined as number | undefined,
+    ),
+  };
   if (problems.length > 0) throw new ConfigError(problems);
-  return deepFreeze({ target, rateLimits, load, embedded, external, thresholds, reportsDir, repeat });
+  return deepFreeze({ target, rateLimits, load, embedded, external, thresholds, reportsDir, repeat, fuzz });
 }
 
 function deepFreeze<T>(value: T): T {

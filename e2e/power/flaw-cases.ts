@@ -222,6 +222,14 @@ export const FLAW_CASES: readonly FlawCase[] = [
     group: 'throttles',
   },
   {
+    flaw: 'throttle_raw_username',
+    project: 'security',
+    grep: 'to POST /api/token/ \\(log in\\)',
+    reason: /answered 500[\s\S]*FUZZ_SEED=\d+ replays it/,
+    why: 'the fuzz family finds the anonymous 500 of a malformed login, and prints its seed',
+    group: 'throttles',
+  },
+  {
     flaw: 'no_login_address_cap',
     project: 'security',
     grep: 'password spraying',

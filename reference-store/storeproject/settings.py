@@ -178,6 +178,9 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["store.auth.StoreJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # \u-escaped JSON: an error that echoes a lone surrogate a client sent ("'\ud800' is not a valid
+    # choice") cannot be encoded as UTF-8, and was a 500 (found by the fuzz family)
+    "UNICODE_JSON": False,
     "DEFAULT_PARSER_CLASSES": ["store.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "store.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
