@@ -22,6 +22,9 @@ export default {
   // (helpers/report/evidence.ts); a test without phases (smoke, security) fails as a whole.
   categories: {
     rules: [
+      // a fault that took the deployment down (a zero-downtime restart that stopped the store) is the
+      // deployment's defect, whatever phase it struck in
+      { name: STORE_DEFECT, matchers: { message: /the deployment broke/ } },
       { name: FAULT_NOT_OBSERVED, matchers: { message: /fault not observed/ } },
       { name: DID_NOT_RECOVER, matchers: { message: /did not recover/ } },
       // the store under the fault, on its way back (a store that stays down once the fault is gone)

@@ -11,14 +11,14 @@ import { z } from 'zod';
 import { parseEmbedded, type EmbeddedSettings } from './config/embedded';
 import { parseExternalTarget, type ExternalTarget } from './config/external';
 import { ConfigError, int, parseContext, type Env } from './config/parse';
-import { THRESHOLD_SPECS, type LoadSettings, type Thresholds } from './config/thresholds';
+import { THRESHOLD_SPECS, boundText, type LoadSettings, type ThresholdSources, type Thresholds } from './config/thresholds';
 import { PROJECT_ROOT } from './paths';
 
 export { EPHEMERAL_PORT_START, KNOWN_FLAWS, newestPgBin } from './config/embedded';
 export type { Credentials, EmbeddedSettings, FlawName, ServerKind } from './config/embedded';
 export type { ExternalTarget } from './config/external';
 export { ConfigError, MIN_SECRET_LENGTH, type Env } from './config/parse';
-export type { LoadSettings, Thresholds } from './config/thresholds';
+export type { LoadSettings, ThresholdSources, Thresholds } from './config/thresholds';
 
 /** A rate limit as DRF writes it (`10/min`): so many requests per window. */
 export interface RateLimit {
@@ -65,6 +65,8 @@ export interface Config {
   readonly embedded: EmbeddedSettings;
   readonly external?: ExternalTarget;
   readonly thresholds: Thresholds;
+  /** which thresholds the environment set (a bound's message names its variable and whether it was set) */
+  readonly thresholdSources: ThresholdSources;
   readonly reportsDir: string;
   /** every test runs this many times (REPEAT; Playwright's --repeat-each overrides it); the report states what the runs prove */
   readonly repeat: number;
@@ -85,6 +87,9 @@ export function loadConfig(env: Env, opts: { checkFiles?: boolean } = {}): Confi
       parse(spec.env, int(1, 3_600_000), 'milliseconds, an integer from 1 to 3600000', spec.default),
     ]),
   ) as Thresholds;
+  const thresholdSources = Object.fromEntries(
+    Object.entries(THRESHOLD_SPECS).map(([key, spec]) => [key, ctx.get(spec.env) === undefined ? 'default' : 'set']),
+  ) as unknown as ThresholdSources;
   const load: LoadSettings = {
     vus: parse('LOAD_VUS', int(1, 256), 'an integer from 1 to 256', 6),
     thinkTimeMs: parse('LOAD_THINK_MS', int(0, 10_000), 'milliseconds from 0 to 10000', 20),
@@ -124,7 +129,7 @@ export function loadConfig(env: Env, opts: { checkFiles?: boolean } = {}): Confi
     ),
   };
   if (problems.length > 0) throw new ConfigError(problems);
-  return deepFreeze({ target, rateLimits, load, embedded, external, thresholds, reportsDir, repeat, fuzz });
+  return deepFreeze({ target, rateLimits, load, embedded, external, thresholds, thresholdSources, reportsDir, repeat, fuzz });
 }
 
 function deepFreeze<T>(value: T): T {
@@ -157,3 +162,7 @@ export function childEnv(extra: Readonly<Record<string, string>> = {}, keys?: re
   }
   return { ...out, ...extra };
 }
+
+/** A bound of this configuration as a failure message names it: value, variable, set or default. */
+export const bound = (cfg: Pick<Config, 'thresholds' | 'thresholdSources'>, key: keyof Thresholds): string =>
+  boundText(cfg.thresholds, cfg.thresholdSources, key);

@@ -225,7 +225,7 @@ export const FLAW_CASES: readonly FlawCase[] = [
     flaw: 'throttle_raw_username',
     project: 'security',
     grep: 'to POST /api/token/ \\(log in\\)',
-    reason: /answered 500[\s\S]*FUZZ_SEED=\d+ replays it/,
+    reason: /FUZZ_SEED=\d+ replays it[\s\S]*answered 500[\s\S]*Counterexample/,
     why: 'the fuzz family finds the anonymous 500 of a malformed login, and prints its seed',
     group: 'throttles',
   },

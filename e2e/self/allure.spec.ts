@@ -79,7 +79,7 @@ test.describe('Allure quality gate @self', () => {
 });
 
 test.describe('Allure categories @self', () => {
-  test('should file a failure by its phase and message: store defect, fault not observed, did not recover, suite error', async () => {
+  test('should file a failure by its phase and message: store defect, a broken deployment, fault not observed, did not recover, suite error', async () => {
     const cases: Array<[Fake, string | undefined]> = [
       [{ status: 'passed' }, undefined],
       [{ status: 'failed', phase: 'During fault', message: 'expect(received).toBe(expected)' }, STORE_DEFECT],
@@ -90,6 +90,15 @@ test.describe('Allure categories @self', () => {
       [{ status: 'broken', message: 'TimeoutError: fixture setup' }, SUITE_ERROR],
       [{ status: 'broken', phase: 'Inject', message: 'fault not observed: db-stop: PostgreSQL still answers' }, FAULT_NOT_OBSERVED],
       [{ status: 'broken', phase: 'Recover', message: 'did not recover: db-stop: PostgreSQL refuses connections' }, DID_NOT_RECOVER],
+      // a zero-downtime action that took the deployment down: the deployment's defect, in whatever phase
+      [
+        {
+          status: 'failed',
+          phase: 'Inject',
+          message: 'the deployment broke: app-reexec (your commands) ... left it with no server instance',
+        },
+        STORE_DEFECT,
+      ],
     ];
     const dir = results(cases.map(([t]) => t));
     try {

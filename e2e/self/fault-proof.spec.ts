@@ -6,7 +6,9 @@
  */
 import { expect, test } from '@playwright/test';
 import { loadConfig, readEnv } from '../../helpers/config';
-import { FaultDidNotRecover, FaultNotObserved, type Fault } from '../../helpers/faults/fault';
+import { FaultDidNotRecover, FaultNotObserved, TargetBroken, type Fault } from '../../helpers/faults/fault';
+import { REFERENCE_STORE_DIR } from '../../helpers/paths';
+import { pidsWithMarker, signalIfOurs, startDetached } from '../../helpers/stack/processes';
 import { EmbeddedStack } from '../../helpers/stack/embedded-stack';
 import { externalTarget } from '../../helpers/targets/external-target';
 
@@ -75,7 +77,9 @@ test.describe('faults prove their effect @self', () => {
       .inject()
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FaultNotObserved);
-    expect((error as Error).message).toMatch(/^fault not observed: app-reload \(your commands\): a new worker not seen/);
+    expect((error as Error).message).toMatch(
+      /^fault not observed: app-reload \(your commands\): a new worker and the store answers health 200 not seen/,
+    );
   });
 
   test('should fail with "did not recover" when the revert leaves the database down, and the fault was real', async () => {
@@ -108,5 +112,50 @@ test.describe('faults prove their effect @self', () => {
     const recovered = await f.recover();
     expect(recovered.observation).toMatch(/PostgreSQL accepts queries again/);
     expect(stack!.cluster.isRunning()).toBe(true);
+  });
+  test('should file a zero-downtime restart that leaves nothing serving as the deployment breaking, with its evidence', async () => {
+    const s = stack!;
+    const pidfile = s.store.pidFile;
+    // the store as a user may run it: python -m gunicorn. A USR2 re-exec runs the same command line,
+    // from gunicorn's own folder, where "http" is gunicorn's module: the new workers cannot boot
+    await s.store.stop(5_000);
+    await startDetached({
+      file: s.state.python,
+      args: ['-m', 'gunicorn', '-c', 'gunicorn.conf.py', '--pid', pidfile],
+      cwd: REFERENCE_STORE_DIR,
+      env: s.store.env(),
+      logFile: s.store.logFile,
+      ready: async () => (await s.store.healthStatus()) === 200,
+      description: 'the store under python -m gunicorn',
+      timeoutMs: 30_000,
+    });
+    try {
+      const t = target({
+        APP_DRIVER: 'command',
+        // the user's procedure: a new master on the same socket, then TERM to the old one
+        APP_REEXEC_COMMAND: `old=$(cat ${pidfile}); kill -USR2 $old; sleep 1; kill -TERM $old`,
+        APP_INSTANCE_COMMAND: `cat ${pidfile} 2>/dev/null || true`,
+        APP_WORKERS_COMMAND: `pgrep -P "$(cat ${pidfile} 2>/dev/null)" || true`,
+        STORE_LOG_FILE: s.store.logFile,
+      });
+      const error = await fault(t, 'app-reexec')
+        .inject()
+        .catch((e: unknown) => e);
+      expect(error, String(error)).toBeInstanceOf(TargetBroken);
+      const message = (error as Error).message;
+      expect(message).toMatch(
+        /^the deployment broke: app-reexec \(your commands\) was meant to leave the store serving \(.*\), and left it (with no server instance|with a server instance .* no worker|not answering health)/,
+      );
+      expect(message, 'health over time: serving first, then not').toMatch(
+        /health and server over time: \+\d+ms health 200.*\| \+\d+ms health no answer/s,
+      );
+      expect(message, "the store log's last lines say why").toMatch(
+        /last lines of the store's log:[\s\S]*(Worker failed to boot|ModuleNotFoundError|ImportError|Traceback)/,
+      );
+    } finally {
+      // what the manual start left (by the pidfile's marker), then the stack's own store again
+      for (const pid of pidsWithMarker(pidfile)) signalIfOurs(pid, 'SIGKILL', pidfile);
+      await s.store.start();
+    }
   });
 });

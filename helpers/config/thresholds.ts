@@ -89,3 +89,17 @@ export interface LoadSettings {
   /** rounds of them per test: a race needs more than one chance */
   readonly idempotencyRounds: number;
 }
+
+/** Where a threshold's value came from: its default, or the environment. */
+export type ThresholdSources = { readonly [K in keyof typeof THRESHOLD_SPECS]: 'default' | 'set' };
+
+/**
+ * A bound as a failure message names it: the value, the variable that sets it and whether it was set
+ * ("2000ms (APP_RESTART_DOWNTIME_MS, the default: set it to change the bound)").
+ */
+export function boundText(thresholds: Thresholds, sources: ThresholdSources, key: keyof typeof THRESHOLD_SPECS): string {
+  const { env } = THRESHOLD_SPECS[key];
+  return sources[key] === 'set'
+    ? `${thresholds[key]}ms (${env}=${thresholds[key]}, set)`
+    : `${thresholds[key]}ms (${env}, the default: set it to change the bound)`;
+}

@@ -70,3 +70,8 @@ export function commandLog(label: string, file: string, argv: (sinceMs: number) 
     },
   };
 }
+
+/** The last lines of a log text (the evidence a failure message carries). */
+export function lastLines(text: string, n = 25): string {
+  return text.trimEnd().split('\n').slice(-n).join('\n');
+}

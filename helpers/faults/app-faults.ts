@@ -52,6 +52,21 @@ export function appFault(ctx: FaultContext, name: AppFaultName): FaultOrMissing 
       health,
     );
 
+  // a zero-downtime action (reload, a killed worker, re-exec, scaling) must leave the store serving:
+  // when its effect is not seen and the store is down, the action broke the deployment
+  const broken: FaultSpec['broken'] = async () => {
+    const [h, id] = await Promise.all([ctx.health(), identity ? identity().catch(() => undefined) : Promise.resolve(undefined)]);
+    const seen = `health ${h ?? 'no answer'}${id ? `, instance ${id.instance ?? 'none'}, workers [${id.workers.join(' ')}]` : ''}`;
+    if (h === 200) return { state: undefined, seen };
+    const state =
+      id && id.instance === undefined
+        ? 'with no server instance, and nothing answering'
+        : id && id.workers.length === 0
+          ? `with a server instance (${id.instance}) and no worker: nothing answers (the workers die as they boot)`
+          : `not answering health (${h ?? 'no answer'})`;
+    return { state, seen };
+  };
+
   const specs: Record<AppFaultName, () => FaultSpec> = {
     'app-reload': () => ({
       name,
@@ -59,13 +74,16 @@ export function appFault(ctx: FaultContext, name: AppFaultName): FaultOrMissing 
       driver: app.label,
       before: async () => void (before = identity ? await identity() : undefined),
       inject: app.actions.reload!,
+      // the store keeps serving: a reload that took it down is not a reload (broken tells which it was)
       effect: () =>
         all(
           idObservation('a new worker', (now) => now.workers.some((w) => !before?.workers.includes(w))),
           checkObservation(checkName, check),
+          health,
         ),
       reverted: oldWorkersGone,
       expectedWorkers,
+      broken,
     }),
     'app-kill-worker': () => ({
       name,
@@ -81,6 +99,7 @@ export function appFault(ctx: FaultContext, name: AppFaultName): FaultOrMissing 
         all(
           victim === undefined ? undefined : idObservation(`worker ${victim} gone`, (now) => !now.workers.includes(victim!)),
           checkObservation(checkName, check),
+          health,
         ),
       reverted: () =>
         all(
@@ -88,6 +107,7 @@ export function appFault(ctx: FaultContext, name: AppFaultName): FaultOrMissing 
           health,
         ),
       expectedWorkers,
+      broken,
     }),
     'app-restart': () => ({
       name,
@@ -126,6 +146,7 @@ export function appFault(ctx: FaultContext, name: AppFaultName): FaultOrMissing 
         all(
           idObservation('one worker fewer', (now) => before !== undefined && now.workers.length === before.workers.length - 1),
           checkObservation(checkName, check),
+          health,
         ),
       revert: app.actions['scale-up']!,
       reverted: () =>
@@ -135,6 +156,7 @@ export function appFault(ctx: FaultContext, name: AppFaultName): FaultOrMissing 
           checkObservation(checkKey('APP', 'scale-up'), app.checks['scale-up']),
         ),
       expectedWorkers,
+      broken,
     }),
     'app-reexec': () => ({
       name,
@@ -146,9 +168,11 @@ export function appFault(ctx: FaultContext, name: AppFaultName): FaultOrMissing 
         all(
           idObservation('a new server instance', (now) => now.instance !== undefined && now.instance !== before?.instance),
           checkObservation(checkName, check),
+          health,
         ),
       reverted: oldWorkersGone,
       expectedWorkers,
+      broken,
     }),
   };
   return { ok: true, value: buildFault(specs[name](), ctx) };

@@ -5,6 +5,7 @@
  * "fault not observed" and "did not recover" are failures of their own (FaultNotObserved,
  * FaultDidNotRecover), never confused with a defect of the store.
  */
+import type { LogWindow } from '../drivers/logs';
 import type { AppService, DbService } from '../drivers/types';
 import { type Fault } from './fault';
 import type { ConnectionLog } from './proxy';
@@ -94,6 +95,8 @@ export interface FaultContext {
   readonly lockMissing?: string;
   /** the store's /api/health/ status, undefined when nothing answers */
   readonly health: () => Promise<number | undefined>;
+  /** opens a window on the store's log, when the target has it (a broken deployment's evidence) */
+  readonly storeLog?: () => LogWindow;
   /** the workers the app server runs in its steady state, when known */
   readonly expectedWorkers: () => Promise<number | undefined>;
   readonly observeTimeoutMs: number;

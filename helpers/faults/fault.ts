@@ -29,6 +29,27 @@ export class FaultNotObserved extends Error {
   }
 }
 
+/**
+ * The action took effect and broke the target: a zero-downtime action left nothing answering, no
+ * server instance, or workers dying as they boot. A defect of the deployment (or of the procedure the
+ * action runs), not of the suite: filed with the store's defects, with its evidence.
+ */
+export class TargetBroken extends Error {
+  constructor(
+    fault: string,
+    driver: string,
+    meant: string,
+    readonly evidence: { readonly state: string; readonly timeline: readonly string[]; readonly log?: string },
+  ) {
+    super(
+      `the deployment broke: ${fault} (${driver}) was meant to leave the store serving (${meant}), and left it ${evidence.state}.\n` +
+        `health and server over time: ${evidence.timeline.join(' | ')}` +
+        (evidence.log ? `\nlast lines of the store's log:\n${evidence.log}` : ''),
+    );
+    this.name = 'TargetBroken';
+  }
+}
+
 /** The fault was reverted but the target did not come back: a failure of its own, named as such. */
 export class FaultDidNotRecover extends Error {
   constructor(fault: string, driver: string, expected: string, elapsedMs: number, last: string) {
@@ -89,4 +110,11 @@ export async function recoverAll(faults: readonly Fault[]): Promise<FaultAction[
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) throw new AggregateError(errors, `${errors.length} faults failed to recover`);
   return actions;
+}
+
+/** When an action was the user's own command (APP_STOP_COMMAND: ...), how long that command took: "; your APP_STOP_COMMAND took 1991ms". */
+export function userCommandShare(a: FaultAction): string {
+  const key = /^([A-Z_]+_COMMAND):/.exec(a.detail)?.[1];
+  const ms = a.commands[0]?.durationMs;
+  return key && ms !== undefined ? `; your ${key} took ${ms}ms` : '';
 }

@@ -1,9 +1,10 @@
 /** How a fault proves itself: probes it polls until its effect shows (inject) or its steady state returns (recover). */
+import { lastLines } from '../drivers/logs';
 import { delay } from '../wait';
 import { pgPing, type PgPing } from '../integrity/pg-ping';
 import type { CommandRecord } from '../stack/command';
 import type { Action } from '../drivers/types';
-import { act, FaultDidNotRecover, FaultNotObserved, type Fault } from './fault';
+import { act, FaultDidNotRecover, FaultNotObserved, TargetBroken, type Fault } from './fault';
 import type { FaultContext, FaultName, FaultOrMissing } from './catalog';
 
 export interface Seen {
@@ -95,7 +96,37 @@ export interface FaultSpec {
   readonly revert?: Action;
   readonly reverted: () => Observation;
   readonly expectedWorkers?: () => Promise<number | undefined>;
+  /**
+   * how the target is broken right now, when the fault's action must not take it down (a reload, a
+   * re-exec, a killed worker, scaling): undefined while it serves. Watched during the action's
+   * observation; a fault whose effect is not seen while the target is broken failed the target
+   */
+  readonly broken?: () => Promise<{ state: string | undefined; seen: string }>;
 }
+
+/** Polls broken() until stopped, keeping one line per change of what it sees. */
+function watchBroken(broken: NonNullable<FaultSpec['broken']>, t0: number): { timeline: string[]; stop: () => Promise<void> } {
+  const timeline: string[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const { seen } = await broken().catch((e: unknown) => ({ seen: `probe failed: ${(e as Error).message}` }));
+      const line = `+${Date.now() - t0}ms ${seen}`;
+      if (timeline.at(-1)?.replace(/^\+\d+ms /, '') !== seen) timeline.push(line);
+      await delay(WATCH_INTERVAL_MS);
+    }
+  })();
+  return {
+    timeline,
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+/** How often the target is looked at while a zero-downtime action is observed. */
+const WATCH_INTERVAL_MS = 100;
 
 export function buildFault(spec: FaultSpec, ctx: FaultContext): Fault {
   let injected = false;
@@ -106,15 +137,34 @@ export function buildFault(spec: FaultSpec, ctx: FaultContext): Fault {
       act(spec.name, 'inject', async () => {
         await spec.before?.();
         injected = true; // before the action: a half-applied fault is reverted too
-        const r = await spec.inject();
-        const endedAt = Date.now();
-        const effect = spec.effect();
-        const seen = await observe(
-          effect,
-          ctx.observeTimeoutMs,
-          (ms, last) => new FaultNotObserved(spec.name, spec.driver, effect.expected, ms, last),
-        );
-        return { detail: r.detail, commands: r.commands, endedAt, observation: seen.detail, observedAt: seen.at };
+        const t0 = Date.now();
+        const watch = spec.broken && watchBroken(spec.broken, t0);
+        const log = spec.broken && ctx.storeLog?.();
+        try {
+          const r = await spec.inject();
+          const endedAt = Date.now();
+          const effect = spec.effect();
+          const seen = await observe(
+            effect,
+            ctx.observeTimeoutMs,
+            (ms, last) => new FaultNotObserved(spec.name, spec.driver, effect.expected, ms, last),
+          );
+          return { detail: r.detail, commands: r.commands, endedAt, observation: seen.detail, observedAt: seen.at };
+        } catch (error) {
+          // not "not observed" when the action took the target down: that is the deployment's failure
+          const now = spec.broken && (await spec.broken().catch(() => undefined));
+          if (spec.broken && now?.state && watch) {
+            await watch.stop();
+            throw new TargetBroken(spec.name, spec.driver, spec.description, {
+              state: now.state,
+              timeline: watch.timeline,
+              log: log && lastLines(await log.read().catch((e: unknown) => `(could not read it: ${(e as Error).message})`)),
+            });
+          }
+          throw error;
+        } finally {
+          await watch?.stop();
+        }
       }),
     recover: () =>
       act(spec.name, 'recover', async () => {

@@ -63,6 +63,7 @@ export function embeddedTarget(stack: EmbeddedStack, cfg: Config): Target {
     dbProbeUrl: stack.databaseUrl,
     lockUrl: stack.databaseUrl,
     health: () => stack.store.healthStatus(),
+    storeLog: () => fileLog(stack.store.logFile).open(),
     expectedWorkers: async () => stack.store.expectedWorkers,
     observeTimeoutMs: t.faultObserveTimeoutMs,
     recoverTimeoutMs: t.recoverTimeoutMs,

@@ -91,6 +91,10 @@ export function externalTarget(ext: ExternalTarget, cfg: Config): Target {
     lockMissing:
       'the database is not marked disposable (a lock held on it is an outage): set ALLOW_DESTRUCTIVE_RESTORE_OF and RESTORE_DATABASE_URL',
     health,
+    storeLog: () => {
+      const log = storeLog();
+      return log.ok ? log.value.open() : { read: async () => `(no store log: ${log.missing})` };
+    },
     expectedWorkers,
     observeTimeoutMs: t.faultObserveTimeoutMs,
     recoverTimeoutMs: t.recoverTimeoutMs,
