@@ -13,43 +13,22 @@ import { redactText, shown } from '../../helpers/report/redact';
 import { readJsonReport, specsOf } from '../../helpers/report/results-json';
 import { STORE_DEFECT } from '../../allurerc.mjs';
 import { FLAW_CASES, type FlawCase } from './flaw-cases';
+import { writePowerTable, type Row } from './table';
+import { waitUntil } from '../../helpers/wait';
+
+/** A child run of the catching tests (a rare defect repeats them up to 64 times) */
+const CHILD_TIMEOUT_MS = 240_000;
 
 // the child's messages carry terminal colours (ESC [ ... m): the reason patterns match the plain text
 // eslint-disable-next-line no-control-regex
 const strip = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '');
 
-interface Row {
-  readonly index: number;
-  readonly flaw: string;
-  readonly test: string;
-  readonly caught: boolean;
-  readonly detail: string;
-  readonly category: string;
-}
-
-/**
- * The power table: each flaw, the test that must catch it, and whether it did. Each case writes its
- * row as a file in the project's output folder (emptied at the start of a run): a failed case
- * restarts the worker process, and a table held in memory would lose the rows before it.
- */
+/** Writes this case's row as a file (a failed case restarts its worker: rows in memory would be lost), then the table. */
 function writeTable(row: Row): void {
   const rowsDir = path.join(test.info().project.outputDir, 'power-rows');
   fs.mkdirSync(rowsDir, { recursive: true });
   fs.writeFileSync(path.join(rowsDir, `${String(row.index).padStart(3, '0')}.json`), JSON.stringify(row));
-  const table = fs
-    .readdirSync(rowsDir)
-    .sort()
-    .map((f) => JSON.parse(fs.readFileSync(path.join(rowsDir, f), 'utf8')) as Row);
-  const caught = table.filter((r) => r.caught).length;
-  const md = [
-    `# Power: ${caught} of ${table.length} flaws caught (${Math.round((caught / Math.max(1, table.length)) * 100)}%)`,
-    '',
-    '| flaw | catching test | caught | detail | Allure category of the failure |',
-    '|---|---|---|---|---|',
-    ...table.map((r) => `| \`${r.flaw}\` | ${r.test} | ${r.caught ? 'yes' : '**NO**'} | ${r.detail} | ${r.category} |`),
-    '',
-  ].join('\n');
-  fs.writeFileSync(path.join(test.info().project.outputDir, '..', 'power-table.md'), md);
+  writePowerTable(rowsDir, path.join(test.info().project.outputDir, '..', 'power-table.md'));
 }
 
 interface ChildRun {
@@ -69,8 +48,16 @@ async function childRun(i: number, c: FlawCase): Promise<ChildRun> {
   const name = c.group ? `group-${c.group}` : `case-${i}-${c.flaw.replace(/_/g, '-').slice(0, 30)}`;
   const out = path.join(test.info().project.outputDir, 'children', name);
   const marker = path.join(out, 'exit.json');
-  if (fs.existsSync(marker)) return JSON.parse(fs.readFileSync(marker, 'utf8')) as ChildRun;
-  fs.mkdirSync(out, { recursive: true });
+  const read = () => JSON.parse(fs.readFileSync(marker, 'utf8')) as ChildRun;
+  if (fs.existsSync(marker)) return read();
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  // cases run two at a time: the first of a group to get here runs its child, the others wait for it
+  try {
+    fs.mkdirSync(out);
+  } catch {
+    await waitUntil(() => fs.existsSync(marker), { description: `the ${name} child run of another case`, timeoutMs: CHILD_TIMEOUT_MS });
+    return read();
+  }
   const repeat = c.repeat ? [`--repeat-each=${c.repeat}`, '--max-failures=1'] : [];
   const projects = [...new Set(members.map((m) => m.project))].map((p) => `--project=${p}`);
   const grep = members.length === 1 ? c.grep : members.map((m) => `(?:${m.grep})`).join('|');
@@ -91,13 +78,14 @@ async function childRun(i: number, c: FlawCase): Promise<ChildRun> {
   child.stderr.on('data', (d) => (log += String(d)));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   const run: ChildRun = { code, log: redactText(log), out };
-  fs.writeFileSync(marker, JSON.stringify(run));
+  fs.writeFileSync(`${marker}.tmp`, JSON.stringify(run));
+  fs.renameSync(`${marker}.tmp`, marker);
   return run;
 }
 
 for (const [i, c] of FLAW_CASES.entries()) {
   test(`should go red when the store has the ${c.flaw} flaw: ${c.why} @power`, async () => {
-    test.setTimeout(240_000);
+    test.setTimeout(CHILD_TIMEOUT_MS + 30_000);
     const { code, log, out } = await childRun(i, c);
     // the suite's own json reporter writes REPORTS_DIR/results.json
     const jsonFile = path.join(out, 'results.json');
