@@ -150,12 +150,16 @@ test.describe('reports in a browser @reports', () => {
     await expect(page.getByText(scenario.test).first(), `the link of ${scenario.scenario} opens its test`).toBeVisible();
   });
 
-  test('should find in the README each screenshot it shows', () => {
+  test('should find in the README and docs/reports.md each screenshot they show', () => {
     const readme = fs.readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+    const docs = fs.readFileSync(path.join(PROJECT_ROOT, 'docs', 'reports.md'), 'utf8');
+    expect(readme, 'the README shows the summary').toContain('docs/screenshots/resilience-summary.png');
     for (const name of ['playwright-report', 'allure-report', 'resilience-summary']) {
-      const rel = `docs/screenshots/${name}.png`;
-      expect(readme, `the README shows ${rel}`).toContain(rel);
-      expect(fs.existsSync(path.join(PROJECT_ROOT, rel)), `${rel} exists (UPDATE_README_SCREENSHOTS=1 npm run test:reports writes it)`).toBe(true);
+      const rel = `screenshots/${name}.png`;
+      expect(docs, `docs/reports.md shows ${rel}`).toContain(rel);
+      expect(fs.existsSync(path.join(PROJECT_ROOT, 'docs', rel)), `docs/${rel} exists (UPDATE_README_SCREENSHOTS=1 npm run test:reports writes it)`).toBe(
+        true,
+      );
     }
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The README's "Test your own deployment" examples are configurations the code accepts: each
+ * The "Test your own deployment" examples (README.md and docs/external.md) are configurations the code accepts: each
  * driver's block of settings passes validation and selects that driver, and the example files it
  * points to name the units, services and workloads the settings use.
  */
@@ -10,7 +10,8 @@ import { loadConfig } from '../../helpers/config';
 import { PROJECT_ROOT } from '../../helpers/paths';
 
 const readme = fs.readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
-const section = readme.slice(readme.indexOf('## Test your own deployment'), readme.indexOf('### How the suite tests this itself'));
+const external = fs.readFileSync(path.join(PROJECT_ROOT, 'docs', 'external.md'), 'utf8');
+const section = external.slice(0, external.indexOf('## How the suite tests this itself'));
 
 /** KEY=value settings of the first bash block after a heading line. */
 function settingsAfter(marker: string): Record<string, string> {
@@ -37,8 +38,10 @@ test.describe('README examples @self', () => {
     });
   }
 
-  test('should accept the opening example and name files that exist', () => {
-    const first = settingsAfter('Point the suite at a staging store');
+  test('should accept the README example and name files that exist', () => {
+    const block = /## Test your own deployment[\s\S]*?```bash\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    const first: Record<string, string> = {};
+    for (const m of block.matchAll(/\b([A-Z][A-Z0-9_]+)=('([^']*)'|"([^"]*)"|(\S+))/g)) first[m[1]!] = m[3] ?? m[4] ?? m[5] ?? '';
     const cfg = loadConfig(first, { checkFiles: false });
     expect(cfg.external).toMatchObject({
       db: { kind: 'systemd', systemdUnit: 'postgresql@15-main' },

@@ -1,0 +1,139 @@
+/**
+ * Numbers in the docs that cannot go stale: each table of figures sits between
+ * `<!-- generated: NAME -->` and `<!-- /generated -->` and is written from its source (bench/results,
+ * the soak record) by `npm run docs`; a self test fails when a table differs from what its source
+ * gives now, and when a path the docs name (`helpers/...`, `e2e/...`) does not exist.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../paths';
+
+type Json = Record<string, unknown>;
+const results = (name: string): Json[] => {
+  const file = path.join(PROJECT_ROOT, 'bench', 'results', `${name}.json`);
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Json[]) : [];
+};
+const last = (name: string): Json | undefined => results(name).at(-1);
+const day = (r: Json | undefined) => {
+  const d = r?.date ?? r?.at;
+  return typeof d === 'string' ? d.slice(0, 10) : '?';
+};
+const table = (head: string[], rows: Array<Array<string | number>>) =>
+  [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
+/** The generated tables, by name: each reads its source and renders Markdown. */
+export const GENERATED: Readonly<Record<string, () => string>> = {
+  'bench-stack': () => {
+    const r = last('stack-start');
+    const c = (r?.coldStartMedianMs ?? {}) as Record<string, number>;
+    const smoke = (r?.smokeSuite ?? {}) as { wallMs?: number };
+    return table(
+      ['measured', 'total', 'initdb', 'migrate', 'seed', 'store start', 'smoke suite (stack up and down)'],
+      [
+        [
+          day(r),
+          `${c.totalMs} ms (goal ${String(r?.coldStartGoalMs)})`,
+          `${c.initdbMs} ms`,
+          `${c.migrateMs} ms`,
+          `${c.seedMs} ms`,
+          `${c.storeStartMs} ms`,
+          `${smoke.wallMs} ms`,
+        ],
+      ],
+    );
+  },
+  'bench-load': () => {
+    const r = last('load');
+    const rows = ((r?.results ?? []) as Json[]).map((x) => [
+      String(x.endpoint),
+      String(x.wrkRps),
+      String(x.runnerRps),
+      String(x.ratio),
+      `${String(x.runnerCpuUsPerRequest)} / ${String(x.wrkCpuUsPerRequest)}`,
+    ]);
+    return `measured ${day(r)}, goal: the load runner at ${String(r?.goalRatio)} x wrk or better\n\n${table(['endpoint', 'wrk req/s', 'runner req/s', 'ratio', 'CPU us per request (runner / wrk)'], rows)}`;
+  },
+  'bench-conn-max-age': () => {
+    const r = last('conn-max-age');
+    const res = (r?.results ?? {}) as Record<string, { rps: number; p50Ms: number; p99Ms: number }>;
+    return `measured ${day(r)}, ${String(r?.endpoint)}, ${String(r?.workers)} workers, ${String(r?.connections)} connections\n\n${table(
+      ['setting', 'req/s', 'p50', 'p99'],
+      Object.entries(res).map(([k, v]) => [k, v.rps, `${v.p50Ms} ms`, `${v.p99Ms} ms`]),
+    )}`;
+  },
+  'bench-backup': () => {
+    const r = last('backup');
+    return `measured ${day(r)}\n\n${table(
+      ['orders', 'dump', 'scratch restore', 'verify', 'restore --clean', 'verify', 'dump size'],
+      ((r?.rows ?? []) as Array<Record<string, number>>).map((x) => [
+        x.orders!,
+        `${x.dumpMs} ms`,
+        `${x.scratchRestoreMs} ms`,
+        `${x.scratchVerifyMs} ms`,
+        `${x.restoreMs} ms`,
+        `${x.verifyMs} ms`,
+        `${Math.round(x.dumpBytes! / 1024)} KB`,
+      ]),
+    )}`;
+  },
+  'bench-uvicorn-reload': () => {
+    const r = last('uvicorn-reload');
+    const res = (r?.results ?? {}) as Record<string, { completeMs: number[]; over5s: number }>;
+    return `measured ${day(r)}, ${String(r?.runs)} reloads each\n\n${table(
+      ['worker', 'reloads over 5 s', 'slowest'],
+      Object.entries(res).map(([k, v]) => [k, v.over5s, `${Math.max(...v.completeMs)} ms`]),
+    )}`;
+  },
+  'suite-time': () => {
+    const r = last('suite-time');
+    const by = Object.entries((r?.secondsByProject ?? {}) as Record<string, number>).sort((a, b) => b[1] - a[1]);
+    return `measured ${day(r)}: ${String(r?.tests)} tests, ${String(r?.wallS)} s wall\n\n${table(
+      ['project', 'seconds of tests'],
+      by.map(([k, v]) => [k, v]),
+    )}`;
+  },
+  soak: () => {
+    const r = last('soak');
+    const rows = ((r?.repeated ?? []) as Array<{ test: string; project: string; runs: number; failed: number; statement: string }>).map(
+      (x) => [x.test.replace(/ @\w+/g, ''), x.project, x.runs, x.failed, x.statement],
+    );
+    return `measured ${day(r)} (REPEAT=${String(r?.repeat)})\n\n${table(['test', 'project', 'runs', 'failed', 'what the runs prove'], rows)}`;
+  },
+};
+
+const REGION = /<!-- generated: ([\w-]+) -->\n[\s\S]*?<!-- \/generated -->/g;
+
+/** The text with every generated region rewritten from its source; unknown names are an error. */
+export function regenerate(text: string): string {
+  return text.replace(REGION, (_m, name: string) => {
+    const gen = GENERATED[name];
+    if (!gen) throw new Error(`unknown generated table "${name}" (known: ${Object.keys(GENERATED).join(', ')})`);
+    return `<!-- generated: ${name} -->\n${gen()}\n<!-- /generated -->`;
+  });
+}
+
+/** The docs a person reads: the README, docs/*.md, the store's README. */
+export function docFiles(): string[] {
+  const docs = path.join(PROJECT_ROOT, 'docs');
+  return [
+    path.join(PROJECT_ROOT, 'README.md'),
+    ...fs
+      .readdirSync(docs)
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => path.join(docs, f)),
+    path.join(PROJECT_ROOT, 'reference-store', 'README.md'),
+  ];
+}
+
+const REPO_PATH = /`((?:e2e|helpers|scripts|bench|docs|reference-store|\.ci|\.github)\/[^`\s<>*]*)`/g;
+
+/** Paths a doc names in backticks that do not exist (relative to the repository, or to reference-store/). */
+export function missingPaths(file: string): string[] {
+  const text = fs.readFileSync(file, 'utf8');
+  const out: string[] = [];
+  for (const m of text.matchAll(REPO_PATH)) {
+    const p = m[1]!.replace(/[.,:;)]+$/, '').replace(/#.*$/, '');
+    if (!fs.existsSync(path.join(PROJECT_ROOT, p)) && !fs.existsSync(path.join(PROJECT_ROOT, 'reference-store', p))) out.push(p);
+  }
+  return [...new Set(out)];
+}
