@@ -23,7 +23,7 @@ export interface FlawCase {
    * cases of one group share a child run: their flaws are switched on together and their catching
    * tests run once (each test is untouched by the group's other flaws, and fails for its own reason)
    */
-  readonly group?: 'api' | 'throttles';
+  readonly group?: 'api' | 'throttles' | 'database';
 }
 
 export const FLAW_CASES: readonly FlawCase[] = [
@@ -47,6 +47,7 @@ export const FLAW_CASES: readonly FlawCase[] = [
     grep: 'restarts while the store is idle',
     reason: /orders right after the bounce all answer 201 \(a stale connection fails here\)[\s\S]*503/,
     why: 'requests right after a database restart fail on dead persistent connections',
+    group: 'database',
   },
   {
     flaw: 'leaky_errors',
@@ -105,6 +106,7 @@ export const FLAW_CASES: readonly FlawCase[] = [
     grep: 'lock on the orders table',
     reason: /POST order-requests behind the lock gets an answer, not a hang \(waited \d+ms\)/,
     why: 'a statement behind a lock waits forever instead of a 503 within the statement timeout',
+    group: 'database',
   },
   {
     flaw: 'idempotency_in_python',
@@ -112,6 +114,7 @@ export const FLAW_CASES: readonly FlawCase[] = [
     grep: 'one key and one body',
     reason: /round \d+: the answers name \d+ different orders[^"]*\d+ orders stored for one key/,
     why: 'concurrent retries with one key create several orders: nothing in the database stops them',
+    group: 'database',
   },
   {
     flaw: 'jwt_unverified',
@@ -172,6 +175,7 @@ export const FLAW_CASES: readonly FlawCase[] = [
     grep: 'exactly the bad login over the limit',
     reason: /\d+ bad logins answer 401, the \d+th and after 429/,
     why: 'a login limit counted per worker lets the guess over the limit through',
+    group: 'api',
   },
   {
     flaw: 'health_tells_internals',

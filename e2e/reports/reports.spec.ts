@@ -115,10 +115,12 @@ test.describe('reports in a browser @reports', () => {
 
     await page.getByTestId('search-input').locator('input').or(page.getByTestId('search-input')).first().fill(faultTest.title.replace(/ @.*$/, ''));
     // open every closed section of the tree (bounded: suites are at most a few levels deep)
-    for (let i = 0; i < 10 && (await page.getByTestId('tree-leaf').count()) === 0; i++) {
+    // the leaf of the fault test itself (with a failure in the run, the tree may list others first)
+    const leaf = page.getByTestId('tree-leaf').filter({ hasText: faultTest.title.replace(/ @.*$/, '') });
+    for (let i = 0; i < 10 && (await leaf.count()) === 0; i++) {
       await page.locator('[data-testid=tree-arrow]:not(:has(svg[class*="opened"]))').first().click();
     }
-    await page.getByTestId('tree-leaf').first().click();
+    await leaf.first().click();
     await expect(page.getByTestId('test-result-info-title')).toContainText(faultTest.title);
     for (const p of PHASES) await expect(page.getByTestId('test-result-step-title').filter({ hasText: new RegExp(`^${p}$`) }), `phase ${p} is a step`).toHaveCount(1);
     // the timeline is attached in Verify: open the step, then the attachment

@@ -6,9 +6,13 @@ a chunked body declares no length. These wrappers sit around the application its
 length over STORE_MAX_BODY_BYTES is answered 413 at once, and a body that grows past it while it is
 read (chunked, or longer than declared) is cut there and answered 413.
 """
+import asyncio
 import io
 import json
 
+# the lingering close after a 413: at most this much more of the body is read and dropped, for at most this long
+DRAIN_BYTES = 8 * 1024 * 1024
+DRAIN_S = 1.0
 TOO_LARGE = json.dumps({"detail": "The request body is too large.", "code": "too_large"}).encode()
 
 
@@ -32,7 +36,8 @@ class AsgiBodyLimit:
             return await self.app(scope, receive, send)
         declared = _declared(dict(scope.get("headers") or []).get(b"content-length"))
         if declared is not None and declared > self.limit:
-            return await self._refuse(send)
+            await self._refuse(send)
+            return await self._drain(receive)
         received = 0
         started = False
 
@@ -56,6 +61,25 @@ class AsgiBodyLimit:
         except BodyTooLarge:
             if not started:
                 await self._refuse(send)
+            await self._drain(receive)
+
+    @staticmethod
+    async def _drain(receive):
+        """A lingering close: the 413 is sent, then what the client is still sending is read and dropped
+        for a moment (DRAIN_BYTES, DRAIN_S at most). Closed at once with unread data, the connection is
+        reset, and a client still writing never reads the 413."""
+        loop = asyncio.get_running_loop()
+        deadline, drained = loop.time() + DRAIN_S, 0
+        while drained < DRAIN_BYTES and loop.time() < deadline:
+            try:
+                message = await asyncio.wait_for(receive(), timeout=max(0.0, deadline - loop.time()))
+            except asyncio.TimeoutError:
+                return
+            if message.get("type") != "http.request":
+                return
+            drained += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                return
 
     @staticmethod
     async def _refuse(send):
