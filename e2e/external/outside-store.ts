@@ -53,7 +53,8 @@ interface Cred {
 // here): `kill -0` on its zombie succeeds, so "alive" means present and not a zombie
 const ALIVE = 'alive() { st=$(ps -o stat= -p "$1" 2>/dev/null) && [ "${st#Z}" = "$st" ]; }';
 
-const psqlArgv = (port: number, db: string, sql: string) => [
+// the SQL goes on stdin: a role's password in argv would be in every `ps` on the machine
+const psqlArgv = (port: number, db: string) => [
   '-u',
   'postgres',
   '--',
@@ -66,8 +67,6 @@ const psqlArgv = (port: number, db: string, sql: string) => [
   String(port),
   '-d',
   db,
-  '-c',
-  sql,
 ];
 
 /** The outside store: start with up(), always end with down(). */
@@ -188,7 +187,7 @@ export class OutsideStore {
       { timeoutMs: 120_000 },
     );
     await runCommand('pg_ctlcluster', [s.pgVersion, s.cluster, 'start'], { timeoutMs: 60_000 });
-    const sql = (db: string, q: string) => runCommand('runuser', psqlArgv(s.pgPort, db, q), { timeoutMs: 60_000 });
+    const sql = (db: string, q: string) => runCommand('runuser', psqlArgv(s.pgPort, db), { timeoutMs: 60_000, input: q });
     await sql('postgres', `CREATE ROLE shop_owner LOGIN CREATEDB PASSWORD '${s.ownerPassword}'`);
     await sql('postgres', `CREATE ROLE shop_reader LOGIN PASSWORD '${s.readerPassword}'`);
     await sql('postgres', 'CREATE DATABASE shop OWNER shop_owner');

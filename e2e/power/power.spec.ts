@@ -31,6 +31,54 @@ function writeTable(row: Row): void {
   writePowerTable(rowsDir, path.join(test.info().project.outputDir, '..', 'power-table.md'));
 }
 
+/**
+ * Cases whose catching test judges timing under load run alone: two cases at once on 2 cores, a
+ * reload found idle workers and a store that drops in-flight requests went green (once in a run).
+ * The others run two at a time.
+ */
+const EXCLUSIVE_PROJECTS: ReadonlySet<string> = new Set(['app-restart']);
+
+/**
+ * A slot to run a child in: shared (a file of its own in slots/, taken only while no exclusive case
+ * holds slots/exclusive) or exclusive (slots/exclusive made, then every shared file gone). Each side
+ * announces itself before it looks at the other, so the two never run at once. Returns the release.
+ */
+async function slot(exclusive: boolean): Promise<() => void> {
+  const dir = path.join(test.info().project.outputDir, 'slots');
+  fs.mkdirSync(dir, { recursive: true });
+  const lock = path.join(dir, 'exclusive');
+  const opts = { timeoutMs: CHILD_TIMEOUT_MS, intervalMs: 100 };
+  if (exclusive) {
+    await waitUntil(
+      () => {
+        try {
+          fs.mkdirSync(lock);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { ...opts, description: 'the exclusive slot (another exclusive case holds it)' },
+    );
+    await waitUntil(() => !fs.readdirSync(dir).some((f) => f.startsWith('shared-')), {
+      ...opts,
+      description: 'the shared cases to finish',
+    });
+    return () => fs.rmSync(lock, { recursive: true, force: true });
+  }
+  const mine = path.join(dir, `shared-${process.pid}-${test.info().testId}`);
+  await waitUntil(
+    () => {
+      fs.writeFileSync(mine, '');
+      if (!fs.existsSync(lock)) return true;
+      fs.rmSync(mine, { force: true });
+      return false;
+    },
+    { ...opts, description: 'a shared slot (an exclusive case runs)' },
+  );
+  return () => fs.rmSync(mine, { force: true });
+}
+
 interface ChildRun {
   readonly code: number | null;
   readonly log: string;
@@ -85,8 +133,9 @@ async function childRun(i: number, c: FlawCase): Promise<ChildRun> {
 
 for (const [i, c] of FLAW_CASES.entries()) {
   test(`should go red when the store has the ${c.flaw} flaw: ${c.why} @power`, async () => {
-    test.setTimeout(CHILD_TIMEOUT_MS + 30_000);
-    const { code, log, out } = await childRun(i, c);
+    test.setTimeout(2 * CHILD_TIMEOUT_MS + 30_000);
+    const release = await slot(EXCLUSIVE_PROJECTS.has(c.project));
+    const { code, log, out } = await childRun(i, c).finally(release);
     // the suite's own json reporter writes REPORTS_DIR/results.json
     const jsonFile = path.join(out, 'results.json');
     await test.info().attach('child run log', { body: log, contentType: 'text/plain' });

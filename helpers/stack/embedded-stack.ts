@@ -23,6 +23,8 @@ import { cleanupStack } from './stack-sweep';
 import { StoreServer } from './store-server';
 
 const secret = () => randomBytes(18).toString('base64url');
+/** the embedded store's statement_timeout (DB_LOCK_ERROR_MS, 6 s by default, bounds the lock test's answer) */
+const EMBEDDED_STATEMENT_TIMEOUT_MS = 2_000;
 /** the store's start until /api/health/ answers (the suite's own default: STORE_READY_TIMEOUT_MS) */
 const STORE_READY_MS = 30_000;
 
@@ -61,6 +63,8 @@ export class EmbeddedStack {
         Object.entries(state.store.rateLimits ?? {}).map(([name, text]) => [RATE_LIMITS[name as LimitName].store, text]),
       ),
       databaseUrl: state.store.databaseUrl,
+      // a statement behind a lock is cancelled after 2 s (the store's default is 5): the lock test waits it out
+      extraEnv: { STORE_DB_STATEMENT_TIMEOUT_MS: String(EMBEDDED_STATEMENT_TIMEOUT_MS) },
       seedPassword: state.users.customer.password,
       secretKey: state.store.secretKey,
     });
