@@ -134,6 +134,25 @@ test.describe('tokens @security', () => {
   });
 });
 
+test.describe('caching of credentials @security', () => {
+  test('should answer tokens and personal data with Cache-Control: no-store @security', async ({ anonApi, api, target }) => {
+    const creds = target.users.customer;
+    test.skip(!creds, 'STORE_USERNAME/STORE_PASSWORD not set: a token answer needs a login');
+    const pair = await anonApi.send('POST', '/api/token/', creds, { anonymous: true });
+    expect(pair.status, 'a login').toBe(200);
+    const refreshed = await anonApi.refresh((pair.body as { refresh: string }).refresh);
+    const mine = await api.orders();
+    for (const [what, ex] of [
+      ['the login (access and refresh tokens)', pair],
+      ['the refresh (an access token)', refreshed],
+      ["one's own orders (personal data)", mine],
+    ] as const) {
+      expect(ex.status, what).toBe(200);
+      expect(ex.responseHeaders?.['cache-control'] ?? '(none)', `${what}: a cache on the way must not keep it`).toMatch(/no-store/);
+    }
+  });
+});
+
 test.describe('authorization @security', () => {
   test("should hide another customer's order, by id and in the list @security", async ({ api, apiAs, target }) => {
     needUser(target, 'secondCustomer');

@@ -130,6 +130,21 @@ class CredentialLoggingMiddleware:
         return self.get_response(request)
 
 
+class NoStoreMiddleware:
+    """Credentials and personal data are never kept by a cache on the way (a proxy, the browser's):
+    token answers and every answer to a request with an Authorization header say Cache-Control: no-store."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path.startswith("/api/token/") or request.META.get("HTTP_AUTHORIZATION"):
+            response["Cache-Control"] = "no-store"
+            response["Pragma"] = "no-cache"
+        return response
+
+
 class AllowedHostsMiddleware:
     """Checks the Host header against ALLOWED_HOSTS on every request. Django only checks when something
     asks for the host (CommonMiddleware, CSRF), and this API uses neither: without this, any Host passed."""

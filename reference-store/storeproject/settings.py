@@ -108,6 +108,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "store.errors.NoStoreMiddleware",
     "store.errors.AllowedHostsMiddleware",
     "store.errors.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
