@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 import { config } from './helpers/config';
-import { standardReporters } from './helpers/report/reporters';
+import { listing, standardReporters } from './helpers/report/reporters';
 import type { AppServerOption } from './e2e/fixtures';
 
 // validates the whole configuration before anything starts: a bad value ends the run here
@@ -41,23 +41,31 @@ export default defineConfig<AppServerOption>({
   repeatEach: cfg.repeat,
   timeout: 90_000,
   expect: { timeout: 10_000 },
-  forbidOnly: true,
+  // test.only is a mistake in CI, and a tool while working on a test
+  forbidOnly: cfg.ci,
   // every test of a run against an external deployment carries @external in the reports
   ...(cfg.target === 'external' ? { tag: '@external' } : {}),
-  reporter: [
-    ...standardReporters(cfg.reportsDir, reports('allure-results'), {
-      target: cfg.target === 'external' ? `external ${cfg.external?.baseUrl}` : 'embedded',
-      store_server: cfg.external?.server ?? cfg.embedded.server,
-      store_workers: String(cfg.external ? (cfg.external.workers ?? 'counted') : cfg.embedded.workers),
-      store_flaws: cfg.target === 'external' ? 'n/a' : cfg.embedded.flaws.join(',') || 'none',
-      db_driver: cfg.external?.db.kind ?? 'local',
-      app_driver: cfg.external?.app.kind ?? 'local',
-      ...versions(),
-    }),
-    ['./helpers/report/resilience-reporter.ts', { outputDir: cfg.reportsDir }],
-    // last: once every report is written, no secret and no live token may be in any of them
-    ['./helpers/report/secret-scan.ts', { outputDir: cfg.reportsDir }],
-  ],
+  reporter: listing(process.argv)
+    ? [['list']]
+    : [
+        ...standardReporters(
+          cfg.reportsDir,
+          reports('allure-results'),
+          {
+            target: cfg.target === 'external' ? `external ${cfg.external?.baseUrl}` : 'embedded',
+            store_server: cfg.external?.server ?? cfg.embedded.server,
+            store_workers: String(cfg.external ? (cfg.external.workers ?? 'counted') : cfg.embedded.workers),
+            store_flaws: cfg.target === 'external' ? 'n/a' : cfg.embedded.flaws.join(',') || 'none',
+            db_driver: cfg.external?.db.kind ?? 'local',
+            app_driver: cfg.external?.app.kind ?? 'local',
+            ...versions(),
+          },
+          cfg.ciCell,
+        ),
+        ['./helpers/report/resilience-reporter.ts', { outputDir: cfg.reportsDir }],
+        // last: once every report is written, no secret and no live token may be in any of them
+        ['./helpers/report/secret-scan.ts', { outputDir: cfg.reportsDir }],
+      ],
   projects: [
     { name: 'self', testMatch: 'self/**/*.spec.ts' },
     { name: 'smoke', testMatch: 'smoke.spec.ts' },

@@ -18,9 +18,10 @@ export default defineConfig({
   globalTeardown: './e2e/power/teardown.ts',
   retries: 0,
   timeout: 240_000,
-  forbidOnly: true,
+  forbidOnly: cfg.ci,
   reporter: [
-    ...standardReporters(path.join(cfg.reportsDir, 'power'), path.join(cfg.reportsDir, 'allure-results')),
+    // Allure results of its own (report:allure reads both folders): the suite's environment stays the suite's
+    ...standardReporters(path.join(cfg.reportsDir, 'power'), path.join(cfg.reportsDir, 'power', 'allure-results')),
     // the child runs scanned their own reports; this scans the meta-test's (the child logs it attached)
     ['./helpers/report/secret-scan.ts', { outputDir: path.join(cfg.reportsDir, 'power') }],
   ],

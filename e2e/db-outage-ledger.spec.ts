@@ -3,6 +3,7 @@
  * fault; a ledger of every attempt against the database proves no order is lost, duplicated or
  * half-written, and a retry with the same key answers with the order that was written.
  */
+import { FreshReader } from '../helpers/api/fresh';
 import { catalogProbe, healthProbe, ownOrdersProbe } from '../helpers/experiment/steady-state';
 import { keysToRetry, retryProblems, retryWithSameKey } from '../helpers/integrity/retry';
 import { shown } from '../helpers/report/redact';
@@ -29,13 +30,17 @@ test.describe('database outage under concurrent writes @db', () => {
       target,
       cfg,
       api,
-      anonApi,
       db,
       userOf,
       evidence,
     }) => {
       test.setTimeout(LEDGER_TEST_TIMEOUT_MS);
       const probe = requireDb(db);
+      const fresh = new FreshReader(target.baseUrl, {
+        token: api.accessToken,
+        timeoutMs: cfg.thresholds.requestTimeoutMs,
+        record: evidence.record,
+      });
       const fault = faults.create(sc.fault);
       const t = cfg.thresholds;
       test.info().annotations.push({ type: 'fault', description: fault.description });
@@ -49,7 +54,7 @@ test.describe('database outage under concurrent writes @db', () => {
             thinkTimeMs: cfg.load.thinkTimeMs,
             weights: LEDGER_WEIGHTS,
           },
-          steadyState: [healthProbe(api), catalogProbe(anonApi, probe), ownOrdersProbe(api, probe, (await userOf('customer')).userId)],
+          steadyState: [healthProbe(fresh), catalogProbe(fresh, probe), ownOrdersProbe(fresh, probe, (await userOf('customer')).userId)],
           okBefore: LEDGER_ORDERS_BEFORE,
           okAfter: LEDGER_ORDERS_AFTER,
           hold: { ms: t.faultHoldMs, requests: LEDGER_FAILED_DURING, failing: true, op: 'POST order' },

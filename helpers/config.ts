@@ -73,6 +73,10 @@ export interface Config {
   readonly repeat: number;
   /** the fuzz family: requests per endpoint (FUZZ_RUNS), and the seed (FUZZ_SEED: replays a failure; default a new one) */
   readonly fuzz: { readonly runs: number; readonly seed?: number };
+  /** running in CI (CI set): test.only fails the run there, and only there */
+  readonly ci: boolean;
+  /** the CI matrix cell this run is (CI_CELL, e.g. pg16-uvicorn-2): its blob report is named for it */
+  readonly ciCell?: string;
 }
 
 /** Parses and validates an environment into a frozen Config, or throws ConfigError listing every problem. */
@@ -129,8 +133,12 @@ export function loadConfig(env: Env, opts: { checkFiles?: boolean } = {}): Confi
       undefined as number | undefined,
     ),
   };
+  const ci = ['1', 'true'].includes((ctx.get('CI') ?? '').toLowerCase());
+  const ciCell =
+    parse('CI_CELL', z.string().regex(/^[a-z0-9][a-z0-9.-]{0,39}$/), 'lower-case letters, digits, dots and dashes (pg16-uvicorn-2)', '') ||
+    undefined;
   if (problems.length > 0) throw new ConfigError(problems);
-  return deepFreeze({ target, rateLimits, load, embedded, external, thresholds, thresholdSources, reportsDir, repeat, fuzz });
+  return deepFreeze({ target, rateLimits, load, embedded, external, thresholds, thresholdSources, reportsDir, repeat, fuzz, ci, ciCell });
 }
 
 function deepFreeze<T>(value: T): T {

@@ -25,4 +25,14 @@ test.describe('CI workflow @self', () => {
     expect(bad.stdout).toMatch(/no-such-job/);
     expect(bad.stdout).toMatch(/postgres/);
   });
+
+  test('should take its reporters from the configuration: no --reporter, a blob per cell, one merge of every cell', () => {
+    const text = fs.readFileSync(path.join(PROJECT_ROOT, '.github/workflows/resilience.yml'), 'utf8');
+    // a --reporter on the command line replaces every reporter of the config (redaction, Allure, the summary, the scan)
+    expect(text.match(/^\s*run: .*--reporter.*$/gm) ?? [], 'no run step passes --reporter').toEqual([]);
+    expect(text).toMatch(/CI_CELL: pg\$\{\{ matrix\.pg \}\}-\$\{\{ matrix\.server \}\}-\$\{\{ matrix\.shard \}\}/);
+    expect(text).toMatch(/name: blob-\$\{\{ env\.CI_CELL \}\}/);
+    expect(text).toMatch(/merge-reports --config playwright\.merge\.config\.ts/);
+    expect(text).toMatch(/run: npm run report:quality-gate/);
+  });
 });

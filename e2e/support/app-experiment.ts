@@ -11,7 +11,9 @@ import type { FaultAction } from '../../helpers/faults/fault';
 import type { LoadRecord } from '../../helpers/load/load-runner';
 import { errorKind } from '../../helpers/load/stats';
 import type { StoreApi } from '../../helpers/api/store-api';
+import { FreshReader } from '../../helpers/api/fresh';
 import type { DbProbe } from '../../helpers/integrity/db-probe';
+import type { Evidence } from '../../helpers/report/evidence';
 import type { Target } from '../../helpers/target';
 import { expect, requireDb, test as base, type Experiment, type Faults, type UserIdentity, type Who } from '../fixtures';
 
@@ -45,11 +47,11 @@ interface Ctx {
   readonly faults: Faults;
   readonly target: Target;
   readonly cfg: Config;
-  readonly anonApi: StoreApi;
   readonly api: StoreApi;
   readonly db: DbProbe | undefined;
   readonly userOf: (who: Who) => Promise<UserIdentity>;
   readonly storeKind: ServerKind;
+  readonly evidence: Evidence;
 }
 
 /** The bound each fault's figures are held to, for the summary (the tests assert them). */
@@ -68,8 +70,13 @@ export const describeFailures = (rs: readonly LoadRecord[]) =>
  * `verify` adds the scenario's own assertions.
  */
 async function underLoad(ctx: Ctx, faultName: AppFaultName, verify: (run: Run) => Promise<void> | void): Promise<void> {
-  const { experiment, faults, target, cfg, anonApi, api, storeKind } = ctx;
+  const { experiment, faults, target, cfg, api, storeKind } = ctx;
   const db = requireDb(ctx.db);
+  const fresh = new FreshReader(target.baseUrl, {
+    token: api.accessToken,
+    timeoutMs: cfg.thresholds.requestTimeoutMs,
+    record: ctx.evidence.record,
+  });
   const fault = faults.create(faultName);
   const t = cfg.thresholds;
   const workers = (await target.server.expectedWorkers()) ?? '?';
@@ -86,7 +93,8 @@ async function underLoad(ctx: Ctx, faultName: AppFaultName, verify: (run: Run) =
         // drops in-flight requests went green in the meta-test)
         ...(IN_FLIGHT_FAULTS.has(faultName) ? { weights: IN_FLIGHT_WEIGHTS } : {}),
       },
-      steadyState: [healthProbe(anonApi), catalogProbe(anonApi, db), ownOrdersProbe(api, db, (await ctx.userOf('customer')).userId)],
+      // each probe on a connection of its own: a kept one to a worker the fault retired would be reset
+      steadyState: [healthProbe(fresh), catalogProbe(fresh, db), ownOrdersProbe(fresh, db, (await ctx.userOf('customer')).userId)],
       okBefore: OK_BEFORE,
       okAfter: OK_AFTER,
       hold: { ms: faultName === 'app-restart' || faultName === 'app-reexec' ? 0 : t.appFaultHoldMs, requests: REQUESTS_DURING },
@@ -144,9 +152,9 @@ export const doneAt = (a: FaultAction) => a.observedAt ?? a.endedAt;
 /** The app-restart spec's test: `underLoad(fault, verify)` with this test's fixtures bound. */
 export const test = base.extend<{ underLoad: (faultName: AppFaultName, verify: (run: Run) => Promise<void> | void) => Promise<void> }>({
   underLoad: [
-    async ({ experiment, faults, target, cfg, anonApi, api, db, userOf, storeKind }, use) => {
+    async ({ experiment, faults, target, cfg, api, db, userOf, storeKind, evidence }, use) => {
       await use((faultName, verify) =>
-        underLoad({ experiment, faults, target, cfg, anonApi, api, db, userOf, storeKind }, faultName, verify),
+        underLoad({ experiment, faults, target, cfg, api, db, userOf, storeKind, evidence }, faultName, verify),
       );
     },
     { box: true },

@@ -98,3 +98,30 @@ export function freshLoopbackAddress(): string {
   const n = 1 + Math.floor(Math.random() * 250 * 250 * 250);
   return `127.${1 + (n % 250)}.${1 + (Math.floor(n / 250) % 250)}.${1 + Math.floor(n / 62_500)}`;
 }
+
+/**
+ * The store's reads, each on a connection of its own: a client arriving after a fault (the steady
+ * state's probes). A kept-alive connection to a worker a fault retired would be reset, which is the
+ * client's stale socket, not the store's answer.
+ */
+export class FreshReader {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly opts: { token?: string; timeoutMs: number; record?: (e: Exchange) => void },
+  ) {}
+
+  private async get(path: string, anonymous = false): Promise<Exchange> {
+    const ex = await freshRequest(this.baseUrl, {
+      method: 'GET',
+      path,
+      token: anonymous ? undefined : this.opts.token,
+      timeoutMs: this.opts.timeoutMs,
+    });
+    this.opts.record?.(ex);
+    return ex;
+  }
+  health = () => this.get('/api/health/', true);
+  products = () => this.get('/api/store/products/', true);
+  brands = () => this.get('/api/store/brands/', true);
+  orders = (o: { limit?: number } = {}) => this.get(`/api/store/order-requests/${o.limit === undefined ? '' : `?limit=${o.limit}`}`);
+}

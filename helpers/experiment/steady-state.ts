@@ -4,7 +4,7 @@
  * Verify (the store came back to it; a probe marked sameAfter must also answer as before).
  */
 import { expect } from '@playwright/test';
-import type { Exchange, StoreApi } from '../api/store-api';
+import type { Exchange } from '../api/store-api';
 import type { DbProbe } from '../integrity/db-probe';
 import { judgeRead, readCatalog, readOrdersOf } from '../integrity/store-truth';
 import { shown } from '../report/redact';
@@ -23,8 +23,16 @@ export interface SteadyStateProbe {
 
 export type SteadyStateReadings = ReadonlyMap<string, unknown>;
 
+/** The reads the probes make: the store's API client, or one that opens a connection per read (api/fresh.ts). */
+export interface Reader {
+  health(): Promise<Exchange>;
+  products(): Promise<Exchange>;
+  brands(): Promise<Exchange>;
+  orders(o?: { limit?: number }): Promise<Exchange>;
+}
+
 /** GET /api/health/ answers 200. */
-export function healthProbe(api: StoreApi): SteadyStateProbe {
+export function healthProbe(api: Reader): SteadyStateProbe {
   return {
     name: 'health answers 200',
     status: 200,
@@ -39,7 +47,7 @@ export function healthProbe(api: StoreApi): SteadyStateProbe {
  * GET products and brands answer 200 with what the database holds (every row, each as stored), and
  * the same after the fault as before it.
  */
-export function catalogProbe(api: StoreApi, db: DbProbe): SteadyStateProbe {
+export function catalogProbe(api: Reader, db: DbProbe): SteadyStateProbe {
   return {
     name: 'products and brands answer 200 with what the database holds, the same after the fault',
     status: 200,
@@ -61,7 +69,7 @@ export function catalogProbe(api: StoreApi, db: DbProbe): SteadyStateProbe {
 }
 
 /** GET one's own orders answers 200 with exactly the user's orders in the database, each as stored. */
-export function ownOrdersProbe(api: StoreApi, db: DbProbe, userId: number): SteadyStateProbe {
+export function ownOrdersProbe(api: Reader, db: DbProbe, userId: number): SteadyStateProbe {
   // a page large enough for every order of the user this run makes (the store caps it at 500)
   const limit = 500;
   return {

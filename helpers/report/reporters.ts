@@ -2,8 +2,18 @@
 import path from 'node:path';
 import type { ReporterDescription } from '@playwright/test';
 
-/** list, HTML, JUnit, JSON into dir; Allure results into allureDir. */
-export function standardReporters(dir: string, allureDir: string, environmentInfo: Record<string, string> = {}): ReporterDescription[] {
+/**
+ * list, HTML, JUnit, JSON into dir; Allure results into allureDir; in a CI matrix cell also a blob
+ * report named for the cell (merged with every other cell's by `playwright merge-reports`). Reporters
+ * come from here only: a --reporter on the command line would replace them all (redaction, Allure,
+ * the summary, the secret scan).
+ */
+export function standardReporters(
+  dir: string,
+  allureDir: string,
+  environmentInfo: Record<string, string> = {},
+  ciCell?: string,
+): ReporterDescription[] {
   return [
     // first: masks secrets in errors before any other reporter sees them
     ['./helpers/report/redacting-reporter.ts'],
@@ -12,5 +22,9 @@ export function standardReporters(dir: string, allureDir: string, environmentInf
     ['junit', { outputFile: path.join(dir, 'junit.xml') }],
     ['json', { outputFile: path.join(dir, 'results.json') }],
     ['allure-playwright', { resultsDir: allureDir, suiteTitle: true, environmentInfo }],
+    ...(ciCell ? [['blob', { outputDir: path.join(dir, 'blob'), fileName: `report-${ciCell}.zip` }] as ReporterDescription] : []),
   ];
 }
+
+/** `playwright test --list` only lists: no report is written and no scan runs. */
+export const listing = (argv: readonly string[]) => argv.includes('--list');
