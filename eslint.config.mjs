@@ -1,6 +1,8 @@
 // ESLint with typescript-eslint, type-aware on the TypeScript: the rules that catch real defects in a
 // suite that drives processes and sockets (a promise nobody awaits is a fault nobody reverts).
 import js from '@eslint/js';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 const NODE_GLOBALS = Object.fromEntries(
@@ -35,6 +37,16 @@ export default tseslint.config(
       // await (a local signal, a file read) is still async to its callers
       '@typescript-eslint/require-await': 'off',
     },
+  },
+  {
+    // no import cycles: a module's dependencies are below it, so that each can be read (and tested) alone
+    files: ['**/*.ts', '**/*.mts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      ...importX.flatConfigs.typescript.settings,
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
+    },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },
   {
     // Playwright's fixture signature: a fixture that needs no other fixture destructures {}

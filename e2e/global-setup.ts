@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { config } from '../helpers/config';
 import { log } from '../helpers/report/log';
 import { handOffSecrets, registerSecrets } from '../helpers/report/secret-scan';
-import { resolveTarget } from '../helpers/target';
+import { resolveTarget } from '../helpers/targets/resolve';
 import { setUpEmbedded } from '../helpers/targets/embedded-lifecycle';
 
 export default async function globalSetup(): Promise<void> {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { config } from '../helpers/config';
 import { log } from '../helpers/report/log';
-import { resolveTarget } from '../helpers/target';
+import { resolveTarget } from '../helpers/targets/resolve';
 import { tearDownEmbedded } from '../helpers/targets/embedded-lifecycle';
 
 export default async function globalTeardown(): Promise<void> {

@@ -7,14 +7,11 @@
  * and names it, instead of passing on missing data.
  */
 import type { BackupDriver } from './backup/backup-driver';
-import type { Config, Credentials, LimitName, RateLimit, ServerKind } from './config';
+import type { Credentials, LimitName, RateLimit, ServerKind } from './config';
 import type { LogSource } from './drivers/logs';
 import type { ServerIdentity } from './drivers/types';
 import type { FaultName, FaultOptions, FaultOrMissing, StatementLog } from './faults/catalog';
 import type { CommandRecord } from './stack/command';
-import { EmbeddedStack } from './stack/embedded-stack';
-import { embeddedTarget } from './targets/embedded-target';
-import { externalTarget } from './targets/external-target';
 
 /** Something the target can give, or the setting that would let it. */
 export type Capability<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly missing: string };
@@ -79,17 +76,4 @@ export interface Target {
   preflight(): Promise<string[]>;
   /** backstop: brings every service back to its steady state; returns what it had to do */
   heal(): Promise<string[]>;
-}
-
-/** Resolves the run's target; for embedded, from the stack global setup started. */
-export function resolveTarget(cfg: Config): Target {
-  if (cfg.target === 'external') {
-    if (!cfg.external) throw new Error('TARGET=external without external settings (config bug)');
-    return externalTarget(cfg.external, cfg);
-  }
-  const stack = EmbeddedStack.open(cfg.embedded.stackDir);
-  if (!stack) {
-    throw new Error(`no embedded stack in ${cfg.embedded.stackDir}: run the tests with "npx playwright test" (global setup starts it)`);
-  }
-  return embeddedTarget(stack, cfg);
 }

@@ -9,7 +9,7 @@ import { ConfigError, loadConfig, readEnv, type Config } from '../helpers/config
 import { DRIVER_PRIVILEGES, doctorTable, familyTable } from '../helpers/doctor';
 import { log } from '../helpers/report/log';
 import { EmbeddedStack } from '../helpers/stack/embedded-stack';
-import { resolveTarget } from '../helpers/target';
+import { resolveTarget } from '../helpers/targets/resolve';
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
 

@@ -11,7 +11,7 @@ import { EmbeddedStack } from '../helpers/stack/embedded-stack';
 import { readStackState } from '../helpers/stack/stack-state';
 import { isLeftover, stackFolders, sweepLeftovers } from '../helpers/stack/stack-sweep';
 import { healStack } from '../helpers/stack/heal';
-import { resolveTarget } from '../helpers/target';
+import { resolveTarget } from '../helpers/targets/resolve';
 
 async function main(): Promise<number> {
   const asConfigured = loadConfig(readEnv());

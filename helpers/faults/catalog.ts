@@ -12,7 +12,7 @@ import type { ConnectionLog } from './proxy';
 import type { ToxiproxyClient } from './toxiproxy-client';
 import { appFault } from './app-faults';
 import { dbFault, lockFault } from './db-faults';
-import { crashPointFault, linkFault } from './link-faults';
+import { CRASH_POINT_TOXIC, crashPointFault, linkFault } from './link-faults';
 
 export const DB_FAULTS = [
   'db-stop',
@@ -49,9 +49,6 @@ export interface StatementLog {
   /** how many times the armed crash point cut a connection */
   fired(): Promise<number>;
 }
-
-export const CRASH_POINT_TOXIC = 'crash_point';
-export const LOCK_TABLE = 'store_orderrequest';
 
 /** The statement log of a link through this suite's fault proxy. */
 export function statementLogOf(link: LinkService): StatementLog {

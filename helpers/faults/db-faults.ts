@@ -3,8 +3,10 @@ import { checkKey, type DbAction } from '../config/external';
 import { pgAccepts } from '../integrity/pg-ready';
 import pg from 'pg';
 import type { DbFaultName, FaultContext, FaultOrMissing } from './catalog';
-import { LOCK_TABLE } from './catalog';
 import { all, buildFault, checkObservation, missing, pingObservation, PROBE_TIMEOUT_MS } from './observe';
+
+/** The table a migration-like lock holds (the orders' idempotency keys: every order takes it). */
+export const LOCK_TABLE = 'store_orderrequest';
 
 export function dbFault(ctx: FaultContext, name: DbFaultName, action: DbAction, description: string): FaultOrMissing {
   const { db, dbAddress } = ctx;

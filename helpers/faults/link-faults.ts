@@ -4,8 +4,10 @@ import { type PgPing } from '../integrity/pg-ping';
 import type { Action } from '../drivers/types';
 import type { ToxiproxyClient } from './toxiproxy-client';
 import type { DbFaultName, FaultContext, FaultOptions, FaultOrMissing, LinkService } from './catalog';
-import { CRASH_POINT_TOXIC } from './catalog';
 import { all, buildFault, missing, pingObservation, PROBE_TIMEOUT_MS, type Observation } from './observe';
+
+/** The toxic's name on the proxy that cuts the link at the k-th statement. */
+export const CRASH_POINT_TOXIC = 'crash_point';
 
 export function linkFault(ctx: FaultContext, name: DbFaultName, opts: FaultOptions): FaultOrMissing {
   const link = ctx.link;

@@ -5,10 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { RATE_LIMITS, config, type Config, type LimitName, type ServerKind } from '../config';
+import { type Config, type ServerKind } from '../config';
 import { findFreePort } from './ports';
 import { PostgresCluster, postgresUrl } from './postgres-cluster';
-import { ProxyProcess } from './proxy-process';
+import type { ProxyProcess } from './proxy-process';
 import { isAlive } from './processes';
 import {
   STATE_VERSION,
@@ -19,20 +19,13 @@ import {
   type StackOwner,
   type StackState,
 } from './stack-state';
+import { stackParts } from './stack-parts';
 import { cleanupStack } from './stack-sweep';
 import { StoreServer } from './store-server';
 
 const secret = () => randomBytes(18).toString('base64url');
-/** the embedded store's statement_timeout (DB_LOCK_ERROR_MS, 6 s by default, bounds the lock test's answer) */
-const EMBEDDED_STATEMENT_TIMEOUT_MS = 2_000;
 /** the store's start until /api/health/ answers (the suite's own default: STORE_READY_TIMEOUT_MS) */
 const STORE_READY_MS = 30_000;
-
-/** The binaries a stack runs: from this run's validated configuration, never from a state file. */
-function binaries(): { pgBin: string; python: string } {
-  const e = config().embedded;
-  return { pgBin: e.pgBin, python: e.python };
-}
 
 /** A running (or recorded) embedded stack: its cluster, its store, its URLs. */
 export class EmbeddedStack {
@@ -42,32 +35,10 @@ export class EmbeddedStack {
   readonly proxy: ProxyProcess;
 
   constructor(public state: StackState) {
-    const bin = binaries();
-    this.cluster = new PostgresCluster({ dir: path.join(state.dir, 'pg'), pgBin: bin.pgBin, port: state.postgres.port });
-    this.proxy = new ProxyProcess({
-      dir: path.join(state.dir, 'proxy'),
-      name: state.proxy.name,
-      listenPort: state.proxy.port,
-      upstreamPort: state.postgres.port,
-      controlPort: state.proxy.controlPort,
-    });
-    this.store = new StoreServer({
-      dir: path.join(state.dir, 'store'),
-      python: bin.python,
-      port: state.store.port,
-      server: state.store.server,
-      workers: state.store.workers,
-      flaws: state.store.flaws,
-      flawPauseMs: state.store.flawPauseMs,
-      rateEnv: Object.fromEntries(
-        Object.entries(state.store.rateLimits ?? {}).map(([name, text]) => [RATE_LIMITS[name as LimitName].store, text]),
-      ),
-      databaseUrl: state.store.databaseUrl,
-      // a statement behind a lock is cancelled after 2 s (the store's default is 5): the lock test waits it out
-      extraEnv: { STORE_DB_STATEMENT_TIMEOUT_MS: String(EMBEDDED_STATEMENT_TIMEOUT_MS) },
-      seedPassword: state.users.customer.password,
-      secretKey: state.store.secretKey,
-    });
+    const parts = stackParts(state);
+    this.cluster = parts.cluster;
+    this.proxy = parts.proxy;
+    this.store = parts.store;
   }
 
   get baseUrl(): string {

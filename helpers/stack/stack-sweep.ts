@@ -2,9 +2,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { config } from '../config';
-import { EmbeddedStack } from './embedded-stack';
 import { PostgresCluster } from './postgres-cluster';
 import { isAlive, pidsWithMarker, signalIfOurs, waitForExit, wakeProcessTree } from './processes';
+import { stackParts } from './stack-parts';
 import { STATE_FILE, ensureSafeStackRoot, readStackStateSafe, type StackState } from './stack-state';
 
 /**
@@ -19,7 +19,7 @@ export async function cleanupStack(dir: string): Promise<string[]> {
   ensureSafeStackRoot(path.dirname(dir));
   const state = readStackStateSafe(dir);
   if (state) {
-    const stack = new EmbeddedStack(state);
+    const stack = stackParts(state);
     const master = stack.store.masterPid();
     if (master !== undefined || pidsWithMarker(stack.store.pidFile).length > 0) {
       await stack.store.stop(5_000);
