@@ -222,4 +222,18 @@ test.describe('report scan @self', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test('should search a page embedding megabytes of base64 (the report of a repeated run) and find the token at its end', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sr-scan-'));
+    try {
+      const token = `eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoxMjN9.${'t'.repeat(43)}`;
+      // one run of 16 MB: a regular expression's backtracking overflowed the stack on the soak's report
+      const data = Buffer.from(`${'q'.repeat(12_000_000)} Bearer ${token}`).toString('base64');
+      fs.writeFileSync(path.join(dir, 'big.html'), `<script>window.data = "${data}";</script>`);
+      const { findings } = scanReports(dir, []);
+      expect(findings.map((f) => `${f.file}: ${f.what}`)).toEqual(['big.html: a live JWT']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -104,13 +104,40 @@ function unzipOrThrow(zip: Buffer): string[] {
 
 // a long base64 run in a page: single-file reports embed their data this way (Playwright's HTML
 // report a zip, Allure's single file its results and attachments)
-const BASE64_RUN = /[A-Za-z0-9+/]{200,}={0,2}/g;
+const BASE64_MIN_RUN = 200;
+
+function isBase64Char(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47;
+}
+
+/**
+ * The runs of base64 characters of BASE64_MIN_RUN or more (with their padding), found in one linear
+ * pass: a regular expression's backtracking overflows V8's stack on a run of megabytes (a report of
+ * a repeated run embeds one).
+ */
+export function base64Runs(page: string): string[] {
+  const runs: string[] = [];
+  let start = -1;
+  for (let i = 0; i <= page.length; i++) {
+    if (i < page.length && isBase64Char(page.charCodeAt(i))) {
+      if (start < 0) start = i;
+      continue;
+    }
+    if (start >= 0 && i - start >= BASE64_MIN_RUN) {
+      let end = i;
+      while (end < page.length && end - i < 2 && page[end] === '=') end++;
+      runs.push(page.slice(start, end));
+    }
+    start = -1;
+  }
+  return runs;
+}
 
 /** The texts a page embeds as base64, decoded (a zip unpacked); one level deep. */
 function embeddedTexts(page: string): string[] {
   const texts: string[] = [];
-  for (const m of page.matchAll(BASE64_RUN)) {
-    const bytes = Buffer.from(m[0], 'base64');
+  for (const run of base64Runs(page)) {
+    const bytes = Buffer.from(run, 'base64');
     if (bytes.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]))) texts.push(...unzipTexts(bytes));
     else texts.push(bytes.toString('utf8'));
   }
