@@ -169,7 +169,8 @@ function checkSkips(name: string, report: JsonSuite): string[] {
       const reasons = [...(t.annotations ?? []), ...t.results.flatMap((r) => r.annotations ?? [])]
         .filter((a) => a.type === 'skip')
         .map((a) => a.description ?? '');
-      const reason = reasons.join('; ');
+      // Playwright copies a skip's annotation from the result onto the test: each reason once
+      const reason = [...new Set(reasons)].join('; ');
       lines.push(`[${t.projectName}] ${spec.title}: ${reason || '(no reason)'}`);
       check(
         `${name}: the skip of "${spec.title}" names a setting`,

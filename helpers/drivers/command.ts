@@ -50,6 +50,9 @@ const lines = (s: string) =>
     .map((l) => l.trim())
     .filter(Boolean);
 
+/** What the driver lacks, and the user's command that would stand in (unless the reason names it already). */
+const orGive = (reason: string, key: string): string => (reason.includes(key) ? reason : `${reason}; or give ${key}`);
+
 /**
  * A service with the user's commands layered over a driver's own actions (or alone, for the
  * command driver): a command replaces the driver's way for its action; checks are added.
@@ -60,7 +63,7 @@ export function withUserCommandsDb(base: DbService | undefined, s: DbDriverSetti
     label: base ? `${base.label}${Object.keys(own).length ? ' + your commands' : ''}` : 'your commands',
     actions: { ...base?.actions, ...own },
     checks: { ...base?.checks, ...checksOf<DbAction>(s.checks, timeoutMs) },
-    missing: (action) => (base ? `${base.missing(action)}; or give ${commandKey('DB', action)}` : `${commandKey('DB', action)} is not set`),
+    missing: (action) => (base ? orGive(base.missing(action), commandKey('DB', action)) : `${commandKey('DB', action)} is not set`),
     status: async () => (base ? base.status() : `your commands for ${Object.keys(own).join(', ')} (no state of their own)`),
     heal: async () => {
       if (base) return base.heal();
@@ -113,7 +116,7 @@ export function withUserCommandsApp(base: AppService | undefined, s: AppDriverSe
         return base
           ? base.missing(action)
           : 'APP_WORKERS_COMMAND (prints one worker identity per line) and APP_INSTANCE_COMMAND (prints the master PID) are not set';
-      return base ? `${base.missing(action)}; or give ${commandKey('APP', action)}` : `${commandKey('APP', action)} is not set`;
+      return base ? orGive(base.missing(action), commandKey('APP', action)) : `${commandKey('APP', action)} is not set`;
     },
     heal: async (workers) => {
       if (base) return base.heal(workers);
