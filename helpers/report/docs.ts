@@ -125,15 +125,26 @@ export function docFiles(): string[] {
   ];
 }
 
+// a Markdown link or image target: ](target) or ](target "title")
+const MD_LINK = /\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g;
 const REPO_PATH = /`((?:e2e|helpers|scripts|bench|docs|reference-store|\.ci|\.github)\/[^`\s<>*]*)`/g;
 
-/** Paths a doc names in backticks that do not exist (relative to the repository, or to reference-store/). */
+/**
+ * Paths a doc names that do not exist: in backticks (relative to the repository, or to
+ * reference-store/), and as a Markdown link or image (relative to the doc's own folder, as GitHub
+ * resolves it).
+ */
 export function missingPaths(file: string): string[] {
   const text = fs.readFileSync(file, 'utf8');
   const out: string[] = [];
   for (const m of text.matchAll(REPO_PATH)) {
     const p = m[1]!.replace(/[.,:;)]+$/, '').replace(/#.*$/, '');
     if (!fs.existsSync(path.join(PROJECT_ROOT, p)) && !fs.existsSync(path.join(PROJECT_ROOT, 'reference-store', p))) out.push(p);
+  }
+  for (const m of text.matchAll(MD_LINK)) {
+    const target = m[1]!.replace(/#.*$/, '');
+    if (!target || /^[a-z]+:/i.test(target)) continue;
+    if (!fs.existsSync(path.resolve(path.dirname(file), target))) out.push(`${target} (a link in ${path.basename(file)})`);
   }
   return [...new Set(out)];
 }
