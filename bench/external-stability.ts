@@ -34,12 +34,8 @@ interface Scenario {
 
 const specsOf = (s: Suite): Spec[] => [...(s.specs ?? []), ...(s.suites ?? []).flatMap(specsOf)];
 const readJson = <T>(file: string): T | undefined => (fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as T) : undefined);
-// eslint-disable-next-line no-control-regex
-const firstLine = (text: string | undefined) =>
-  (text ?? '')
-    .replace(/\u001b\[[0-9;]*m/g, '')
-    .split('\n')[0]
-    ?.slice(0, 300) ?? '';
+const ANSI_COLOUR = new RegExp(String.fromCharCode(27) + '\\[[0-9;]*m', 'g');
+const firstLine = (text: string | undefined) => (text ?? '').replace(ANSI_COLOUR, '').split('\n')[0]?.slice(0, 300) ?? '';
 
 function failuresOf(driver: string): Array<{ driver: string; test: string; error: string }> {
   const report = readJson<Suite>(path.join(reports, driver, 'results.json'));
