@@ -19,6 +19,12 @@ export interface FaultAction {
   /** what proved the fault took effect (inject) or was reverted (recover), and when */
   readonly observation?: string;
   readonly observedAt?: number;
+  /**
+   * how long the look that saw it took (a call of kubectl or docker, a query): the state it saw was
+   * read during that look, so it came about no later than observedAt, and the tool's share of a
+   * measured time is at most this
+   */
+  readonly lookMs?: number;
 }
 
 /** The fault was applied but its effect never showed: a problem of the fault or its driver, not of the store. */
@@ -79,6 +85,7 @@ export async function act(
     endedAt?: number;
     observation?: string;
     observedAt?: number;
+    lookMs?: number;
   }>,
 ): Promise<FaultAction> {
   const startedAt = Date.now();
@@ -93,6 +100,7 @@ export async function act(
     changed: r.changed ?? true,
     observation: r.observation,
     observedAt: r.observedAt,
+    lookMs: r.lookMs,
   };
 }
 
@@ -112,9 +120,17 @@ export async function recoverAll(faults: readonly Fault[]): Promise<FaultAction[
   return actions;
 }
 
-/** When an action was the user's own command (APP_STOP_COMMAND: ...), how long that command took: "; your APP_STOP_COMMAND took 1991ms". */
+/**
+ * How much of an action's time its tools took, for a bound's message: the user's own command
+ * (APP_STOP_COMMAND: ...) as "; your APP_STOP_COMMAND took 1991ms", a driver's tool calls as
+ * "; kubectl took 740ms in 3 calls" (the orchestrator's share, apart from the store's own time).
+ */
 export function userCommandShare(a: FaultAction): string {
   const key = /^([A-Z_]+_COMMAND):/.exec(a.detail)?.[1];
-  const ms = a.commands[0]?.durationMs;
-  return key && ms !== undefined ? `; your ${key} took ${ms}ms` : '';
+  const first = a.commands[0]?.durationMs;
+  if (key && first !== undefined) return `; your ${key} took ${first}ms`;
+  if (a.commands.length === 0) return '';
+  const tools = [...new Set(a.commands.map((c) => c.command.split(' ')[0]?.split('/').at(-1) ?? 'its tool'))].join(', ');
+  const ms = a.commands.reduce((sum, c) => sum + c.durationMs, 0);
+  return `; ${tools} took ${ms}ms in ${a.commands.length} call${a.commands.length === 1 ? '' : 's'}`;
 }

@@ -24,7 +24,7 @@ export async function observe(
   o: Observation,
   timeoutMs: number,
   fail: (elapsedMs: number, last: string) => Error,
-): Promise<{ detail: string; at: number }> {
+): Promise<{ detail: string; at: number; lookMs: number }> {
   const t0 = Date.now();
   let last = 'no observation';
   let probeMs = 0;
@@ -32,7 +32,7 @@ export async function observe(
     const p0 = Date.now();
     try {
       const seen = await o.probe();
-      if (seen.ok) return { detail: `${o.expected}: ${seen.detail}`, at: Date.now() };
+      if (seen.ok) return { detail: `${o.expected}: ${seen.detail}`, at: Date.now(), lookMs: Date.now() - p0 };
       last = seen.detail;
     } catch (error) {
       last = (error as Error).message.split('\n')[0] ?? String(error);
@@ -110,10 +110,12 @@ function watchBroken(broken: NonNullable<FaultSpec['broken']>, t0: number): { ti
   let running = true;
   const loop = (async () => {
     while (running) {
+      const p0 = Date.now();
       const { seen } = await broken().catch((e: unknown) => ({ seen: `probe failed: ${(e as Error).message}` }));
       const line = `+${Date.now() - t0}ms ${seen}`;
       if (timeline.at(-1)?.replace(/^\+\d+ms /, '') !== seen) timeline.push(line);
-      await delay(WATCH_INTERVAL_MS);
+      // as observe(): a look that ran a tool waits as long as it took
+      await delay(Math.max(WATCH_INTERVAL_MS, Date.now() - p0));
     }
   })();
   return {
@@ -149,7 +151,7 @@ export function buildFault(spec: FaultSpec, ctx: FaultContext): Fault {
             ctx.observeTimeoutMs,
             (ms, last) => new FaultNotObserved(spec.name, spec.driver, effect.expected, ms, last),
           );
-          return { detail: r.detail, commands: r.commands, endedAt, observation: seen.detail, observedAt: seen.at };
+          return { detail: r.detail, commands: r.commands, endedAt, observation: seen.detail, observedAt: seen.at, lookMs: seen.lookMs };
         } catch (error) {
           // not "not observed" when the action took the target down: that is the deployment's failure
           const now = spec.broken && (await spec.broken().catch(() => undefined));
@@ -179,7 +181,7 @@ export function buildFault(spec: FaultSpec, ctx: FaultContext): Fault {
           (ms, last) => new FaultDidNotRecover(spec.name, spec.driver, reverted.expected, ms, last),
         );
         injected = false;
-        return { detail: r.detail, commands: r.commands, endedAt, observation: seen.detail, observedAt: seen.at };
+        return { detail: r.detail, commands: r.commands, endedAt, observation: seen.detail, observedAt: seen.at, lookMs: seen.lookMs };
       }),
   };
 }
