@@ -90,7 +90,9 @@ test.describe('the restore checker goes red @backup', () => {
     try {
       await driver.restore(good, scratch, { clean: false });
       await scratch.execute("DELETE FROM django_migrations WHERE id = (SELECT max(id) FROM django_migrations WHERE app = 'store')");
-      await new PgBackupDriver({ pgBin: cfg.embedded.pgBin, label: scratch.label, dumpUrl: scratch.url, disposable: false }).dump(behind);
+      await new PgBackupDriver({ clientBin: cfg.embedded.pgClientBin, label: scratch.label, dumpUrl: scratch.url, disposable: false }).dump(
+        behind,
+      );
     } finally {
       await scratch.drop();
     }

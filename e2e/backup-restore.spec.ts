@@ -82,6 +82,8 @@ test.describe('backup and restore @backup', () => {
     evidence,
   }) => {
     const probe = requireDb(db);
+    // this target's own backup first: a pg_dump older than its server skips here, naming the client
+    need(target.backup);
     const url = target.databaseUrl!;
     const u = new URL(url);
     const here = `${u.hostname}:${u.port || 5432}${u.pathname}`;

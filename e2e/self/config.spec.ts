@@ -1,3 +1,4 @@
+import { PG_MAJORS, clientTooOld, defaultServerBin, toolMajor } from '../../helpers/config/pg-servers';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -64,7 +65,34 @@ test.describe('config @self', () => {
       message = (error as Error).message;
     }
     expect(message).toContain('PYTHON: /nonexistent/python3 does not exist');
-    expect(message).toContain('PG_BIN: /nonexistent/bin does not hold initdb, pg_ctl, pg_dump and pg_restore');
+    expect(message).toContain('PG_BIN: /nonexistent/bin does not hold initdb, pg_ctl, postgres');
+  });
+
+  test('should name the PostgreSQL majors it runs, and refuse a server folder of another major than PG_VERSION', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    expect(problems({ PG_VERSION: '12' })).toContain(`PG_VERSION: expected a PostgreSQL major: ${PG_MAJORS.join(', ')}, got "12"`);
+    const debian = defaultServerBin();
+    test.skip(!debian, 'no Debian PostgreSQL server here');
+    const major = toolMajor(debian!, 'postgres')!;
+    const other = PG_MAJORS.find((m) => m !== major)!;
+    expect(problems({ PG_VERSION: String(other), PG_BIN: debian! })).toContain(
+      `PG_BIN: ${debian} holds PostgreSQL ${major}, not PG_VERSION=${other}`,
+    );
+    expect(problems({ PG_CLIENT_BIN: '/nonexistent/client' })).toContain(
+      'PG_CLIENT_BIN: /nonexistent/client does not hold pg_dump and pg_restore',
+    );
+    // a client older than the server: the backup family is told which client it needs
+    expect(clientTooOld(debian!, major + 1)).toBe(
+      `pg_dump ${major} (${debian}) cannot dump PostgreSQL ${major + 1}: set PG_CLIENT_BIN to a folder with pg_dump and pg_restore ${major + 1} or newer (Debian/Ubuntu: postgresql-client-${major + 1} from apt.postgresql.org)`,
+    );
+    expect(clientTooOld(debian!, major - 2)).toBeUndefined();
   });
 
   test('should know exactly the flaws the reference store knows', () => {

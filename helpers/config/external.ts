@@ -217,9 +217,9 @@ export function parseExternalTarget(ctx: ParseContext, embedded: EmbeddedSetting
   if (!customer && !jwtToken) problems.push('STORE_USERNAME/STORE_PASSWORD or JWT_TOKEN: one is required when TARGET=external');
   if (embedded.flaws.length > 0)
     problems.push('STORE_FLAWS: switches flaws of the embedded reference store; an external target runs what it runs');
-  const { pgBin } = embedded;
-  if (checkFiles && pgBin && !['pg_dump', 'pg_restore'].every((b) => fs.existsSync(path.join(pgBin, b)))) {
-    problems.push(`PG_BIN: ${pgBin} does not hold pg_dump and pg_restore (the backup family runs them against DATABASE_URL)`);
+  const { pgClientBin } = embedded;
+  if (checkFiles && pgClientBin && !['pg_dump', 'pg_restore'].every((b) => fs.existsSync(path.join(pgClientBin, b)))) {
+    problems.push(`PG_CLIENT_BIN: ${pgClientBin} does not hold pg_dump and pg_restore (the backup family runs them against DATABASE_URL)`);
   }
   return parseExternal(ctx, {
     baseUrl,

@@ -92,6 +92,69 @@ export const GENERATED: Readonly<Record<string, () => string>> = {
       by.map(([k, v]) => [k, v]),
     )}`;
   },
+  'pg-matrix': () => {
+    const r = last('pg-matrix');
+    type Fig = Record<string, number | string | null> | null;
+    const ms = (f: Fig, k: string) => (f && typeof f[k] === 'number' ? `${f[k]} ms` : 'n/a');
+    const rows = ((r?.cells ?? []) as Array<Record<string, unknown>>).map((c) => {
+      const f = (c.figures ?? {}) as Record<string, Fig>;
+      const stop = f['db-stop: runbook order'] ?? null;
+      const crash = f['db-crash: runbook order'] ?? null;
+      const restore = f['backup/restore, store running'] ?? null;
+      return [
+        String(c.major),
+        `${String(c.passed)} / ${String(c.failed)} / ${String(c.skipped)}`,
+        `${ms(stop, 'errorLatencyMs')}, ${ms(stop, 'timeToRecoverMs')}`,
+        `${ms(crash, 'errorLatencyMs')}, ${ms(crash, 'timeToRecoverMs')}`,
+        c.backupSkips ? `skipped: ${String(c.client).replace(/ \(.*/, '')} is older` : ms(restore, 'restoreMs'),
+        `${String(c.wallS)} s`,
+      ];
+    });
+    return `measured ${day(r)}, the default suite (npx playwright test) with PG_VERSION per row\n\n${table(
+      [
+        'PostgreSQL',
+        'passed / failed / skipped',
+        'PostgreSQL stops: error, recover',
+        'crashes: error, recover',
+        'restore (--clean)',
+        'wall',
+      ],
+      rows,
+    )}`;
+  },
+  'external-stability': () => {
+    const r = last('external-stability');
+    type Bounded = Record<string, Record<string, Record<string, [number, number]>>>;
+    const fig = (b: Bounded, driver: string, scenario: RegExp, key: string) => {
+      const s = Object.entries(b[driver] ?? {}).find(([name]) => scenario.test(name));
+      const v = s?.[1][key];
+      return v ? `${v[0]} / ${v[1]} ms` : 'n/a';
+    };
+    const rows = ((r?.records ?? []) as Array<Record<string, unknown>>).map((x) => {
+      const b = (x.bounded ?? {}) as Bounded;
+      return [
+        String(x.run),
+        `${String(x.passed)} / ${String(x.failed)}`,
+        `${String(x.wallS)} s`,
+        fig(b, 'kubectl', /^app-kill-worker/, 'downtimeMs'),
+        fig(b, 'kubectl', /^app-restart/, 'downtimeMs'),
+        fig(b, 'compose', /^app-restart/, 'downtimeMs'),
+        ((x.failures ?? []) as Array<{ driver: string; test: string }>).map((f) => `${f.driver}: ${f.test}`).join('; ') || 'none',
+      ];
+    });
+    return `measured ${day(r)}: ${String(r?.green)} of ${String(r?.runs)} runs green\n\n${table(
+      [
+        'run',
+        'passed / failed',
+        'wall',
+        'kubectl: killed worker, gap / bound',
+        'kubectl: restart downtime / bound',
+        'compose: restart downtime / bound',
+        'failures',
+      ],
+      rows,
+    )}`;
+  },
   soak: () => {
     const r = last('soak');
     const rows = ((r?.repeated ?? []) as Array<{ test: string; project: string; runs: number; failed: number; statement: string }>).map(

@@ -1,4 +1,5 @@
 /** A private PostgreSQL cluster: own data and socket folders, 127.0.0.1 only, run as the postgres user. */
+import { toolMajor } from '../config/pg-servers';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -71,7 +72,8 @@ export class PostgresCluster {
           '-E',
           'UTF8',
           '--locale=C',
-          '--no-instructions',
+          // PostgreSQL 13's initdb has no --no-instructions (it prints them; nothing reads them)
+          ...((toolMajor(this.opts.pgBin, 'initdb') ?? 99) >= 14 ? ['--no-instructions'] : []),
         ],
         { asPostgres: true, timeoutMs: 60_000 },
       );

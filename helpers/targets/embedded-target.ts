@@ -4,6 +4,7 @@ import { RATE_LIMITS, parseRateLimit, type Config, type LimitName, type RateLimi
 import { localApp, localDb } from '../drivers/local';
 import { fileLog } from '../drivers/logs';
 import { createFault, statementLogOf, type FaultContext } from '../faults/catalog';
+import { clientTooOld, toolMajor } from '../config/pg-servers';
 import { pgAddress } from '../integrity/pg-ping';
 import { CommandError } from '../stack/command';
 import type { EmbeddedStack } from '../stack/embedded-stack';
@@ -26,6 +27,12 @@ function migrateCheck(stack: EmbeddedStack): MigrateCheck {
       }
     },
   };
+}
+
+/** The backup driver, unless its pg_dump is older than the stack's server (PG_VERSION above the client's major). */
+function backupOrTooOld(driver: PgBackupDriver, cfg: Config): Capability<PgBackupDriver> {
+  const tooOld = clientTooOld(cfg.embedded.pgClientBin, toolMajor(cfg.embedded.pgBin, 'postgres'));
+  return tooOld ? lacking(tooOld) : provided(driver);
 }
 
 /** The limits the stack's store was started with (a stack from before the settings: the store's defaults). */
@@ -89,15 +96,16 @@ export function embeddedTarget(stack: EmbeddedStack, cfg: Config): Target {
     jwtSigningKey: provided(s.store.secretKey),
     // the limit this stack's store was started with (a stack from before the setting: the store's default)
     rateLimits: limitsOf(s.store.rateLimits),
-    backup: provided(
+    backup: backupOrTooOld(
       new PgBackupDriver({
-        pgBin: s.pgBin,
+        clientBin: cfg.embedded.pgClientBin,
         label: `the embedded database ${s.postgres.database} on 127.0.0.1:${s.postgres.port}`,
         dumpUrl: stack.databaseUrl,
         restoreUrl: stack.databaseUrl,
         adminUrl: stack.cluster.url('postgres', s.postgres.superPassword, 'postgres'),
         disposable: true,
       }),
+      cfg,
     ),
     disposableDatabaseUrl: provided(stack.databaseUrl),
     logs: { store: provided(fileLog(stack.store.logFile)), postgres: provided(fileLog(stack.cluster.logFile)) },

@@ -123,7 +123,7 @@ export function externalTarget(ext: ExternalTarget, cfg: Config): Target {
     const database = decodeURIComponent(new URL(ext.databaseUrl).pathname.slice(1));
     return provided(
       new PgBackupDriver({
-        pgBin: cfg.embedded.pgBin,
+        clientBin: cfg.embedded.pgClientBin,
         label: `the external database ${database} on ${id.host}:${id.port}`,
         dumpUrl: ext.backupDatabaseUrl ?? ext.databaseUrl,
         restoreUrl: ext.disposable ? ext.restoreDatabaseUrl : undefined,
