@@ -9,8 +9,11 @@
  * retries and the security family (through the API) run in the first run only; the helpers' own tests
  * (self) do not depend on the target and run in npm test. Ends with "N passed, N failed". Options:
  * --driver=<name> (repeatable), --grep=<re>.
+ *
+ * Over 250 lines: the launcher of every driver's run and the checks those runs cannot make themselves
+ * (argv recorded by the doubles, skips, the database untouched, the doctor).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { healthStatus } from '../helpers/api/token';
@@ -180,6 +183,29 @@ function checkSkips(name: string, report: JsonSuite): string[] {
     }
   }
   return lines;
+}
+
+/**
+ * npm run doctor with the run's own settings: it must pass (the target reachable, each driver's
+ * status and identity read), print the family table, and name a setting in each skip it lists.
+ * Its output is kept beside the run's reports (doctor.md).
+ */
+function doctor(name: string, env: Record<string, string>): void {
+  const r = spawnSync('npx', ['tsx', 'scripts/doctor.ts'], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...env, STACK_NAME: `external-${name}` },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  fs.writeFileSync(path.join(reports, name, 'doctor.md'), `${r.stdout}${r.stderr ? `\n\nstderr:\n${r.stderr}` : ''}`);
+  const rows = r.stdout.split('\n').filter((l) => /^\| (?!family \||---)/.test(l));
+  check(
+    `${name}: npm run doctor passes and prints the family table (reports/external/${name}/doctor.md)`,
+    r.status === 0 && rows.length > 0,
+    `exit ${r.status ?? r.signal}, ${rows.length} rows, ${rows.filter((l) => l.includes('| skips:')).length} skip`,
+  );
+  const unnamed = rows.filter((l) => l.includes('| skips:') && !/\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b/.test(l));
+  check(`${name}: every skip the doctor lists names a setting`, unnamed.length === 0, unnamed.join(' / '));
 }
 
 interface ArgvLine {
@@ -449,6 +475,7 @@ async function main(): Promise<number> {
         `${st.expected} passed, ${st.unexpected + st.flaky} failed, ${st.skipped} skipped in ${Math.round((Date.now() - t0) / 1000)} s (reports/external/${driver}/)`,
         '',
       );
+      doctor(driver, env);
       const skips = checkSkips(driver, report);
       if (skips.length) summary.push('Skipped:', '', ...skips.map((l) => `- ${l}`), '');
       // a narrowed run (--grep) does not go through every action
