@@ -21,6 +21,30 @@ const NODE_GLOBALS = Object.fromEntries(
   ].map((g) => [g, 'readonly']),
 );
 
+// a file over 250 lines says why at its top ("Over 250 lines: <why>", in its first comment)
+const MAX_LINES = 250;
+const local = {
+  rules: {
+    'long-file-says-why': {
+      meta: { type: 'suggestion', schema: [] },
+      create(context) {
+        return {
+          Program(node) {
+            const lines = context.sourceCode.lines.length;
+            if (lines <= MAX_LINES) return;
+            const head = context.sourceCode.getAllComments()[0];
+            if (head && /Over 250 lines: \S/.test(head.value)) return;
+            context.report({
+              node,
+              message: `${lines} lines, over ${MAX_LINES}: say why in the file's first comment ("Over 250 lines: <why>")`,
+            });
+          },
+        };
+      },
+    },
+  },
+};
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'reports/', 'reference-store/', '.scratch/', 'e2e/self/support/recorded/'] },
   js.configs.recommended,
@@ -47,6 +71,11 @@ export default tseslint.config(
       'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
     },
     rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
+  },
+  {
+    files: ['**/*.ts', '**/*.mts', '**/*.mjs'],
+    plugins: { local },
+    rules: { 'local/long-file-says-why': 'error' },
   },
   {
     // Playwright's fixture signature: a fixture that needs no other fixture destructures {}

@@ -3,6 +3,9 @@
  * controlled error, nothing is partially written, and the same request answers 201 once the
  * database is back (under concurrent writes: db-outage-ledger.spec.ts); a lock gets a 503 within the
  * statement timeout; an idle restart leaves no stale connection; a slow link only slows.
+ *
+ * Over 250 lines: the runbook order under each database fault, then the lock, the idle restart and the
+ * slow link, each writing its own five phases (not yet on one experiment runner: issue 20).
  */
 import { RUNBOOK_ORDER, newIdempotencyKey } from '../helpers/api/payloads';
 import { bound } from '../helpers/config';

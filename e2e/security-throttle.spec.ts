@@ -6,6 +6,9 @@
  * many usernames is capped; refreshes are limited per user; malformed bodies are a 400, never a 5xx.
  * On this machine's loopback each probe sends from a 127.x.y.z of its own, so that no probe's bucket
  * is another's (or the suite's own logins').
+ *
+ * Over 250 lines: each way around a limit is a probe of its own (forged addresses, padded names,
+ * lockout, spraying, refreshes, malformed bodies), and they share one set of fresh addresses.
  */
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import pg from 'pg';

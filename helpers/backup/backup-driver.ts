@@ -3,6 +3,9 @@
  * PG_BIN over TCP here; a `command` or docker-compose driver would run the user's own commands);
  * the safety rule is the same for all: a restore that cleans the target runs only against a
  * database marked disposable, and a dump is first restored into a scratch database and verified.
+ *
+ * Over 250 lines: the whole safety rule of a destructive restore in one place (what the URL reaches, the
+ * opt-in, the scratch database, then the target), so that no step of it can be skipped from outside.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';

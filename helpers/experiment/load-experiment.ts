@@ -4,6 +4,9 @@
  * while the load runs; then in Verify the statistics, the timeline picture, the ledger of every
  * order, the steady state again and the scenario's own checks. Each phase is a Playwright/Allure
  * step with its evidence. The fault is reverted by the faults fixture even when a phase throws.
+ *
+ * Over 250 lines: the five phases of one experiment and the evidence of each, read top to bottom in
+ * the order they run; cut apart, a phase's evidence would be written far from the phase.
  */
 import { expect } from '@playwright/test';
 import type { OrderBody } from '../api/payloads';

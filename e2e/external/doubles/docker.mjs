@@ -2,6 +2,8 @@
  * docker test double: `docker compose` (stop/start/restart/kill/pause/unpause/ps/exec/logs) on the
  * services of config.compose, and `docker inspect --format '{{json .State}}' ID`, acting on the real
  * processes: a "container" is a service, its PID 1 the postmaster or the gunicorn master (see README.md).
+ *
+ * Over 250 lines: one test double, a command line tool with every subcommand the compose driver calls.
  */
 import path from 'node:path';
 import {

@@ -2,6 +2,9 @@
  * kubectl test double: a StatefulSet backed by the postgres service (one pod while the postmaster
  * runs) and a Deployment backed by the gunicorn service (one "pod" per worker process), with a lazy
  * controller that reconciles desired replicas with the real processes (see README.md).
+ *
+ * Over 250 lines: one test double, a command line tool with every subcommand the kubectl driver calls,
+ * and the controller that reconciles its replicas.
  */
 import {
   DEFAULT_TIMEOUT_MS,

@@ -5,6 +5,9 @@
  *
  * Safety rule: a signal only ever goes to a process proven to be the service's, by its command line
  * (the main process) or its parentage (children), and by (pid, start time) when it was recorded earlier.
+ *
+ * Over 250 lines: the doubles' shared machinery, and above all the one place where a signal may reach a
+ * process, after its identity is proven; kept whole so that the rule is read in one sitting.
  */
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
