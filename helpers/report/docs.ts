@@ -106,7 +106,9 @@ export const GENERATED: Readonly<Record<string, () => string>> = {
         `${String(c.passed)} / ${String(c.failed)} / ${String(c.skipped)}`,
         `${ms(stop, 'errorLatencyMs')}, ${ms(stop, 'timeToRecoverMs')}`,
         `${ms(crash, 'errorLatencyMs')}, ${ms(crash, 'timeToRecoverMs')}`,
-        c.backupSkips ? `skipped: ${String(c.client).replace(/ \(.*/, '')} is older` : ms(restore, 'restoreMs'),
+        c.backupSkips
+          ? `skipped: ${/\(pg_dump \d+\)/.exec(String(c.client))?.[0].slice(1, -1) ?? String(c.client)} is older`
+          : ms(restore, 'restoreMs'),
         `${String(c.wallS)} s`,
       ];
     });
