@@ -36,6 +36,19 @@ export default {
       { name: SUITE_ERROR, matchers: { statuses: ['failed', 'broken'] } },
     ],
   },
+  // the cells of a CI matrix (scripts/allure.ts sets ALLURE_CELLS, {cell: its environment file}, when
+  // it combines them): each is an environment of the report, by the cell label every result of the
+  // cell carries (e2e/fixtures/api.ts), with its own variables (versions, server, flaws)
+  ...(process.env.ALLURE_CELLS
+    ? {
+        environments: Object.fromEntries(
+          Object.entries(JSON.parse(process.env.ALLURE_CELLS)).map(([cell, variables]) => [
+            cell,
+            { variables, matcher: ({ labels }) => labels.some((l) => l.name === 'cell' && l.value === cell) },
+          ]),
+        ),
+      }
+    : {}),
   // `npx allure quality-gate reports/allure-results`: no failure, and at least as many tests as a full run has
   qualityGate: {
     rules: [{ maxFailures: 0, minTestsCount: Number(process.env.ALLURE_MIN_TESTS ?? 100) }],

@@ -2,11 +2,14 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 import { config } from './helpers/config';
-import { listing, standardReporters } from './helpers/report/reporters';
+import { CELL_TAG, listing, standardReporters } from './helpers/report/reporters';
 import type { AppServerOption } from './e2e/fixtures';
 
 // validates the whole configuration before anything starts: a bad value ends the run here
 const cfg = config();
+// every Allure result of a CI matrix cell carries the cell as a label (allure-playwright reads
+// ALLURE_LABEL_*): the merged report shows each cell as an environment (allurerc.mjs)
+if (cfg.ciCell) process.env.ALLURE_LABEL_cell = cfg.ciCell;
 
 /** Versions of what the embedded store runs on, for the Allure environment (best effort, 2 s). */
 function versions(): Record<string, string> {
@@ -43,8 +46,11 @@ export default defineConfig<AppServerOption>({
   expect: { timeout: 10_000 },
   // test.only is a mistake in CI, and a tool while working on a test
   forbidOnly: cfg.ci,
-  // every test of a run against an external deployment carries @external in the reports
-  ...(cfg.target === 'external' ? { tag: '@external' } : {}),
+  // every test of a run against an external deployment carries @external in the reports, and every
+  // test of a CI matrix cell its cell (@cell:pg16-uvicorn-2): merged, the cells stay apart
+  ...(cfg.target === 'external' || cfg.ciCell
+    ? { tag: [...(cfg.target === 'external' ? ['@external'] : []), ...(cfg.ciCell ? [`${CELL_TAG}${cfg.ciCell}`] : [])] }
+    : {}),
   reporter: listing(process.argv)
     ? [['list']]
     : [

@@ -26,5 +26,10 @@ export function standardReporters(
   ];
 }
 
+/** The tag of a CI matrix cell's tests (@cell:pg16-uvicorn-2): a merged report keeps the cells apart by it. */
+export const CELL_TAG = '@cell:';
+/** The CI matrix cell a test ran in, from its tags; undefined outside a matrix. */
+export const cellOf = (tags: readonly string[]): string | undefined => tags.find((t) => t.startsWith(CELL_TAG))?.slice(CELL_TAG.length);
+
 /** `playwright test --list` only lists: no report is written and no scan runs. */
 export const listing = (argv: readonly string[]) => argv.includes('--list');

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FullResult, Reporter, TestCase, TestResult } from '@playwright/test/reporter';
 import { METRICS_ATTACHMENT } from './metrics';
+import { cellOf } from './reporters';
 import { POOLED_FIGURES, powerStatement, type RepeatedTest } from './repeats';
 import { renderSummaryHtml, type SummaryRow } from './summary-html';
 
@@ -39,9 +40,12 @@ export default class ResilienceReporter implements Reporter {
   onTestEnd(test: TestCase, result: TestResult): void {
     const family = test.parent.project()?.name ?? 'unknown';
     this.secondsByFamily.set(family, (this.secondsByFamily.get(family) ?? 0) + result.duration / 1000);
+    // a CI matrix cell (merged reports): the same test in two cells is two tests, never two repeats
+    const cell = cellOf(test.tags);
+    const project = cell ? `${family} [${cell}]` : family;
     // repeats of one test share its title path and project; a skip is not a run
-    const key = `${family}\n${test.titlePath().slice(1).join(' > ')}`;
-    const rep = this.repeats.get(key) ?? { test: test.title, project: family, runs: 0, failed: 0, pooled: {} };
+    const key = `${project}\n${test.titlePath().slice(1).join(' > ')}`;
+    const rep = this.repeats.get(key) ?? { test: test.title, project, runs: 0, failed: 0, pooled: {} };
     this.repeats.set(key, rep);
     if (result.status !== 'skipped') {
       rep.runs++;
@@ -54,7 +58,8 @@ export default class ResilienceReporter implements Reporter {
     for (const a of result.attachments) {
       if (a.name !== METRICS_ATTACHMENT || !a.body) continue;
       const m = JSON.parse(a.body.toString('utf8')) as SummaryRow;
-      this.rows.push({ ...m, test: test.title, testId: test.id, status: result.status, timelineSvg });
+      const scenario = cell ? `${m.scenario} [${cell}]` : m.scenario;
+      this.rows.push({ ...m, scenario, test: test.title, testId: test.id, status: result.status, timelineSvg });
       for (const f of POOLED_FIGURES) {
         const v = m.figures[f];
         if (typeof v === 'number') rep.pooled[f] = (rep.pooled[f] ?? 0) + v;
