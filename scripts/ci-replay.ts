@@ -54,6 +54,8 @@ function checkout(dir: string, keep: boolean): void {
   git(dir, 'fetch', '-q', PROJECT_ROOT, sha);
   git(dir, 'checkout', '-q', '-f', sha);
   git(dir, 'clean', '-q', '-ffdx', '-e', 'node_modules', '-e', '.pg');
+  // the fetched servers shared with the project (the runner's cache of npm packages)
+  fs.mkdirSync(path.join(PROJECT_ROOT, '.pg'), { recursive: true });
   if (!fs.existsSync(path.join(dir, '.pg'))) fs.symlinkSync(path.join(PROJECT_ROOT, '.pg'), path.join(dir, '.pg'));
 }
 
@@ -253,6 +255,7 @@ async function main(): Promise<number> {
   for (const [what, ok, detail] of checks) say(`- ${ok ? 'ok' : 'FAILED'}: ${what} (${detail})`);
   const failed = checks.filter((c) => !c[1]).length;
   fs.writeFileSync(path.join(out, 'summary.md'), `${lines.join('\n')}\n`);
+  fs.writeFileSync(path.join(out, 'result.json'), JSON.stringify({ passed: checks.length - failed, failed }));
   process.stdout.write(`\nreports/ci-replay/summary.md\n${checks.length - failed} passed, ${failed} failed\n`);
   return failed ? 1 : 0;
 }

@@ -1,6 +1,6 @@
 /**
  * Sums the runs' JSON results (reports/results.json, and reports/power/results.json when the
- * meta-test ran, reports/reports-check/results.json when the reports were checked in a browser, and reports/external/result.json after test:external) and prints "N passed, N failed" as the last line, for CI.
+ * meta-test ran, reports/reports-check/results.json when the reports were checked in a browser, reports/external/result.json after test:external and reports/ci-replay/result.json after ci:replay) and prints "N passed, N failed" as the last line, for CI.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -43,6 +43,14 @@ if (fs.existsSync(external)) {
   passed += r.passed;
   failed += r.failed;
   process.stdout.write(`external/result.json: ${r.passed} passed, ${r.failed} failed\n`);
+}
+// ci:replay's checks of the workflow, when it ran
+const replay = path.join(dir, 'ci-replay', 'result.json');
+if (fs.existsSync(replay)) {
+  const r = JSON.parse(fs.readFileSync(replay, 'utf8')) as { passed: number; failed: number };
+  passed += r.passed;
+  failed += r.failed;
+  process.stdout.write(`ci-replay/result.json: ${r.passed} passed, ${r.failed} failed\n`);
 }
 if (skipped > 0) process.stdout.write(`${skipped} skipped (see the lines above)\n`);
 process.stdout.write(`${passed} passed, ${failed} failed\n`);
