@@ -2,7 +2,8 @@
  * npm run report:allure / report:quality-gate: Allure 3 over the suite's results and, when it ran,
  * the meta-test's (reports/allure-results, reports/power/allure-results: two folders, so that the
  * meta-test never overwrites the suite's environment). Node 20 needs Node 22's iterator helpers
- * for Allure's gate (scripts/node20-iterator-helpers.cjs).
+ * for Allure's gate (scripts/node20-iterator-helpers.cjs). The report is written with the gate's
+ * verdict in it (scripts/allure-generate.mjs).
  *
  * The cells of a CI matrix (the reports job downloads each cell's results into a folder of its own,
  * reports/allure-cells/allure-<cell>/) are first combined into reports/allure-results: every result
@@ -65,7 +66,10 @@ const cells = combineCells();
 const dirs = [path.join(reports, 'allure-results'), path.join(reports, 'power', 'allure-results')].filter((d) => fs.existsSync(d));
 const r = spawnSync(
   process.execPath,
-  ['--require', './scripts/node20-iterator-helpers.cjs', 'node_modules/allure/cli.js', command, ...dirs, '--config', 'allurerc.mjs'],
+  command === 'generate'
+    ? // the report with the gate's verdict in it (allure generate alone evaluates no gate)
+      ['--require', './scripts/node20-iterator-helpers.cjs', 'scripts/allure-generate.mjs', ...dirs]
+    : ['--require', './scripts/node20-iterator-helpers.cjs', 'node_modules/allure/cli.js', command, ...dirs, '--config', 'allurerc.mjs'],
   {
     cwd: PROJECT_ROOT,
     stdio: 'inherit',
