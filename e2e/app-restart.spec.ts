@@ -13,8 +13,8 @@ import { expect, need } from './fixtures';
 
 import { describeFailures, doneAt, identities, inFlightAt, test } from './support/app-experiment';
 
-test.describe('application server under load @app', () => {
-  test('should fail no request and complete a graceful reload (SIGHUP) @app', async ({ underLoad, target, cfg }) => {
+test.describe('application server under load', { tag: '@app' }, () => {
+  test('should fail no request and complete a graceful reload (SIGHUP)', async ({ underLoad, target, cfg }) => {
     need(target.server.identity);
     await underLoad('app-reload', (run) => {
       const atReload = inFlightAt(run.records, run.injected.startedAt);
@@ -39,12 +39,7 @@ test.describe('application server under load @app', () => {
     });
   });
 
-  test('should keep serving on the other workers when one worker is killed (SIGKILL) @app', async ({
-    underLoad,
-    target,
-    cfg,
-    storeKind,
-  }) => {
+  test('should keep serving on the other workers when one worker is killed (SIGKILL)', async ({ underLoad, target, cfg, storeKind }) => {
     need(target.server.identity);
     await underLoad('app-kill-worker', (run) => {
       const killedAt = run.injected.endedAt;
@@ -71,7 +66,7 @@ test.describe('application server under load @app', () => {
     });
   });
 
-  test('should drop nothing in flight and come back with the same answers after a full restart (TERM, start) @app', async ({
+  test('should drop nothing in flight and come back with the same answers after a full restart (TERM, start)', async ({
     underLoad,
     cfg,
     api,
@@ -116,7 +111,7 @@ test.describe('application server under load @app', () => {
     });
   });
 
-  test('should fail no request during a zero-downtime restart (USR2 re-exec, then TERM to the old master) @app', async ({
+  test('should fail no request during a zero-downtime restart (USR2 re-exec, then TERM to the old master)', async ({
     underLoad,
     target,
   }) => {
@@ -137,7 +132,7 @@ test.describe('application server under load @app', () => {
     });
   });
 
-  test('should keep serving while scaled down and up (TTOU, TTIN) @app', async ({ underLoad, target }) => {
+  test('should keep serving while scaled down and up (TTOU, TTIN)', async ({ underLoad, target }) => {
     need(target.server.identity);
     await underLoad('app-scale-down', (run) => {
       expect(describeFailures(failed(run.records)), 'no request fails while a worker is retired and another started').toEqual([]);

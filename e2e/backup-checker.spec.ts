@@ -20,8 +20,8 @@ test.afterEach(() => {
   for (const f of fs.readdirSync(dir)) if (f.endsWith('.dump')) fs.rmSync(path.join(dir, f), { force: true });
 });
 
-test.describe('the restore checker goes red @backup', () => {
-  test('should name the table a dump left out @backup', async ({ target, evidence, db }) => {
+test.describe('the restore checker goes red', { tag: '@backup' }, () => {
+  test('should name the table a dump left out', async ({ target, evidence, db }) => {
     const probe = requireDb(db);
     const { driver } = needDisposable(target);
     const check = target.migrateCheck.ok ? target.migrateCheck.value : undefined;
@@ -44,7 +44,7 @@ test.describe('the restore checker goes red @backup', () => {
     }
   });
 
-  test('should name the rows a restore without --clean leaves behind @backup', async ({ api, apiAs, target, evidence, db }) => {
+  test('should name the rows a restore without --clean leaves behind', async ({ api, apiAs, target, evidence, db }) => {
     const probe = requireDb(db);
     const { driver } = needDisposable(target);
     needUser(target, 'staff');
@@ -77,7 +77,7 @@ test.describe('the restore checker goes red @backup', () => {
     expect((await verifyRestored(probe, expected)).problems, 'the backup restored again with --clean').toEqual([]);
   });
 
-  test('should fail migrate --check when the restored migration record is behind @backup', async ({ target, cfg, evidence, db }) => {
+  test('should fail migrate --check when the restored migration record is behind', async ({ target, cfg, evidence, db }) => {
     const probe = requireDb(db);
     const { driver } = needDisposable(target);
     const check = need(target.migrateCheck);
@@ -90,9 +90,12 @@ test.describe('the restore checker goes red @backup', () => {
     try {
       await driver.restore(good, scratch, { clean: false });
       await scratch.execute("DELETE FROM django_migrations WHERE id = (SELECT max(id) FROM django_migrations WHERE app = 'store')");
-      await new PgBackupDriver({ clientBin: cfg.embedded.pgClientBin, label: scratch.label, dumpUrl: scratch.url, disposable: false }).dump(
-        behind,
-      );
+      await new PgBackupDriver({
+        clientBin: cfg.embedded.pgClientBin,
+        label: scratch.label,
+        dumpUrl: scratch.url,
+        disposable: false,
+      }).dump(behind);
     } finally {
       await scratch.drop();
     }

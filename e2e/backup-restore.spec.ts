@@ -28,27 +28,23 @@ const BULK_ORDERS = 5_000;
 /** seeding, two restores and two full verifications of 5000 orders (about 10 s here) with room for a slow machine */
 const BULK_TEST_TIMEOUT_MS = 180_000;
 
-test.describe('backup and restore @backup', () => {
-  test('should restore exactly the backup with the store running, and show it through the API before and after a restart @backup', async ({
+test.describe('backup and restore', { tag: '@backup' }, () => {
+  test('should restore exactly the backup with the store running, and show it through the API before and after a restart', async ({
     backupAndRestore,
   }) => {
     await backupAndRestore({ storeStopped: false, scenario: 'backup/restore, store running', restartAfter: true });
   });
 
-  test('should restore exactly the backup with the store stopped @backup', async ({ backupAndRestore }) => {
+  test('should restore exactly the backup with the store stopped', async ({ backupAndRestore }) => {
     await backupAndRestore({ storeStopped: true, scenario: 'backup/restore, store stopped' });
   });
 
-  test('should restore thousands of orders exactly @backup', async ({ backupAndRestore }) => {
+  test('should restore thousands of orders exactly', async ({ backupAndRestore }) => {
     test.setTimeout(BULK_TEST_TIMEOUT_MS);
     await backupAndRestore({ storeStopped: false, scenario: 'backup/restore, +5000 orders', bulkOrders: BULK_ORDERS, apiChecks: false });
   });
 
-  test('should stop at a truncated dump in the scratch database and leave the target as it was @backup', async ({
-    target,
-    evidence,
-    db,
-  }) => {
+  test('should stop at a truncated dump in the scratch database and leave the target as it was', async ({ target, evidence, db }) => {
     const probe = requireDb(db);
     const { driver } = needDisposable(target);
     const good = test.info().outputPath('backup.dump');
@@ -75,12 +71,7 @@ test.describe('backup and restore @backup', () => {
     expect(compareSnapshots(before, after).equal, 'the target was not touched').toBe(true);
   });
 
-  test('should refuse to write into a database not marked disposable, before anything runs @backup', async ({
-    target,
-    cfg,
-    db,
-    evidence,
-  }) => {
+  test('should refuse to write into a database not marked disposable, before anything runs', async ({ target, cfg, db, evidence }) => {
     const probe = requireDb(db);
     // this target's own backup first: a pg_dump older than its server skips here, naming the client
     need(target.backup);

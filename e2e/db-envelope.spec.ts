@@ -34,8 +34,8 @@ function canonical(raw: string | undefined): string {
   }
 }
 
-test.describe('database outage: one error envelope @db', () => {
-  test('should answer every database fault with the same error body, whatever its cause @db', async ({ api, faults, evidence, target }) => {
+test.describe('database outage: one error envelope', { tag: '@db' }, () => {
+  test('should answer every database fault with the same error body, whatever its cause', async ({ api, faults, evidence, target }) => {
     const seen: Array<{ cause: DbFaultName; request: string; status?: number; body: string }> = [];
     for (const cause of CAUSES) {
       const fault = faults.create(cause);

@@ -34,114 +34,109 @@ const ROUNDS_PER_WORKER = 2;
 /** Health rounds per worker before an idle bounce: every worker opens (and keeps) its connection. */
 const WARM_ROUNDS = 3;
 
-test.describe('database outage @db', () => {
+test.describe('database outage', { tag: '@db' }, () => {
   for (const sc of SCENARIOS) {
-    test(`should answer the runbook order with a controlled error, write nothing, and answer 201 again when ${sc.what} @db${sc.link ? ' @link' : ''}`, async ({
-      api,
-      anonApi,
-      db,
-      evidence,
-      faults,
-      target,
-      cfg,
-      userOf,
-    }) => {
-      const probe = requireDb(db);
-      const fault = faults.create(sc.fault);
-      const t = cfg.thresholds;
-      const boundKey = sc.kind === 'refused' ? 'dbRefusedErrorMs' : 'dbHangErrorMs';
-      const boundMs = t[boundKey];
-      const boundName = bound(cfg, boundKey);
-      const secrets = target.secrets;
-      const me = (await userOf('customer')).userId;
-      const workers = await workersOf(target);
-      const key = newIdempotencyKey('runbook');
-      test.info().annotations.push({ type: 'fault', description: fault.description });
+    test(
+      `should answer the runbook order with a controlled error, write nothing, and answer 201 again when ${sc.what}`,
+      { tag: sc.link ? ['@link'] : [] },
+      async ({ api, anonApi, db, evidence, faults, target, cfg, userOf }) => {
+        const probe = requireDb(db);
+        const fault = faults.create(sc.fault);
+        const t = cfg.thresholds;
+        const boundKey = sc.kind === 'refused' ? 'dbRefusedErrorMs' : 'dbHangErrorMs';
+        const boundMs = t[boundKey];
+        const boundName = bound(cfg, boundKey);
+        const secrets = target.secrets;
+        const me = (await userOf('customer')).userId;
+        const workers = await workersOf(target);
+        const key = newIdempotencyKey('runbook');
+        test.info().annotations.push({ type: 'fault', description: fault.description });
 
-      const before = await phase(evidence, 'Baseline', async () => {
-        expect((await anonApi.health()).status, 'health before the fault').toBe(200);
-        await expectTrueOrder(
-          probe,
-          await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('baseline') }),
-          RUNBOOK_ORDER,
-          'the baseline order',
-        );
-        // what a read may show while the database is out: what it holds now
-        const truth = await readTruth(probe, me);
-        expectReadsTrue(await reads(api, anonApi), truth, 'before the fault');
-        const fp = await probe.fingerprint(ORDER_TABLES);
-        await evidence.json('fingerprint before', fp);
-        return { fp, truth };
-      });
-
-      await phase(evidence, 'Inject', async () => {
-        await faults.inject(fault);
-      });
-
-      const during = await phase(evidence, 'During fault', async () => {
-        const order = await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: key });
-        expectControlledError(order, 'POST order-requests (the runbook order)', boundMs, secrets, boundName);
-        // reads: an error, or the truth (an empty catalogue is not "fine"); JWT authentication reads the user
-        // from the database, so one's own orders are a 503 or the orders held before the fault
-        const [health, ...xs] = await reads(api, anonApi, true);
-        for (const x of xs) expectControlledOrTrue(x, before.truth, secrets, t.requestTimeoutMs);
-        expect(health!.status, `health during the fault: ${shown(health!.rawBody)}`).toBe(503);
-        expect(findLeaks(health!.rawBody ?? '', secrets), 'health body').toEqual([]);
-        return { errorLatencyMs: order.durationMs };
-      });
-
-      const recovery = await phase(evidence, 'Recover', async () => {
-        const action = await faults.recover(fault);
-        // first: what the failed request left behind (nothing may have been written)
-        const fp = await probe.fingerprint(ORDER_TABLES);
-        await evidence.json('fingerprint after recovery, before the retry', fp);
-        const { first, tries } = await retryUntilCreated(api, key, t);
-        const timeToRecoverMs = first.startedAt + first.durationMs - action.endedAt;
-        // right after recovery, every worker must serve: stale persistent connections fail here
-        const after = await burst(
-          () => api.createOrder(RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('after') }),
-          workers,
-          ROUNDS_PER_WORKER,
-        );
-        return { fp, first, tries, timeToRecoverMs, after };
-      });
-
-      await phase(evidence, 'Verify', async () => {
-        await evidence.metrics({
-          scenario: `${sc.fault}: runbook order`,
-          fault: sc.fault,
-          figures: {
-            errorLatencyMs: Math.round(during.errorLatencyMs),
-            timeToRecoverMs: Math.round(recovery.timeToRecoverMs),
-            triesUntil201: recovery.tries.length,
-          },
-          bounds: { errorLatencyMs: boundMs, timeToRecoverMs: t.recoverToSuccessMs },
+        const before = await phase(evidence, 'Baseline', async () => {
+          expect((await anonApi.health()).status, 'health before the fault').toBe(200);
+          await expectTrueOrder(
+            probe,
+            await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('baseline') }),
+            RUNBOOK_ORDER,
+            'the baseline order',
+          );
+          // what a read may show while the database is out: what it holds now
+          const truth = await readTruth(probe, me);
+          expectReadsTrue(await reads(api, anonApi), truth, 'before the fault');
+          const fp = await probe.fingerprint(ORDER_TABLES);
+          await evidence.json('fingerprint before', fp);
+          return { fp, truth };
         });
-        expect(recovery.fp, 'the failed request wrote nothing: orders and lines unchanged').toEqual(before.fp);
-        const firstId = (recovery.first.body as { id: number }).id;
-        expect(await probe.orderIdsByKey(key), 'exactly one order for the retried key').toEqual([firstId]);
-        await expectTrueOrder(probe, recovery.first, RUNBOOK_ORDER, 'the retried runbook order');
-        const replay = await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: key });
-        await expectTrueOrder(probe, replay, RUNBOOK_ORDER, 'a replay of the key');
-        expect((replay.body as { id: number }).id, 'a replay of the key answers with the same order, not a duplicate').toBe(firstId);
-        expect(
-          recovery.tries.map((x) => x.status).filter((s) => s !== 201 && s !== 503),
-          'no uncontrolled answer while recovering',
-        ).toEqual([]);
-        expect(
-          recovery.timeToRecoverMs,
-          `time to recover ${Math.round(recovery.timeToRecoverMs)}ms is within ${bound(cfg, 'recoverToSuccessMs')}`,
-        ).toBeLessThanOrEqual(t.recoverToSuccessMs);
-        expect(statuses(recovery.after), `${recovery.after.length} orders right after recovery all answer 201`).toEqual(
-          recovery.after.map(() => 201),
-        );
-        // after recovery the reads show what the database holds now
-        expectReadsTrue(await reads(api, anonApi), await readTruth(probe, me), 'after recovery');
-      });
-    });
+
+        await phase(evidence, 'Inject', async () => {
+          await faults.inject(fault);
+        });
+
+        const during = await phase(evidence, 'During fault', async () => {
+          const order = await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: key });
+          expectControlledError(order, 'POST order-requests (the runbook order)', boundMs, secrets, boundName);
+          // reads: an error, or the truth (an empty catalogue is not "fine"); JWT authentication reads the user
+          // from the database, so one's own orders are a 503 or the orders held before the fault
+          const [health, ...xs] = await reads(api, anonApi, true);
+          for (const x of xs) expectControlledOrTrue(x, before.truth, secrets, t.requestTimeoutMs);
+          expect(health!.status, `health during the fault: ${shown(health!.rawBody)}`).toBe(503);
+          expect(findLeaks(health!.rawBody ?? '', secrets), 'health body').toEqual([]);
+          return { errorLatencyMs: order.durationMs };
+        });
+
+        const recovery = await phase(evidence, 'Recover', async () => {
+          const action = await faults.recover(fault);
+          // first: what the failed request left behind (nothing may have been written)
+          const fp = await probe.fingerprint(ORDER_TABLES);
+          await evidence.json('fingerprint after recovery, before the retry', fp);
+          const { first, tries } = await retryUntilCreated(api, key, t);
+          const timeToRecoverMs = first.startedAt + first.durationMs - action.endedAt;
+          // right after recovery, every worker must serve: stale persistent connections fail here
+          const after = await burst(
+            () => api.createOrder(RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('after') }),
+            workers,
+            ROUNDS_PER_WORKER,
+          );
+          return { fp, first, tries, timeToRecoverMs, after };
+        });
+
+        await phase(evidence, 'Verify', async () => {
+          await evidence.metrics({
+            scenario: `${sc.fault}: runbook order`,
+            fault: sc.fault,
+            figures: {
+              errorLatencyMs: Math.round(during.errorLatencyMs),
+              timeToRecoverMs: Math.round(recovery.timeToRecoverMs),
+              triesUntil201: recovery.tries.length,
+            },
+            bounds: { errorLatencyMs: boundMs, timeToRecoverMs: t.recoverToSuccessMs },
+          });
+          expect(recovery.fp, 'the failed request wrote nothing: orders and lines unchanged').toEqual(before.fp);
+          const firstId = (recovery.first.body as { id: number }).id;
+          expect(await probe.orderIdsByKey(key), 'exactly one order for the retried key').toEqual([firstId]);
+          await expectTrueOrder(probe, recovery.first, RUNBOOK_ORDER, 'the retried runbook order');
+          const replay = await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: key });
+          await expectTrueOrder(probe, replay, RUNBOOK_ORDER, 'a replay of the key');
+          expect((replay.body as { id: number }).id, 'a replay of the key answers with the same order, not a duplicate').toBe(firstId);
+          expect(
+            recovery.tries.map((x) => x.status).filter((s) => s !== 201 && s !== 503),
+            'no uncontrolled answer while recovering',
+          ).toEqual([]);
+          expect(
+            recovery.timeToRecoverMs,
+            `time to recover ${Math.round(recovery.timeToRecoverMs)}ms is within ${bound(cfg, 'recoverToSuccessMs')}`,
+          ).toBeLessThanOrEqual(t.recoverToSuccessMs);
+          expect(statuses(recovery.after), `${recovery.after.length} orders right after recovery all answer 201`).toEqual(
+            recovery.after.map(() => 201),
+          );
+          // after recovery the reads show what the database holds now
+          expectReadsTrue(await reads(api, anonApi), await readTruth(probe, me), 'after recovery');
+        });
+      },
+    );
   }
 
-  test('should answer a controlled 503 within the statement timeout, write nothing, and answer 201 again when a lock on the orders table is released @db', async ({
+  test('should answer a controlled 503 within the statement timeout, write nothing, and answer 201 again when a lock on the orders table is released', async ({
     api,
     anonApi,
     db,
@@ -188,7 +183,7 @@ test.describe('database outage @db', () => {
     });
   });
 
-  test('should serve every request right after PostgreSQL restarts while the store is idle @db', async ({
+  test('should serve every request right after PostgreSQL restarts while the store is idle', async ({
     api,
     anonApi,
     evidence,
@@ -226,7 +221,7 @@ test.describe('database outage @db', () => {
     });
   });
 
-  test('should keep serving, slower, while answers from PostgreSQL are delayed @db @link', async ({ api, evidence, faults }) => {
+  test('should keep serving, slower, while answers from PostgreSQL are delayed', { tag: '@link' }, async ({ api, evidence, faults }) => {
     // added to every answer from PostgreSQL: one is well above this machine's jitter, and an order makes several
     const latencyMs = 100;
     const fault = faults.create('db-latency', { latencyMs });

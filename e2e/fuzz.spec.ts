@@ -125,9 +125,9 @@ function problemsOf(ep: EndpointSpec, g: Generated, ex: Exchange, secrets: reado
   return problems;
 }
 
-test.describe('fuzz @fuzz @security', () => {
+test.describe('fuzz', { tag: ['@fuzz', '@security'] }, () => {
   for (const ep of ENDPOINTS) {
-    test(`should answer every generated request to ${ep.method} ${ep.path} (${ep.name}) without a 5xx, with JSON errors, refusing what its contract refuses @fuzz @security`, async ({
+    test(`should answer every generated request to ${ep.method} ${ep.path} (${ep.name}) without a 5xx, with JSON errors, refusing what its contract refuses`, async ({
       target,
       cfg,
       tokenFor,
@@ -160,7 +160,13 @@ test.describe('fuzz @fuzz @security', () => {
           seen.push({ request: `${ep.method} ${g.path}${g.refused ? ` (${g.refused})` : ''}`, status: ex.status, problems });
           if (problems.length) throw new Error(problems.join('; '));
         }),
-        { seed, numRuns: cfg.fuzz.runs, examples: examplesOf(ep), interruptAfterTimeLimit: PER_ENDPOINT_MS, markInterruptAsFailure: false },
+        {
+          seed,
+          numRuns: cfg.fuzz.runs,
+          examples: examplesOf(ep),
+          interruptAfterTimeLimit: PER_ENDPOINT_MS,
+          markInterruptAsFailure: false,
+        },
       );
       const statuses = seen.reduce<Record<string, number>>(
         (acc, s) => ({ ...acc, [String(s.status)]: (acc[String(s.status)] ?? 0) + 1 }),

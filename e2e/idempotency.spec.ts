@@ -78,13 +78,8 @@ function roundsTable(rounds: readonly Round[]): string {
   ].join('\n');
 }
 
-test.describe('concurrent retries @idempotency', () => {
-  test('should create exactly one order when one key and one body arrive from many clients at once @idempotency', async ({
-    api,
-    db,
-    cfg,
-    evidence,
-  }) => {
+test.describe('concurrent retries', { tag: '@idempotency' }, () => {
+  test('should create exactly one order when one key and one body arrive from many clients at once', async ({ api, db, cfg, evidence }) => {
     const probe = requireDb(db);
     const { idempotencyClients: n, idempotencyRounds: rounds } = cfg.load;
     await inRounds(
@@ -110,12 +105,7 @@ test.describe('concurrent retries @idempotency', () => {
     );
   });
 
-  test('should keep the first body and refuse every other one sent with the same key at once @idempotency', async ({
-    api,
-    db,
-    cfg,
-    evidence,
-  }) => {
+  test('should keep the first body and refuse every other one sent with the same key at once', async ({ api, db, cfg, evidence }) => {
     const probe = requireDb(db);
     const { idempotencyClients: n, idempotencyRounds: rounds } = cfg.load;
     await inRounds(
@@ -152,15 +142,7 @@ test.describe('concurrent retries @idempotency', () => {
     );
   });
 
-  test('should give two users who send the same key at once an order each @idempotency', async ({
-    api,
-    apiAs,
-    db,
-    cfg,
-    target,
-    userOf,
-    evidence,
-  }) => {
+  test('should give two users who send the same key at once an order each', async ({ api, apiAs, db, cfg, target, userOf, evidence }) => {
     const probe = requireDb(db);
     needUser(target, 'secondCustomer');
     const second: StoreApi = await apiAs('secondCustomer');

@@ -17,12 +17,12 @@ const FLOOD_SEND_BYTES = 4 * 1024 * 1024;
 /** ...then waits this long for an answer: a store enforcing its limit answered long before (measured: under 50 ms) */
 const FLOOD_WAIT_MS = 3_000;
 
-test.describe('malformed input @security', () => {
+test.describe('malformed input', { tag: '@security' }, () => {
   const post = (api: StoreApi, body: unknown) =>
     api.createOrder(body as typeof RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('bad') });
   const cart = (item: Record<string, unknown>) => ({ ...orderBody(), cart_snapshot: [{ ...RUNBOOK_ORDER.cart_snapshot[0]!, ...item }] });
 
-  test('should answer a body that is not JSON with 415 @security', async ({ api, db }) => {
+  test('should answer a body that is not JSON with 415', async ({ api, db }) => {
     const probe = requireDb(db);
     await writesNothing(probe, async () => {
       await expectRefused(
@@ -44,7 +44,7 @@ test.describe('malformed input @security', () => {
     });
   });
 
-  test('should refuse an oversized body with 413 @security', async ({ api, db }) => {
+  test('should refuse an oversized body with 413', async ({ api, db }) => {
     const probe = requireDb(db);
     const huge = { ...orderBody(), full_name: 'x'.repeat(3 * 1024 * 1024) };
     await writesNothing(probe, async () => {
@@ -52,7 +52,7 @@ test.describe('malformed input @security', () => {
     });
   });
 
-  test('should refuse a huge body while reading it, declared or chunked, before logging in and after @security', async ({
+  test('should refuse a huge body while reading it, declared or chunked, before logging in and after', async ({
     api,
     target,
     evidence,
@@ -86,7 +86,7 @@ test.describe('malformed input @security', () => {
     ).toEqual([]);
   });
 
-  test('should answer JSON nested 100000 levels deep with 400 @security', async ({ api, db }) => {
+  test('should answer JSON nested 100000 levels deep with 400', async ({ api, db }) => {
     const probe = requireDb(db);
     const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
     await writesNothing(probe, async () => {
@@ -98,7 +98,7 @@ test.describe('malformed input @security', () => {
     });
   });
 
-  test('should refuse NUL and control characters with 400, not a database outage @security', async ({ api, db }) => {
+  test('should refuse NUL and control characters with 400, not a database outage', async ({ api, db }) => {
     const probe = requireDb(db);
     await writesNothing(probe, async () => {
       await expectRefused(await post(api, cart({ name: 'Te\u0000st' })), [400], 'a NUL in a cart item name');
@@ -107,7 +107,7 @@ test.describe('malformed input @security', () => {
     });
   });
 
-  test('should refuse huge, fractional and non-numeric quantities and prices with 400 @security', async ({ api, db }) => {
+  test('should refuse huge, fractional and non-numeric quantities and prices with 400', async ({ api, db }) => {
     const probe = requireDb(db);
     const cases: Array<[string, unknown]> = [
       ['a quantity past 2^31-1', cart({ quantity: 2 ** 31, price: 10 })],
@@ -123,7 +123,7 @@ test.describe('malformed input @security', () => {
     });
   });
 
-  test('should store SQL-shaped strings verbatim or refuse them @security', async ({ api, db }) => {
+  test('should store SQL-shaped strings verbatim or refuse them', async ({ api, db }) => {
     const probe = requireDb(db);
     const nasty = `Robert'); DROP TABLE store_orderrequest;-- " OR 1=1 /* ${randomBytes(3).toString('hex')}`;
     const res = await post(api, { ...orderBody(), full_name: nasty });
@@ -134,7 +134,7 @@ test.describe('malformed input @security', () => {
     expect(table?.present, 'the orders table is still there').toBe(true);
   });
 
-  test('should refuse bad limit and offset values @security', async ({ api }) => {
+  test('should refuse bad limit and offset values', async ({ api }) => {
     for (const q of ['limit=-1', 'limit=abc', 'offset=-5', 'limit=1e9999', 'limit=99999999999999999999', 'offset=abc']) {
       const res = await api.send('GET', `/api/store/order-requests/?${q}`);
       expect(res.error, `${q}: an answer`).toBeUndefined();
@@ -146,7 +146,7 @@ test.describe('malformed input @security', () => {
     }
   });
 
-  test('should answer path tricks with 404, never a 2xx or a 5xx @security', async ({ api }) => {
+  test('should answer path tricks with 404, never a 2xx or a 5xx', async ({ api }) => {
     for (const p of [
       '/api/store/order-requests/..%2f..%2fproducts/',
       '/api/store/order-requests/%00/',
@@ -159,7 +159,7 @@ test.describe('malformed input @security', () => {
     }
   });
 
-  test('should refuse PUT, PATCH and DELETE on an order with 405 and leave it as it was @security', async ({ api, db }) => {
+  test('should refuse PUT, PATCH and DELETE on an order with 405 and leave it as it was', async ({ api, db }) => {
     const probe = requireDb(db);
     const created = await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('immutable') });
     const id = (created.body as { id: number }).id;
@@ -174,7 +174,7 @@ test.describe('malformed input @security', () => {
     });
   });
 
-  test('should refuse a Host header outside the allowed hosts @security', async ({ target, cfg }) => {
+  test('should refuse a Host header outside the allowed hosts', async ({ target, cfg }) => {
     const url = new URL(`${target.baseUrl}/api/store/products/`);
     test.skip(url.protocol !== 'http:', 'the Host check sends a raw HTTP request: BASE_URL is https');
     const answer = await new Promise<{ status?: number; type?: string }>((resolve) => {

@@ -78,8 +78,8 @@ const name = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
 /** N answers of `status`, then two 429s: exactly the limit */
 const exactly = (limit: RateLimit, status = 401) => [...Array<number>(limit.count).fill(status), 429, 429];
 
-test.describe('password guessing @security', () => {
-  test('should throttle repeated bad logins with 429 and Retry-After, without locking out other users @security', async ({
+test.describe('password guessing', { tag: '@security' }, () => {
+  test('should throttle repeated bad logins with 429 and Retry-After, without locking out other users', async ({
     target,
     cfg,
     api,
@@ -105,12 +105,7 @@ test.describe('password guessing @security', () => {
     expect((await api.orders()).status, "another user's session is untouched").toBe(200);
   });
 
-  test('should answer 429 on exactly the bad login over the limit, whichever worker serves it @security', async ({
-    target,
-    cfg,
-    api,
-    evidence,
-  }) => {
+  test('should answer 429 on exactly the bad login over the limit, whichever worker serves it', async ({ target, cfg, api, evidence }) => {
     const limit = need(target.rateLimits.login);
     const username = name('exact');
     const from = onLoopback(target.baseUrl) ? freshLoopbackAddress() : undefined;
@@ -134,7 +129,7 @@ test.describe('password guessing @security', () => {
     expect((await api.orders()).status, "another user's session is untouched").toBe(200);
   });
 
-  test('should not let a header the client writes (X-Forwarded-For) choose the bucket @security', async ({ target, cfg, evidence }) => {
+  test('should not let a header the client writes (X-Forwarded-For) choose the bucket', async ({ target, cfg, evidence }) => {
     const limit = need(target.rateLimits.login);
     const username = name('forwarded');
     const from = onLoopback(target.baseUrl) ? freshLoopbackAddress() : undefined;
@@ -151,11 +146,7 @@ test.describe('password guessing @security', () => {
     expect(statuses(answers), `a new X-Forwarded-For on each guess: still ${limit.count} 401s, then 429`).toEqual(exactly(limit));
   });
 
-  test('should count a username as authentication reads it: spaces around it share its bucket @security', async ({
-    target,
-    cfg,
-    evidence,
-  }) => {
+  test('should count a username as authentication reads it: spaces around it share its bucket', async ({ target, cfg, evidence }) => {
     const limit = need(target.rateLimits.login);
     const username = name('padded');
     const from = onLoopback(target.baseUrl) ? freshLoopbackAddress() : undefined;
@@ -191,7 +182,7 @@ test.describe('password guessing @security', () => {
     expect(own!.status, `the owner's correct login from their own address after the attack: ${own!.rawBody?.slice(0, 120)}`).toBe(200);
   });
 
-  test('should cap logins from one address over many usernames (password spraying) @security', async ({ target, cfg, evidence }) => {
+  test('should cap logins from one address over many usernames (password spraying)', async ({ target, cfg, evidence }) => {
     const limit = need(target.rateLimits.loginAddress);
     test.skip(!onLoopback(target.baseUrl), 'the target is not on this machine: a spray from one address would throttle the suite itself');
     const from = freshLoopbackAddress();
@@ -209,7 +200,7 @@ test.describe('password guessing @security', () => {
     ).toEqual(exactly(limit));
   });
 
-  test('should limit token refreshes per user, from any address @security', async ({ target, cfg, evidence }) => {
+  test('should limit token refreshes per user, from any address', async ({ target, cfg, evidence }) => {
     const limit = need(target.rateLimits.refresh);
     // a user of its own where the database may be written (no other test's refreshes share its bucket)
     await using own = target.disposableDatabaseUrl.ok ? await temporaryUser(target.disposableDatabaseUrl.value) : undefined;
@@ -240,7 +231,7 @@ test.describe('password guessing @security', () => {
     ).toEqual(exactly(limit, 200));
   });
 
-  test('should answer malformed login and refresh bodies with 400, never a 5xx @security', async ({ target, cfg, evidence }) => {
+  test('should answer malformed login and refresh bodies with 400, never a 5xx', async ({ target, cfg, evidence }) => {
     const from = onLoopback(target.baseUrl) ? freshLoopbackAddress : () => undefined;
     const bodies: Array<[string, unknown, string?]> = [
       ['a lone surrogate as username', { username: '\ud800', password: 'x' }],

@@ -34,7 +34,7 @@ const WELL_KNOWN_KEYS = [
 
 test.afterEach(({ evidence, target }) => expectNoLeakyErrorBody(evidence.exchanges, target.secrets));
 
-test.describe('tokens @security', () => {
+test.describe('tokens', { tag: '@security' }, () => {
   const refusedWith = async (api: StoreApi, token: string, what: string) => {
     const as = api.as(token);
     await expectRefused(await as.orders(), [401], `${what}: GET own orders`);
@@ -45,7 +45,7 @@ test.describe('tokens @security', () => {
     );
   };
 
-  test('should refuse a token whose signature was tampered with @security', async ({ anonApi, tokenFor, db }) => {
+  test('should refuse a token whose signature was tampered with', async ({ anonApi, tokenFor, db }) => {
     const probe = requireDb(db);
     const token = await tokenFor('customer');
     const [h, p, sig] = token.split('.') as [string, string, string];
@@ -60,12 +60,12 @@ test.describe('tokens @security', () => {
     });
   });
 
-  test('should refuse an unsigned token (alg none) @security', async ({ anonApi, tokenFor }) => {
+  test('should refuse an unsigned token (alg none)', async ({ anonApi, tokenFor }) => {
     const claims = claimsOf(await tokenFor('customer'));
     for (const alg of ['none', 'None', 'NONE']) await refusedWith(anonApi, jwt(claims, undefined, { alg, typ: 'JWT' }), `alg ${alg}`);
   });
 
-  test('should refuse tokens signed with another key, well-known default keys included @security', async ({
+  test('should refuse tokens signed with another key, well-known default keys included', async ({
     anonApi,
     api,
     tokenFor,
@@ -93,7 +93,7 @@ test.describe('tokens @security', () => {
     expect((await api.orders()).status, 'the real token still works').toBe(200);
   });
 
-  test('should refuse a validly signed token that has expired @security', async ({ anonApi, target, tokenFor }) => {
+  test('should refuse a validly signed token that has expired', async ({ anonApi, target, tokenFor }) => {
     const key = need(target.jwtSigningKey);
     const me = userIdOfToken(await tokenFor('customer'));
     const valid = jwt(accessClaims(me), key);
@@ -101,7 +101,7 @@ test.describe('tokens @security', () => {
     await refusedWith(anonApi, jwt(accessClaims(me, -60), key), 'expired a minute ago');
   });
 
-  test('should refuse a refresh token used as an access token @security', async ({ anonApi, target }) => {
+  test('should refuse a refresh token used as an access token', async ({ anonApi, target }) => {
     const creds = target.users.customer;
     test.skip(!creds, 'STORE_USERNAME/STORE_PASSWORD not set: a refresh token needs a login (JWT_TOKEN is only an access token)');
     const pair = await anonApi.send('POST', '/api/token/', creds, { anonymous: true });
@@ -111,7 +111,7 @@ test.describe('tokens @security', () => {
     await refusedWith(anonApi, refresh!, 'a refresh token');
   });
 
-  test('should refuse the tokens of an inactive user and of a deleted user @security', async ({ anonApi, target, db }) => {
+  test('should refuse the tokens of an inactive user and of a deleted user', async ({ anonApi, target, db }) => {
     const probe = requireDb(db);
     const key = need(target.jwtSigningKey);
     const writable = need(target.disposableDatabaseUrl);
@@ -134,8 +134,8 @@ test.describe('tokens @security', () => {
   });
 });
 
-test.describe('caching of credentials @security', () => {
-  test('should answer tokens and personal data with Cache-Control: no-store @security', async ({ anonApi, api, target }) => {
+test.describe('caching of credentials', { tag: '@security' }, () => {
+  test('should answer tokens and personal data with Cache-Control: no-store', async ({ anonApi, api, target }) => {
     const creds = target.users.customer;
     test.skip(!creds, 'STORE_USERNAME/STORE_PASSWORD not set: a token answer needs a login');
     const pair = await anonApi.send('POST', '/api/token/', creds, { anonymous: true });
@@ -153,7 +153,7 @@ test.describe('caching of credentials @security', () => {
   });
 });
 
-test.describe('authorization @security', () => {
+test.describe('authorization', { tag: '@security' }, () => {
   test("should hide another customer's order, by id and in the list @security", async ({ api, apiAs, target }) => {
     needUser(target, 'secondCustomer');
     const other = await apiAs('secondCustomer');
@@ -166,7 +166,7 @@ test.describe('authorization @security', () => {
     expect(mine, 'and it is not in my list').not.toContain(id);
   });
 
-  test('should keep products read-only for customers and anonymous clients @security', async ({ api, anonApi, db }) => {
+  test('should keep products read-only for customers and anonymous clients', async ({ api, anonApi, db }) => {
     const probe = requireDb(db);
     const product = { brand: 1, name: 'Not mine to sell', price: '1.00', stock: 1 };
     await writesNothing(probe, async () => {
@@ -178,7 +178,7 @@ test.describe('authorization @security', () => {
     });
   });
 
-  test('should refuse or ignore every field the server owns, on every writable endpoint (generated, not hand-listed) @security', async ({
+  test('should refuse or ignore every field the server owns, on every writable endpoint (generated, not hand-listed)', async ({
     api,
     apiAs,
     db,
@@ -209,7 +209,7 @@ test.describe('authorization @security', () => {
     ).toEqual([]);
   });
 
-  test('should give two customers who use the same Idempotency-Key an order each @security', async ({ api, apiAs, target, userOf, db }) => {
+  test('should give two customers who use the same Idempotency-Key an order each', async ({ api, apiAs, target, userOf, db }) => {
     const probe = requireDb(db);
     needUser(target, 'secondCustomer');
     const key = newIdempotencyKey('shared');

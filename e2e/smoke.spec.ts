@@ -9,7 +9,7 @@ const ORDER_TABLES = [STORE_TABLES.orders, STORE_TABLES.orderLines];
 const INTERNALS =
   /"(pid|ppid|worker|workers|server|version|versions|flaws|debug|host|hostname|uptime|python|django|gunicorn|uvicorn|path)"\s*:|\/(usr|var|home|tmp|etc|opt)\//i;
 
-test.describe('smoke @smoke', () => {
+test.describe('smoke', { tag: '@smoke' }, () => {
   test('should answer 200 on the runbook health checks: products, order-requests with the token, brands', async ({ api, anonApi }) => {
     const health = await anonApi.health();
     expect(health.status, 'GET /api/health/').toBe(200);

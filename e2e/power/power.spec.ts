@@ -132,7 +132,7 @@ async function childRun(i: number, c: FlawCase): Promise<ChildRun> {
 }
 
 for (const [i, c] of FLAW_CASES.entries()) {
-  test(`should go red when the store has the ${c.flaw} flaw: ${c.why} @power`, async () => {
+  test(`should go red when the store has the ${c.flaw} flaw: ${c.why}`, { tag: '@power' }, async () => {
     test.setTimeout(2 * CHILD_TIMEOUT_MS + 30_000);
     const release = await slot(EXCLUSIVE_PROJECTS.has(c.project));
     const { code, log, out } = await childRun(i, c).finally(release);

@@ -23,7 +23,7 @@ const SCREENSHOTS = path.join(REPORTS, 'screenshots');
 const README_SHOTS = path.join(PROJECT_ROOT, 'docs', 'screenshots');
 const readJson = <T>(file: string): T => JSON.parse(fs.readFileSync(file, 'utf8')) as T;
 
-test.describe('reports in a browser @reports', () => {
+test.describe('reports in a browser', { tag: '@reports' }, () => {
   test.skip(!hasChromium(), `no Chromium at ${CHROMIUM}: ./scripts/setup.sh installs Debian's chromium (or set CHROMIUM_PATH)`);
 
   let server: StaticServer;

@@ -66,7 +66,7 @@ const gate = (dir: string, minTests: number) => {
   );
 };
 
-test.describe('Allure quality gate @self', () => {
+test.describe('Allure quality gate', { tag: '@self' }, () => {
   test('should pass a green run and fail a run with a failure or too few tests', () => {
     const green = results(['passed', 'passed', 'passed']);
     const red = results(['passed', 'failed', 'passed']);
@@ -86,7 +86,7 @@ test.describe('Allure quality gate @self', () => {
   });
 });
 
-test.describe('Allure categories @self', () => {
+test.describe('Allure categories', { tag: '@self' }, () => {
   test('should file a failure by its phase and message: store defect, a broken deployment, fault not observed, did not recover, suite error', async () => {
     const cases: Array<[Fake, string | undefined]> = [
       [{ status: 'passed' }, undefined],

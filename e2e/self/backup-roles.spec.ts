@@ -13,7 +13,7 @@ import { clientTooOld, toolMajor } from '../../helpers/config/pg-servers';
 import { CommandError } from '../../helpers/stack/command';
 import { EmbeddedStack } from '../../helpers/stack/embedded-stack';
 
-test.describe('backup roles and URLs @self', () => {
+test.describe('backup roles and URLs', { tag: '@self' }, () => {
   test.setTimeout(90_000);
   const cfg = loadConfig({ ...readEnv(), STACK_NAME: 'self-backup-roles', TARGET: 'embedded' });
   // PG_VERSION above the client's major: pg_dump refuses the server, and the skip says which client it needs

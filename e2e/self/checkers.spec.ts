@@ -31,7 +31,7 @@ const order = (id: number, key: string, lines = true): OrderRow => ({
   lines: lines ? [{ productId: 1, quantity: 1, price: '10.00' }] : [],
 });
 
-test.describe('checkers @self', () => {
+test.describe('checkers', { tag: '@self' }, () => {
   test('should classify a clean ledger as valid, with recovered and failed-but-present reported', () => {
     const v = checkLedger(
       [attempt('a', 'ok', 1), attempt('b', 'indeterminate'), attempt('c', 'fail'), attempt('d', 'fail')],
@@ -114,7 +114,7 @@ test.describe('checkers @self', () => {
   });
 });
 
-test.describe('redaction @self', () => {
+test.describe('redaction', { tag: '@self' }, () => {
   const cases: Array<[string, string, string]> = [
     ['an env assignment ending in PASSWORD', 'STORE_PASSWORD=hunter2 next', 'hunter2'],
     ['a database password variable', 'export STORE_DB_PASSWORD="hunter3"', 'hunter3'],
@@ -162,7 +162,7 @@ test.describe('redaction @self', () => {
   });
 });
 
-test.describe('report scan @self', () => {
+test.describe('report scan', { tag: '@self' }, () => {
   test('should find a secret in a file, in a base64 attachment of JSON results, and a live token; nothing in clean files', () => {
     // outside the run's reports: its planted secrets would fail the run's own scan
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sr-scan-'));

@@ -16,7 +16,7 @@ const problemsOf = (env: Record<string, string>) => {
   throw new Error('expected a ConfigError');
 };
 
-test.describe('config @self', () => {
+test.describe('config', { tag: '@self' }, () => {
   test('should default to the embedded target with 3 gunicorn workers on ports below the ephemeral range', () => {
     const cfg = loadConfig({}, { checkFiles: false });
     expect(cfg.target).toBe('embedded');

@@ -27,7 +27,7 @@ const problems = (env: Record<string, string>) => {
   }
 };
 
-test.describe('the destructive opt-in @self', () => {
+test.describe('the destructive opt-in', { tag: '@self' }, () => {
   test('should read a URL as libpq does: several hosts, IPv6, encoded parts, parameters', () => {
     expect(parsePgUrl('postgresql://u%40x:p@h1:5432,h2:5433/st%2Fore?sslmode=require&dbname=postgres')).toEqual({
       hosts: [

@@ -8,7 +8,7 @@ import { expect, test } from '@playwright/test';
 import { docFiles, missingPaths, regenerate } from '../../helpers/report/docs';
 import { PROJECT_ROOT } from '../../helpers/paths';
 
-test.describe('docs @self', () => {
+test.describe('docs', { tag: '@self' }, () => {
   for (const file of docFiles()) {
     const rel = path.relative(PROJECT_ROOT, file);
     test(`should hold in ${rel} only tables its sources give now, and paths that exist`, () => {

@@ -33,7 +33,7 @@ const missingOf = (t: ReturnType<typeof externalTarget>, name: Parameters<Return
   return f.ok ? '(available)' : f.missing;
 };
 
-test.describe('fault drivers @self', () => {
+test.describe('fault drivers', { tag: '@self' }, () => {
   test('systemd: reads systemctl show, and signals only the main process', () => {
     expect(parseUnitState(recorded('systemctl-show-active.txt'))).toEqual({
       ActiveState: 'active',
@@ -152,7 +152,7 @@ test.describe('fault drivers @self', () => {
   });
 });
 
-test.describe('driver configuration @self', () => {
+test.describe('driver configuration', { tag: '@self' }, () => {
   const problems = (env: Record<string, string>) => {
     try {
       loadConfig({ TARGET: 'external', BASE_URL: 'http://127.0.0.1:8000', JWT_TOKEN: 'a.b.c', ...env }, { checkFiles: false });

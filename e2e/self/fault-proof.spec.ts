@@ -12,7 +12,7 @@ import { pidsWithMarker, signalIfOurs, startDetached } from '../../helpers/stack
 import { EmbeddedStack } from '../../helpers/stack/embedded-stack';
 import { externalTarget } from '../../helpers/targets/external-target';
 
-test.describe('faults prove their effect @self', () => {
+test.describe('faults prove their effect', { tag: '@self' }, () => {
   test.setTimeout(90_000);
   const embedded = loadConfig({ ...readEnv(), STACK_NAME: 'self-fault-proof', TARGET: 'embedded' });
   let stack: EmbeddedStack | undefined;

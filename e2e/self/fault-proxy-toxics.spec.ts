@@ -2,7 +2,7 @@
 import { expect, test } from '@playwright/test';
 import { converse, pings, resets, rig, roundTrip } from './support/proxy-rig';
 
-test.describe('fault proxy toxics (Toxiproxy semantics) @self', () => {
+test.describe('fault proxy toxics (Toxiproxy semantics)', { tag: '@self' }, () => {
   test('should apply a toxic to a connection with probability toxicity, drawn once per connection as Toxiproxy does', async () => {
     const r = await rig();
     try {

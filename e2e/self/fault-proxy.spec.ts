@@ -2,7 +2,7 @@
 import { expect, test } from '@playwright/test';
 import { rig, roundTrip } from './support/proxy-rig';
 
-test.describe('fault proxy (Toxiproxy vocabulary) @self', () => {
+test.describe('fault proxy (Toxiproxy vocabulary)', { tag: '@self' }, () => {
   test('should pass traffic, and apply down, timeout, reset_peer and latency until they are removed', async () => {
     const r = await rig();
     try {

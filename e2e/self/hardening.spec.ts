@@ -19,7 +19,7 @@ import { PostgresCluster } from '../../helpers/stack/postgres-cluster';
 import { argvHasMarker } from '../../helpers/stack/processes';
 import { ensureSafeStackRoot } from '../../helpers/stack/stack-state';
 
-test.describe('suite hardening @self', () => {
+test.describe('suite hardening', { tag: '@self' }, () => {
   test('should take a process for a stack only when an argument names the stack folder or a path inside it', () => {
     const stack = '/tmp/sr/abc';
     expect(argvHasMarker(['postgres', '-D', '/tmp/sr/abc/pg/data'], stack)).toBe(true);

@@ -14,7 +14,7 @@ const STACK_NAME = 'self-interrupt';
  * The child run reuses a stack this test owns, so that what the interruption leaves behind can be
  * inspected afterwards: PostgreSQL must be running and unfrozen, the proxy clean, the store healthy.
  */
-test.describe('interrupting a run mid-fault @self', () => {
+test.describe('interrupting a run mid-fault', { tag: '@self' }, () => {
   test.setTimeout(120_000);
   const cfg = loadConfig({ ...readEnv(), STACK_NAME, TARGET: 'embedded' });
   let stack: EmbeddedStack | undefined;

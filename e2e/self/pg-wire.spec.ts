@@ -11,7 +11,7 @@ const untyped = (code: number, body = Buffer.alloc(0)) => Buffer.concat([int32(8
 const typed = (type: string, body: Buffer) => Buffer.concat([Buffer.from(type), int32(4 + body.length), body]);
 const cstr = (s: string) => Buffer.from(`${s}\0`);
 
-test.describe('PostgreSQL wire reading @self', () => {
+test.describe('PostgreSQL wire reading', { tag: '@self' }, () => {
   test('should count simple and extended statements across chunk boundaries, after SSLRequest and start-up', () => {
     const r = new PgConnectionReader();
     const client = Buffer.concat([

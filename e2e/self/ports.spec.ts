@@ -3,7 +3,7 @@ import { expect, test } from '@playwright/test';
 import { EPHEMERAL_PORT_START } from '../../helpers/config';
 import { findFreePort, isPortFree } from '../../helpers/stack/ports';
 
-test.describe('port choice @self', () => {
+test.describe('port choice', { tag: '@self' }, () => {
   test('should pick free ports below the ephemeral range and skip excluded ones', async () => {
     const range = { min: 20000, max: 20010 };
     const seen = new Set<number>();

@@ -38,7 +38,7 @@ async function rawServer(answer: (n: number, socket: net.Socket) => string | und
 
 const get = (client: HttpClient, timeoutMs = 2_000) => client.request({ method: 'GET', path: '/x', timeoutMs, parseBody: false });
 
-test.describe('lean GET path of the load runner @self', () => {
+test.describe('lean GET path of the load runner', { tag: '@self' }, () => {
   test('should read Content-Length and chunked answers, keep the socket, and keep an error body', async () => {
     const srv = await rawServer((n) =>
       n === 1

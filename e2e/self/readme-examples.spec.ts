@@ -28,7 +28,7 @@ function settingsAfter(marker: string): Record<string, string> {
 
 const base = { TARGET: 'external', BASE_URL: 'https://staging.shop.example', JWT_TOKEN: 'a.b.c' };
 
-test.describe('README examples @self', () => {
+test.describe('README examples', { tag: '@self' }, () => {
   for (const driver of ['command', 'systemd', 'compose', 'kubectl'] as const) {
     test(`should accept the ${driver} example as it is written`, () => {
       const settings = settingsAfter(`**\`${driver}\`**`);

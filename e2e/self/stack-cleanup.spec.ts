@@ -29,7 +29,7 @@ function holdStack(): Promise<{ child: ChildProcess; baseUrl: string }> {
   });
 }
 
-test.describe('leftover stack cleanup @self', () => {
+test.describe('leftover stack cleanup', { tag: '@self' }, () => {
   test.setTimeout(90_000);
   const cfg = loadConfig({ ...readEnv(), STACK_NAME, TARGET: 'embedded' });
 

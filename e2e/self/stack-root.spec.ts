@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { ensureSafeStackRoot, readStackState } from '../../helpers/stack/stack-state';
 
-test.describe('stack folder safety @self', () => {
+test.describe('stack folder safety', { tag: '@self' }, () => {
   test('should create the stack root 0711 and refuse one writable by others or owned by another user', () => {
     const root = test.info().outputPath('stacks');
     ensureSafeStackRoot(root);

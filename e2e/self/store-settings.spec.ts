@@ -18,7 +18,7 @@ function settingsWith(cacheDir: string): string {
   return r.status === 0 ? '' : (r.stderr.trim().split('\n').at(-1) ?? `exit ${r.status}`);
 }
 
-test.describe('the store refuses a cache folder others could plant in @self', () => {
+test.describe('the store refuses a cache folder others could plant in', { tag: '@self' }, () => {
   test('should start with a private folder, and refuse one open to others or a symbolic link', () => {
     const root = test.info().outputPath('cache');
     fs.mkdirSync(root, { recursive: true });

@@ -19,7 +19,7 @@ const catalog = { products: { rows: byId(PRODUCTS), children: () => ({}) } };
 const page = (results: object[], count = results.length) => ({ count, next: null, previous: null, results });
 const api = (p: (typeof PRODUCTS)[number]) => ({ id: p.id, brand: p.brand_id, name: p.name, price: p.price.toFixed(2), stock: p.stock });
 
-test.describe('answer checkers @self', () => {
+test.describe('answer checkers', { tag: '@self' }, () => {
   test('should compare values as a store shows them: decimals, instants, JSON by content', () => {
     expect(sameValue('10.00', 10)).toBe(true);
     expect(sameValue('10.01', 10)).toBe(false);
@@ -93,7 +93,7 @@ test.describe('answer checkers @self', () => {
   });
 });
 
-test.describe('server-owned fields @self', () => {
+test.describe('server-owned fields', { tag: '@self' }, () => {
   test('should generate the server fields and values from an answer and a table, never the client fields', () => {
     const answer = {
       id: 5,
@@ -131,7 +131,7 @@ test.describe('server-owned fields @self', () => {
   });
 });
 
-test.describe('error bodies and repeats @self', () => {
+test.describe('error bodies and repeats', { tag: '@self' }, () => {
   test("should flag a database driver's message in an error body, and pass the store's own envelope", () => {
     expect(findLeaks('{"detail": "The service is temporarily unavailable. Please retry.", "code": "database_unavailable"}')).toEqual([]);
     for (const m of [

@@ -12,7 +12,7 @@ const lint = (...files: string[]) =>
     timeout: 60_000,
   });
 
-test.describe('CI workflow @self', () => {
+test.describe('CI workflow', { tag: '@self' }, () => {
   test('should pass actionlint, and fail it when broken', () => {
     const good = lint();
     expect(good.status, `${good.stdout}${good.stderr}`).toBe(0);
