@@ -160,3 +160,13 @@ export function doctorTable(rows: readonly DoctorRow[]): string {
     ...rows.map((r) => `| ${r.family} | ${r.test} | ${r.skips ? `skips: ${r.skips}` : 'runs'} |`),
   ].join('\n');
 }
+
+/** A skip's reason names the setting that would let the test run: an environment variable (LOGIN_RATE_LIMIT). */
+export const namesSetting = (reason: string): boolean => /\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b/.test(reason);
+
+/** The rows of a printed doctor table (doctorTable), and the skips among them that name no setting. */
+export function readDoctorTable(text: string): { rows: string[]; skips: string[]; unnamed: string[] } {
+  const rows = text.split('\n').filter((l) => /^\| (?!family \||---)/.test(l));
+  const skips = rows.filter((l) => l.includes('| skips:'));
+  return { rows, skips, unnamed: skips.filter((l) => !namesSetting(l)) };
+}

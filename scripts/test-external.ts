@@ -17,6 +17,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { healthStatus } from '../helpers/api/token';
+import { namesSetting, readDoctorTable } from '../helpers/doctor';
 import { config } from '../helpers/config';
 import { DbProbe } from '../helpers/integrity/db-probe';
 import { compareSnapshots, describeDiff, takeSnapshot, type DbSnapshot } from '../helpers/integrity/snapshot';
@@ -175,11 +176,7 @@ function checkSkips(name: string, report: JsonSuite): string[] {
       // Playwright copies a skip's annotation from the result onto the test: each reason once
       const reason = [...new Set(reasons)].join('; ');
       lines.push(`[${t.projectName}] ${spec.title}: ${reason || '(no reason)'}`);
-      check(
-        `${name}: the skip of "${spec.title}" names a setting`,
-        /\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b/.test(reason),
-        reason || 'no reason given',
-      );
+      check(`${name}: the skip of "${spec.title}" names a setting`, namesSetting(reason), reason || 'no reason given');
     }
   }
   return lines;
@@ -198,13 +195,12 @@ function doctor(name: string, env: Record<string, string>): void {
     timeout: 120_000,
   });
   fs.writeFileSync(path.join(reports, name, 'doctor.md'), `${r.stdout}${r.stderr ? `\n\nstderr:\n${r.stderr}` : ''}`);
-  const rows = r.stdout.split('\n').filter((l) => /^\| (?!family \||---)/.test(l));
+  const { rows, skips, unnamed } = readDoctorTable(r.stdout);
   check(
     `${name}: npm run doctor passes and prints the family table (reports/external/${name}/doctor.md)`,
     r.status === 0 && rows.length > 0,
-    `exit ${r.status ?? r.signal}, ${rows.length} rows, ${rows.filter((l) => l.includes('| skips:')).length} skip`,
+    `exit ${r.status ?? r.signal}, ${rows.length} rows, ${skips.length} skip`,
   );
-  const unnamed = rows.filter((l) => l.includes('| skips:') && !/\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b/.test(l));
   check(`${name}: every skip the doctor lists names a setting`, unnamed.length === 0, unnamed.join(' / '));
 }
 

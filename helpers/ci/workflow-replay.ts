@@ -137,7 +137,7 @@ export function expand(text: string, run: JobRun, failed = false): string {
 }
 
 /** Whether a step (or job) runs: its `if:`, or success() when it has none. */
-function shouldRun(cond: string | undefined, run: JobRun, failed: boolean): boolean {
+export function shouldRun(cond: string | undefined, run: JobRun, failed: boolean): boolean {
   if (!cond) return !failed;
   const inner = /^\s*\$\{\{(.*)\}\}\s*$/.exec(cond)?.[1] ?? cond;
   const v = evaluate(inner, run, failed);
@@ -272,8 +272,14 @@ export function runJob(run: JobRun, r: Replay, log: (line: string) => void): boo
     const label = expand(step.name ?? (step.uses ? `uses ${step.uses}` : `run ${(step.run ?? '').split('\n')[0]}`), run);
     const t0 = Date.now();
     const notes: string[] = [];
-    if (!shouldRun(step.if, run, failed) || Date.now() > deadline) {
-      run.records.push({ step: label, outcome: 'skipped', ms: 0, notes: Date.now() > deadline ? ['the job timed out'] : [] });
+    if (Date.now() > deadline) {
+      // timeout-minutes: the runner cancels the job, which fails
+      failed = true;
+      run.records.push({ step: label, outcome: 'skipped', ms: 0, notes: ['the job timed out'] });
+      return;
+    }
+    if (!shouldRun(step.if, run, failed)) {
+      run.records.push({ step: label, outcome: 'skipped', ms: 0, notes: [] });
       return;
     }
     let ok: boolean;

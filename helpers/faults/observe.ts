@@ -130,6 +130,13 @@ function watchBroken(broken: NonNullable<FaultSpec['broken']>, t0: number): { ti
 /** How often the target is looked at while a zero-downtime action is observed. */
 const WATCH_INTERVAL_MS = 100;
 
+/** An action's result with what its observation saw, when, and how long the look took. */
+const outcome = (
+  r: { detail: string; commands?: readonly CommandRecord[] },
+  endedAt: number,
+  seen: { detail: string; at: number; lookMs: number },
+) => ({ detail: r.detail, commands: r.commands, endedAt, observation: seen.detail, observedAt: seen.at, lookMs: seen.lookMs });
+
 export function buildFault(spec: FaultSpec, ctx: FaultContext): Fault {
   let injected = false;
   return {
@@ -151,7 +158,7 @@ export function buildFault(spec: FaultSpec, ctx: FaultContext): Fault {
             ctx.observeTimeoutMs,
             (ms, last) => new FaultNotObserved(spec.name, spec.driver, effect.expected, ms, last),
           );
-          return { detail: r.detail, commands: r.commands, endedAt, observation: seen.detail, observedAt: seen.at, lookMs: seen.lookMs };
+          return outcome(r, endedAt, seen);
         } catch (error) {
           // not "not observed" when the action took the target down: that is the deployment's failure
           const now = spec.broken && (await spec.broken().catch(() => undefined));
@@ -181,7 +188,7 @@ export function buildFault(spec: FaultSpec, ctx: FaultContext): Fault {
           (ms, last) => new FaultDidNotRecover(spec.name, spec.driver, reverted.expected, ms, last),
         );
         injected = false;
-        return { detail: r.detail, commands: r.commands, endedAt, observation: seen.detail, observedAt: seen.at, lookMs: seen.lookMs };
+        return outcome(r, endedAt, seen);
       }),
   };
 }
