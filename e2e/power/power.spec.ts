@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { childEnv } from '../../helpers/config';
-import { PROJECT_ROOT } from '../../helpers/paths';
+import { PLAYWRIGHT_CLI, PROJECT_ROOT } from '../../helpers/paths';
 import { categorize } from '../../helpers/report/categories';
 import { redactText, shown } from '../../helpers/report/redact';
 import { readJsonReport, specsOf } from '../../helpers/report/results-json';
@@ -110,7 +110,7 @@ async function childRun(i: number, c: FlawCase): Promise<ChildRun> {
   const projects = [...new Set(members.map((m) => m.project))].map((p) => `--project=${p}`);
   const grep = members.length === 1 ? c.grep : members.map((m) => `(?:${m.grep})`).join('|');
   // the child writes the suite's own reports into out (results.json, Allure results, the secret scan)
-  const child = spawn('npx', ['playwright', 'test', ...projects, '--grep', grep, ...repeat], {
+  const child = spawn(process.execPath, [PLAYWRIGHT_CLI, 'test', ...projects, '--grep', grep, ...repeat], {
     cwd: PROJECT_ROOT,
     env: childEnv({
       TARGET: 'embedded',

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { ConfigError, EPHEMERAL_PORT_START, KNOWN_FLAWS, childEnv, loadConfig, readEnv } from '../../helpers/config';
-import { PROJECT_ROOT, REFERENCE_STORE_DIR } from '../../helpers/paths';
+import { PLAYWRIGHT_CLI, PROJECT_ROOT, REFERENCE_STORE_DIR } from '../../helpers/paths';
 
 const problemsOf = (env: Record<string, string>) => {
   try {
@@ -107,7 +107,7 @@ test.describe('config', { tag: '@self' }, () => {
 
   test('should stop `playwright test` before anything starts when a value is bad', () => {
     const stackRoot = fs.mkdtempSync(path.join('/tmp', 'sr-badcfg-'));
-    const run = spawnSync('npx', ['playwright', 'test', '--project=smoke'], {
+    const run = spawnSync(process.execPath, [PLAYWRIGHT_CLI, 'test', '--project=smoke'], {
       cwd: PROJECT_ROOT,
       encoding: 'utf8',
       timeout: 60_000,
@@ -126,7 +126,7 @@ test.describe('config', { tag: '@self' }, () => {
   });
 
   test('should stop `playwright test` before any fault when a driver setting is bad', () => {
-    const run = spawnSync('npx', ['playwright', 'test', '--project=db-outage'], {
+    const run = spawnSync(process.execPath, [PLAYWRIGHT_CLI, 'test', '--project=db-outage'], {
       cwd: PROJECT_ROOT,
       encoding: 'utf8',
       timeout: 60_000,

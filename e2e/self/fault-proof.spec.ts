@@ -55,7 +55,8 @@ test.describe('faults prove their effect', { tag: '@self' }, () => {
   const pgCtl = (action: string) => `runuser -u postgres -- ${stack!.state.pgBin}/pg_ctl ${action} -D ${stack!.cluster.dataDir} -w`;
 
   test('should fail with "fault not observed" when the action changes nothing', async () => {
-    const t = target({ DB_DRIVER: 'command', DB_STOP_COMMAND: 'true', DB_START_COMMAND: 'true' });
+    // a bound shorter than the run's: the test waits it out, and nothing ever shows
+    const t = target({ DB_DRIVER: 'command', DB_STOP_COMMAND: 'true', DB_START_COMMAND: 'true', FAULT_OBSERVE_TIMEOUT_MS: '700' });
     const f = fault(t, 'db-stop');
     const error = await f.inject().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FaultNotObserved);
@@ -70,6 +71,7 @@ test.describe('faults prove their effect', { tag: '@self' }, () => {
     const t = target({
       APP_DRIVER: 'command',
       APP_RELOAD_COMMAND: 'true',
+      FAULT_OBSERVE_TIMEOUT_MS: '700',
       APP_WORKERS_COMMAND: `pgrep -P $(cat ${s.store.pidFile})`,
       APP_INSTANCE_COMMAND: `cat ${s.store.pidFile}`,
     });
@@ -84,7 +86,12 @@ test.describe('faults prove their effect', { tag: '@self' }, () => {
 
   test('should fail with "did not recover" when the revert leaves the database down, and the fault was real', async () => {
     const s = stack!;
-    const t = target({ DB_DRIVER: 'command', DB_STOP_COMMAND: pgCtl('stop -m fast'), DB_START_COMMAND: 'true' });
+    const t = target({
+      DB_DRIVER: 'command',
+      DB_STOP_COMMAND: pgCtl('stop -m fast'),
+      DB_START_COMMAND: 'true',
+      RECOVER_TIMEOUT_MS: '1000',
+    });
     const f = fault(t, 'db-stop');
     try {
       const injected = await f.inject();

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { expect, test } from '@playwright/test';
 import { childEnv, loadConfig, readEnv } from '../../helpers/config';
-import { PROJECT_ROOT } from '../../helpers/paths';
+import { PLAYWRIGHT_CLI, PROJECT_ROOT } from '../../helpers/paths';
 import { redactText, shown } from '../../helpers/report/redact';
 import { EmbeddedStack } from '../../helpers/stack/embedded-stack';
 import { childPids, pidsWithMarker, processState, waitForExit } from '../../helpers/stack/processes';
@@ -48,7 +48,7 @@ test.describe('interrupting a run mid-fault', { tag: '@self' }, () => {
   for (const c of cases) {
     test(`should leave every service running and unfrozen after SIGINT while ${c.what}`, async () => {
       const s = stack!;
-      const child = spawn('npx', ['playwright', 'test', `--project=${c.project}`, '--grep', c.grep, '--reporter=line'], {
+      const child = spawn(process.execPath, [PLAYWRIGHT_CLI, 'test', `--project=${c.project}`, '--grep', c.grep, '--reporter=line'], {
         cwd: PROJECT_ROOT,
         env: childEnv({ STACK_NAME, TARGET: 'embedded', STACK_REUSE: '1', REPORTS_DIR: test.info().outputPath('child-reports') }),
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -58,6 +58,11 @@ export const THRESHOLD_SPECS = {
     default: 5_000,
     doc: "graceful reload: every old worker has exited (the store's graceful_timeout is 5 s)",
   },
+  faultHangProbeMs: {
+    env: 'FAULT_HANG_PROBE_MS',
+    default: 500,
+    doc: 'a database or link "hangs" when a connection gets no answer to its first message within this (a healthy PostgreSQL answers in 2.6 ms, p99 10.5 ms, under the db-outage load)',
+  },
   faultObserveTimeoutMs: {
     env: 'FAULT_OBSERVE_TIMEOUT_MS',
     default: 10_000,

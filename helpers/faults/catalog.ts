@@ -97,6 +97,8 @@ export interface FaultContext {
   /** the workers the app server runs in its steady state, when known */
   readonly expectedWorkers: () => Promise<number | undefined>;
   readonly observeTimeoutMs: number;
+  /** no answer within this to a connection's first message: the database or the link hangs */
+  readonly hangProbeMs: number;
   readonly recoverTimeoutMs: number;
 }
 

@@ -21,7 +21,7 @@ export function dbFault(ctx: FaultContext, name: DbFaultName, action: DbAction, 
   const effect = () =>
     all(
       action === 'freeze'
-        ? pingObservation('PostgreSQL accepts TCP but never answers', dbAddress, (p) => p.outcome === 'hang')
+        ? pingObservation('PostgreSQL accepts TCP but never answers', dbAddress, (p) => p.outcome === 'hang', ctx.hangProbeMs)
         : pingObservation('PostgreSQL stops answering', dbAddress, (p) => p.outcome !== 'answered' && p.outcome !== 'hang'),
       checkObservation(checkKey('DB', action), db.checks[action]),
     );

@@ -77,7 +77,7 @@ export function linkFault(ctx: FaultContext, name: DbFaultName, opts: FaultOptio
     }
     return { detail: steps.join('\n') || 'nothing to revert', commands: [] };
   };
-  const effect = () => pingObservation(m.expected, listen!, m.effect, Math.max(PROBE_TIMEOUT_MS, latencyMs * 3));
+  const effect = () => pingObservation(m.expected, listen!, m.effect, Math.max(ctx.hangProbeMs, latencyMs * 3));
   const reverted = () => linkReverted(link, () => listen ?? { host: '127.0.0.1', port: 0 });
   return {
     ok: true,

@@ -2,10 +2,10 @@
  * The embedded default target: a private PostgreSQL cluster, the fault proxy and the reference
  * store, started and stopped as one (its state file: stack-state.ts; cleaning up: stack-sweep.ts).
  */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Config, type ServerKind } from '../config';
+import { clusterFromTemplate, newPassword as secret } from './cluster-template';
 import { findFreePort } from './ports';
 import { PostgresCluster, postgresUrl } from './postgres-cluster';
 import type { ProxyProcess } from './proxy-process';
@@ -23,7 +23,6 @@ import { stackParts } from './stack-parts';
 import { cleanupStack } from './stack-sweep';
 import { StoreServer } from './store-server';
 
-const secret = () => randomBytes(18).toString('base64url');
 /** the store's start until /api/health/ answers (the suite's own default: STORE_READY_TIMEOUT_MS) */
 const STORE_READY_MS = 30_000;
 
@@ -64,8 +63,8 @@ export class EmbeddedStack {
   }
 
   /**
-   * Brings a fresh stack up in cfg's stack folder: initdb, start, create the store's DB,
-   * migrate, seed, start gunicorn. A leftover of a killed run is cleaned first; a stack
+   * Brings a fresh stack up in cfg's stack folder: a migrated cluster copied from its template
+   * (built by the first stack: initdb, createdb, migrate), new passwords, seed, start gunicorn. A leftover of a killed run is cleaned first; a stack
    * whose owner still runs is refused. On failure everything started is stopped again.
    */
   static async up(cfg: Config, owner: StackOwner, log: (line: string) => void = () => {}): Promise<EmbeddedStack> {
@@ -129,22 +128,31 @@ export class EmbeddedStack {
     writeStackState(withUrl);
     const stack = new EmbeddedStack(withUrl);
     try {
-      // the proxy (a node process) boots while initdb runs
+      // the proxy (a node process) boots while the cluster is copied from its template
       const proxyStarted = time('proxyStartMs', () => stack.proxy.start());
-      proxyStarted.catch(() => undefined); // awaited below; this only keeps an early initdb failure from orphaning it
-      await time('initdbMs', () => stack.cluster.init(withUrl.postgres.superPassword));
-      await proxyStarted;
-      await time('pgStartMs', () => stack.cluster.start());
-      await time('createDbMs', () =>
-        stack.cluster.createDatabase(withUrl.postgres.superPassword, {
-          name: withUrl.postgres.database,
-          user: withUrl.postgres.user,
-          password: withUrl.postgres.password,
-        }),
+      proxyStarted.catch(() => undefined); // awaited below; this only keeps an early failure from orphaning it
+      const template = await time('clusterMs', () =>
+        clusterFromTemplate(
+          {
+            root: path.dirname(dir),
+            pgBin: cfg.embedded.pgBin,
+            python: cfg.embedded.python,
+            portRange: cfg.embedded.portRange,
+            db: { name: withUrl.postgres.database, user: withUrl.postgres.user },
+            migrate: (url) => stack.store.manage(['migrate', '--noinput', '-v', '0'], 120_000, url),
+          },
+          stack.cluster,
+          { superPassword: withUrl.postgres.superPassword, userPassword: withUrl.postgres.password },
+        ),
       );
-      await time('migrateMs', () => stack.store.manage(['migrate', '--noinput', '-v', '0']));
-      await time('seedMs', () => stack.store.manage(['seed']));
+      if (template.buildMs !== undefined) timings.templateBuildMs = template.buildMs;
+      timings.templateCopyMs = template.copyMs;
+      await proxyStarted;
+      // the users are seeded while gunicorn boots (its health check needs no user): two Python starts at once
+      const seeded = time('seedMs', () => stack.store.manage(['seed']));
+      seeded.catch(() => undefined); // awaited below; this only keeps a failed seed from being unhandled meanwhile
       await time('storeStartMs', () => stack.store.start(cfg.thresholds.storeReadyTimeoutMs));
+      await seeded;
     } catch (error) {
       await cleanupStack(dir);
       throw error;

@@ -30,6 +30,9 @@ function postgresOwner(): { uid: number; gid: number } | undefined {
   return { uid: Number(uid), gid: Number(gid) };
 }
 
+/** The first line of the settings the suite appends to a cluster's postgresql.conf. */
+const CONF_MARKER = '# store-resilience: a private cluster on loopback';
+
 /** Runs initdb/pg_ctl for one private cluster and reports its state. */
 export class PostgresCluster {
   readonly dataDir: string;
@@ -50,11 +53,7 @@ export class PostgresCluster {
 
   /** initdb with scram auth on TCP, then our settings (port, 127.0.0.1, socket folder). */
   async init(superPassword: string): Promise<CommandRecord> {
-    const owner = postgresOwner();
-    for (const d of [this.opts.dir, this.socketDir, path.dirname(this.logFile)]) {
-      fs.mkdirSync(d, { recursive: true, mode: 0o700 });
-      if (owner) fs.chownSync(d, owner.uid, owner.gid);
-    }
+    const owner = this.makeDirs();
     const pwfile = path.join(this.opts.dir, '.pwfile');
     fs.writeFileSync(pwfile, `${superPassword}\n`, { mode: 0o600 });
     if (owner) fs.chownSync(pwfile, owner.uid, owner.gid);
@@ -72,29 +71,72 @@ export class PostgresCluster {
           '-E',
           'UTF8',
           '--locale=C',
+          // a disposable cluster: no fsync of the new files (initdb's own option for tests)
+          '--no-sync',
           // PostgreSQL 13's initdb has no --no-instructions (it prints them; nothing reads them)
           ...((toolMajor(this.opts.pgBin, 'initdb') ?? 99) >= 14 ? ['--no-instructions'] : []),
         ],
         { asPostgres: true, timeoutMs: 60_000 },
       );
-      fs.appendFileSync(
-        path.join(this.dataDir, 'postgresql.conf'),
-        [
-          '',
-          '# store-resilience: a private cluster on loopback',
-          `port = ${this.port}`,
-          "listen_addresses = '127.0.0.1'",
-          `unix_socket_directories = '${this.socketDir}'`,
-          'max_connections = 100',
-          "log_line_prefix = '%m [%p] %q%u@%d '",
-          'log_connections = off',
-          '',
-        ].join('\n'),
-      );
+      this.configure();
       return record;
     } finally {
       fs.rmSync(pwfile, { force: true });
     }
+  }
+
+  /**
+   * The data directory as a copy of a stopped cluster's (cp -a keeps the postgres user as owner),
+   * with this cluster's settings in place of the source's.
+   */
+  async initFromCopy(sourceDataDir: string): Promise<CommandRecord> {
+    this.makeDirs();
+    const record = await runCommand('cp', ['-a', '--', sourceDataDir, this.dataDir], { timeoutMs: 60_000 });
+    this.configure();
+    return record;
+  }
+
+  /** Changes the passwords of roles, connected as the superuser with its current password. */
+  async setPasswords(superPassword: string, passwords: Readonly<Record<string, string>>): Promise<void> {
+    const client = new pg.Client({ connectionString: this.url('postgres', superPassword, 'postgres'), connectionTimeoutMillis: 5_000 });
+    await client.connect();
+    try {
+      for (const [role, password] of Object.entries(passwords))
+        await client.query(`ALTER ROLE ${client.escapeIdentifier(role)} PASSWORD ${client.escapeLiteral(password)}`);
+    } finally {
+      await client.end();
+    }
+  }
+
+  /** The cluster's folders, owned by the postgres user when we are root; returns that owner. */
+  private makeDirs(): { uid: number; gid: number } | undefined {
+    const owner = postgresOwner();
+    for (const d of [this.opts.dir, this.socketDir, path.dirname(this.logFile)]) {
+      fs.mkdirSync(d, { recursive: true, mode: 0o700 });
+      if (owner) fs.chownSync(d, owner.uid, owner.gid);
+    }
+    return owner;
+  }
+
+  /** Our settings (port, 127.0.0.1, socket folder) at the end of postgresql.conf, replacing earlier ones. */
+  private configure(): void {
+    const file = path.join(this.dataDir, 'postgresql.conf');
+    const text = fs.readFileSync(file, 'utf8');
+    const at = text.indexOf(`\n${CONF_MARKER}`);
+    fs.writeFileSync(
+      file,
+      [
+        at >= 0 ? text.slice(0, at) : text,
+        CONF_MARKER,
+        `port = ${this.port}`,
+        "listen_addresses = '127.0.0.1'",
+        `unix_socket_directories = '${this.socketDir}'`,
+        'max_connections = 100',
+        "log_line_prefix = '%m [%p] %q%u@%d '",
+        'log_connections = off',
+        '',
+      ].join('\n'),
+    );
   }
 
   /** pg_ctl start, waiting until it accepts connections. */

@@ -73,6 +73,7 @@ export function embeddedTarget(stack: EmbeddedStack, cfg: Config): Target {
     storeLog: () => fileLog(stack.store.logFile).open(),
     expectedWorkers: async () => stack.store.expectedWorkers,
     observeTimeoutMs: t.faultObserveTimeoutMs,
+    hangProbeMs: t.faultHangProbeMs,
     recoverTimeoutMs: t.recoverTimeoutMs,
   };
   const target: Target = {

@@ -97,6 +97,7 @@ export function externalTarget(ext: ExternalTarget, cfg: Config): Target {
     },
     expectedWorkers,
     observeTimeoutMs: t.faultObserveTimeoutMs,
+    hangProbeMs: t.faultHangProbeMs,
     recoverTimeoutMs: t.recoverTimeoutMs,
   };
 
