@@ -22,14 +22,36 @@ const OK_BEFORE = 20;
 const OK_AFTER = 20;
 /** requests under the fault before it may be recovered */
 const REQUESTS_DURING = 10;
-/**
- * Faults whose check is about the requests in flight when they strike (a reload, a stop): the load
- * runs without think time, so that every virtual user has a request in flight at every moment. With
- * 20 ms of think time and 5 ms answers (kept database connections), a stop found nothing in flight
- * one time in four, and a store that drops in-flight requests passed (the meta-test saw it).
- */
-const IN_FLIGHT_FAULTS: ReadonlySet<AppFaultName> = new Set(['app-reload', 'app-restart']);
 const IN_FLIGHT_WEIGHTS = { products: 1, brands: 1, orders: 4, ownOrders: 1 };
+
+/** What an app-server fault asks of the experiment: its own declaration, no fault named in the code that runs it. */
+interface AppFaultPlan {
+  /**
+   * held for appFaultHoldMs under load; a restart or a re-exec is not: it comes back at once, and
+   * its downtime is what is measured
+   */
+  readonly held: boolean;
+  /**
+   * its check is about the requests in flight when it strikes (a reload, a stop): the load runs
+   * without think time, so that every virtual user has a request in flight at every moment. With
+   * 20 ms of think time and 5 ms answers (kept database connections), a stop found nothing in flight
+   * one time in four, and a store that drops in-flight requests passed (the meta-test saw it)
+   */
+  readonly inFlight: boolean;
+  /** it loses what it was serving by definition (a worker killed with SIGKILL): its own test bounds that */
+  readonly losesInFlight: boolean;
+  /** the bound its figures are held to, for the summary (the tests assert them) */
+  readonly bounds: (t: Config['thresholds']) => Record<string, number>;
+}
+
+const NO_FAILURE = () => ({ failed: 0 });
+const APP_FAULT_PLANS: Readonly<Record<AppFaultName, AppFaultPlan>> = {
+  'app-reload': { held: true, inFlight: true, losesInFlight: false, bounds: NO_FAILURE },
+  'app-kill-worker': { held: true, inFlight: false, losesInFlight: true, bounds: (t) => ({ downtimeMs: t.appWorkerKillGapMs }) },
+  'app-restart': { held: false, inFlight: true, losesInFlight: false, bounds: (t) => ({ downtimeMs: t.appRestartDowntimeMs }) },
+  'app-reexec': { held: false, inFlight: false, losesInFlight: false, bounds: NO_FAILURE },
+  'app-scale-down': { held: true, inFlight: false, losesInFlight: false, bounds: NO_FAILURE },
+};
 
 /** The requests in flight at a moment: started at or before it, and ended after it. */
 export const inFlightAt = (records: readonly LoadRecord[], at: number) => records.filter((r) => r.start <= at && r.end > at);
@@ -54,13 +76,6 @@ interface Ctx {
   readonly evidence: Evidence;
 }
 
-/** The bound each fault's figures are held to, for the summary (the tests assert them). */
-function boundsOf(faultName: AppFaultName, t: Config['thresholds']): Record<string, number> {
-  if (faultName === 'app-kill-worker') return { downtimeMs: t.appWorkerKillGapMs };
-  if (faultName === 'app-restart') return { downtimeMs: t.appRestartDowntimeMs };
-  return { failed: 0 };
-}
-
 export const describeFailures = (rs: readonly LoadRecord[]) =>
   rs.map((r) => `${r.op} started ${new Date(r.start).toISOString().slice(11, 23)}: ${errorKind(r)}`);
 
@@ -78,6 +93,7 @@ async function underLoad(ctx: Ctx, faultName: AppFaultName, verify: (run: Run) =
     record: ctx.evidence.record,
   });
   const fault = faults.create(faultName);
+  const plan = APP_FAULT_PLANS[faultName];
   const t = cfg.thresholds;
   const workers = (await target.server.expectedWorkers()) ?? '?';
   base.info().annotations.push({ type: 'fault', description: `${fault.description} (${storeKind} workers)` });
@@ -87,17 +103,17 @@ async function underLoad(ctx: Ctx, faultName: AppFaultName, verify: (run: Run) =
       load: {
         concurrency: cfg.load.vus,
         timeoutMs: t.requestTimeoutMs,
-        thinkTimeMs: IN_FLIGHT_FAULTS.has(faultName) ? 0 : cfg.load.thinkTimeMs,
+        thinkTimeMs: plan.inFlight ? 0 : cfg.load.thinkTimeMs,
         // and mostly orders (writes of 10-20 ms): every worker is busy when the signal reaches it (with
         // the catalogue read anonymously in 2-3 ms, a stop found idle workers once and a store that
         // drops in-flight requests went green in the meta-test)
-        ...(IN_FLIGHT_FAULTS.has(faultName) ? { weights: IN_FLIGHT_WEIGHTS } : {}),
+        ...(plan.inFlight ? { weights: IN_FLIGHT_WEIGHTS } : {}),
       },
       // each probe on a connection of its own: a kept one to a worker the fault retired would be reset
       steadyState: [healthProbe(fresh), catalogProbe(fresh, db), ownOrdersProbe(fresh, db, (await ctx.userOf('customer')).userId)],
       okBefore: OK_BEFORE,
       okAfter: OK_AFTER,
-      hold: { ms: faultName === 'app-restart' || faultName === 'app-reexec' ? 0 : t.appFaultHoldMs, requests: REQUESTS_DURING },
+      hold: { ms: plan.held ? t.appFaultHoldMs : 0, requests: REQUESTS_DURING },
       identity: target.server.identity.ok ? target.server.identity.value : undefined,
       timeline: ({ records, stats }) => ({
         title: `${fault.name} under load (${storeKind} workers x${workers})`,
@@ -118,7 +134,7 @@ async function underLoad(ctx: Ctx, faultName: AppFaultName, verify: (run: Run) =
           staleSocketRetries: stats.staleSocketRetries,
           ledger: verdict.valid ? 'valid' : 'INVALID',
         },
-        bounds: boundsOf(faultName, t),
+        bounds: plan.bounds(t),
       }),
     },
     async (base) => {
@@ -127,9 +143,8 @@ async function underLoad(ctx: Ctx, faultName: AppFaultName, verify: (run: Run) =
         storedKeys: new Set(base.stored.map((o) => o.idempotencyKey ?? '')),
         droppedInFlight: base.records.filter((r) => r.retriedStaleSocket && r.replayed),
       };
-      // a retried order answered by a replay was written on its first try, whose answer was dropped in flight;
-      // a worker killed with SIGKILL loses what it was serving by definition: its own test bounds that
-      if (faultName !== 'app-kill-worker')
+      // a retried order answered by a replay was written on its first try, whose answer was dropped in flight
+      if (!plan.losesInFlight)
         expect(
           run.droppedInFlight.map(
             (r) =>
