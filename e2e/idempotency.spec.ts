@@ -29,17 +29,9 @@ const tally = (xs: readonly Exchange[]) =>
 
 /** Orders stored under a key, per user, each checked for its lines. */
 async function stored(probe: DbProbe, key: string): Promise<Array<{ id: number; userId: number; fullName: string; problems: string[] }>> {
-  const rows = await probe.query<{ id: string; user_id: string; full_name: string }>(
-    'SELECT id, user_id, full_name FROM store_orderrequest WHERE idempotency_key = $1 ORDER BY id',
-    [key],
-  );
-  const withLines = rows.length ? await probe.ordersWithLines({ ids: rows.map((r) => Number(r.id)) }) : [];
-  return rows.map((r) => ({
-    id: Number(r.id),
-    userId: Number(r.user_id),
-    fullName: r.full_name,
-    problems: orderLineProblems(withLines.find((o) => o.id === Number(r.id))!),
-  }));
+  const rows = await probe.ordersByKey(key);
+  const withLines = rows.length ? await probe.ordersWithLines({ ids: rows.map((r) => r.id) }) : [];
+  return rows.map((r) => ({ ...r, problems: orderLineProblems(withLines.find((o) => o.id === r.id)!) }));
 }
 
 /**

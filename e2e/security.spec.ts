@@ -217,9 +217,7 @@ test.describe('authorization', { tag: '@security' }, () => {
     const b = await (await apiAs('secondCustomer')).createOrder(RUNBOOK_ORDER, { idempotencyKey: key });
     expect([a.status, b.status]).toEqual([201, 201]);
     expect((a.body as { id: number }).id, "two orders, not a replay of the other customer's").not.toBe((b.body as { id: number }).id);
-    const owners = (
-      await probe.query<{ user_id: string }>('SELECT user_id FROM store_orderrequest WHERE idempotency_key = $1 ORDER BY user_id', [key])
-    ).map((r) => Number(r.user_id));
+    const owners = (await probe.ordersByKey(key)).map((r) => r.userId).sort((x, y) => x - y);
     expect(owners).toEqual([(await userOf('customer')).userId, (await userOf('secondCustomer')).userId].sort((x, y) => x - y));
   });
 });

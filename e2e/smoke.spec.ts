@@ -144,7 +144,7 @@ test.describe('smoke', { tag: '@smoke' }, () => {
     expect(again.status).toBe(201);
     expect((again.body as { id: number }).id, 'same order').toBe((first.body as { id: number }).id);
     expect(again.responseHeaders?.['idempotent-replayed']).toBe('true');
-    const rows = await probe.query('SELECT id FROM store_orderrequest WHERE idempotency_key = $1', [key]);
+    const rows = await probe.ordersByKey(key);
     expect(rows, 'one row for the key').toHaveLength(1);
     const conflict = await api.createOrder(orderBody({ full_name: 'Someone else' }), { idempotencyKey: key });
     expect(conflict.status, 'a reused key with another body').toBe(422);

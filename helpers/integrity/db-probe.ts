@@ -112,6 +112,15 @@ export class DbProbe {
     return rows.map((x) => x.r);
   }
 
+  /** The orders stored under an Idempotency-Key, whoever's, in id order: one query for every check of a key. */
+  async ordersByKey(key: string): Promise<Array<{ id: number; userId: number; fullName: string }>> {
+    const rows = await this.query<{ id: string; user_id: string; full_name: string }>(
+      'SELECT id, user_id, full_name FROM store_orderrequest WHERE idempotency_key = $1 ORDER BY id',
+      [key],
+    );
+    return rows.map((r) => ({ id: Number(r.id), userId: Number(r.user_id), fullName: r.full_name }));
+  }
+
   /** Id of a user by username (the ledger's orders are that user's). */
   async userId(username: string): Promise<number> {
     const [row] = await this.query<{ id: number }>('SELECT id FROM auth_user WHERE username = $1', [username]);
