@@ -9,7 +9,6 @@ import { bound } from '../helpers/config';
 import { failedRecords as failed } from '../helpers/experiment/load-experiment';
 import { userCommandShare } from '../helpers/faults/fault';
 import { classifyRestartFailures } from '../helpers/integrity/restart-failures';
-import type { LoadRecord } from '../helpers/load/load-runner';
 import { expect, need } from './fixtures';
 
 import { describeFailures, doneAt, identities, inFlightAt, test } from './support/app-experiment';
