@@ -33,7 +33,7 @@ test.describe('crash points of the write path', { tag: '@crashpoint' }, () => {
       );
       const t = cfg.thresholds;
       const ordersOfKey = async (key: string) => {
-        const ids = await probe.orderIdsByKey(key);
+        const ids = (await probe.ordersByKey(key)).map((o) => o.id);
         return ids.length ? probe.ordersWithLines({ ids }) : [];
       };
 

@@ -100,7 +100,7 @@ async function retryProblems(v: ApiView, changes: Changes, afterRestore: boolean
   const problems: string[] = [];
   for (const o of changes.orders) {
     const xs = await many(v, { method: 'POST', path: '/api/store/order-requests/', body: o.body, key: o.key });
-    const stored = await v.db.orderIdsByKey(o.key);
+    const stored = (await v.db.ordersByKey(o.key)).map((x) => x.id);
     const named = new Set<number>();
     for (const x of xs) {
       const what = `a retry with the key of order ${o.id}${afterRestore ? ', which the restore removed,' : ''}`;

@@ -128,13 +128,6 @@ export class DbProbe {
     return Number(row.id);
   }
 
-  /** The ids of the orders stored with an Idempotency-Key (of any user), in id order. */
-  async orderIdsByKey(key: string): Promise<number[]> {
-    return (await this.query<{ id: string }>('SELECT id FROM store_orderrequest WHERE idempotency_key = $1 ORDER BY id', [key])).map((r) =>
-      Number(r.id),
-    );
-  }
-
   /** How many orders a user has. */
   async orderCount(userId: number): Promise<number> {
     const [row] = await this.query<{ n: string }>('SELECT count(*) AS n FROM store_orderrequest WHERE user_id = $1', [userId]);

@@ -1,5 +1,5 @@
 /**
- * A migrated, empty cluster kept per PostgreSQL server, Python/Django and the store's migrations:
+ * A migrated, empty cluster kept per PostgreSQL server, Python/Django, the store's migrations and flaws:
  * a stack copies its data directory (0.1 s) instead of running initdb, createdb and migrate (2 s
  * measured on 2 cores), then gives its roles passwords of its own. The template is built once by
  * the first stack that needs it, in a folder of its own, and renamed into place only when complete.
@@ -27,6 +27,11 @@ export interface TemplateSource {
   readonly portRange: { min: number; max: number };
   /** the store's database and its owner, created in the template */
   readonly db: { readonly name: string; readonly user: string };
+  /**
+   * what else shapes the migrated database: the store's flaws (idempotency_in_python drops a
+   * constraint after migrate), so that a template is what migrate gives this very store
+   */
+  readonly variant: string;
   /** runs the store's migrations against this database URL */
   readonly migrate: (databaseUrl: string) => Promise<unknown>;
 }
@@ -82,7 +87,7 @@ function templateKey(src: TemplateSource): string {
     const r = spawnSync(file, args, { encoding: 'utf8', timeout: 10_000 });
     return `${r.status}:${r.stdout ?? ''}`;
   };
-  h.update(`format ${TEMPLATE_FORMAT}\n${src.pgBin}\n${out(path.join(src.pgBin, 'postgres'), ['--version'])}\n`);
+  h.update(`format ${TEMPLATE_FORMAT}\nvariant ${src.variant}\n${src.pgBin}\n${out(path.join(src.pgBin, 'postgres'), ['--version'])}\n`);
   h.update(`${src.python}\n${out(src.python, ['-c', 'import django; print(django.__file__, django.get_version())'])}\n`);
   for (const file of migrationFiles(REFERENCE_STORE_DIR))
     h.update(`${path.relative(REFERENCE_STORE_DIR, file)}\n${fs.readFileSync(file, 'utf8')}\n`);

@@ -138,6 +138,7 @@ export class EmbeddedStack {
             pgBin: cfg.embedded.pgBin,
             python: cfg.embedded.python,
             portRange: cfg.embedded.portRange,
+            variant: `flaws ${[...withUrl.store.flaws].sort().join(',')}`,
             db: { name: withUrl.postgres.database, user: withUrl.postgres.user },
             migrate: (url) => stack.store.manage(['migrate', '--noinput', '-v', '0'], 120_000, url),
           },
