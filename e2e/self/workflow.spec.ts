@@ -1,8 +1,11 @@
 /** The CI workflow passes actionlint, and the lint really fails a broken workflow. */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
+import { runJob, type JobRun, type Replay } from '../../helpers/ci/workflow-replay';
+import { isAlive } from '../../helpers/stack/processes';
 import { PROJECT_ROOT } from '../../helpers/paths';
 
 const lint = (...files: string[]) =>
@@ -34,5 +37,45 @@ test.describe('CI workflow', { tag: '@self' }, () => {
     expect(text).toMatch(/name: blob-\$\{\{ env\.CI_CELL \}\}/);
     expect(text).toMatch(/merge-reports --config playwright\.merge\.config\.ts/);
     expect(text).toMatch(/run: npm run report:quality-gate/);
+  });
+});
+
+test.describe('ci:replay', { tag: '@self' }, () => {
+  test("should stop every process of a step past its job's timeout-minutes, not only its shell", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sr-replay-'));
+    const pidFile = path.join(dir, 'background.pid');
+    const r: Replay = {
+      artifactsDir: path.join(dir, 'artifacts'),
+      cacheDir: path.join(dir, 'cache'),
+      shimsDir: path.join(dir, 'shims'),
+      logsDir: dir,
+      playwrightArgs: [],
+      envOverrides: {},
+      // a background process of a script ignores SIGINT: it is killed after this
+      stopGraceMs: 500,
+    };
+    const run: JobRun = {
+      id: 'timeout',
+      // 0.02 minutes: 1.2 s; the step leaves a process in the background and waits far longer
+      job: { 'timeout-minutes': 0.02, steps: [{ name: 'hangs', run: `sleep 120 & echo $! > ${pidFile}; sleep 120` }] },
+      matrix: {},
+      workspace: dir,
+      env: { PATH: process.env.PATH ?? '' },
+      records: [],
+      cacheSaves: [],
+    };
+    try {
+      const t0 = Date.now();
+      expect(
+        runJob(run, r, () => {}),
+        'a job past its timeout fails',
+      ).toBe(false);
+      expect(Date.now() - t0, 'it ends at its timeout, not when the step would have').toBeLessThan(15_000);
+      const background = Number(fs.readFileSync(pidFile, 'utf8'));
+      expect(isAlive(background), "the step's background process is gone too").toBe(false);
+      expect(run.records[0]?.notes.join('; ')).toMatch(/past the job's timeout-minutes: its processes were killed \(SIGKILL\)/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -65,6 +65,8 @@ export interface Replay {
   readonly playwrightArgs: readonly string[];
   /** env values the replay sets over the step's own (the reduced run's gate), said in the step's line */
   readonly envOverrides: Readonly<Record<string, string>>;
+  /** how long a step past its job's timeout has after SIGINT before SIGKILL (default 30 s) */
+  readonly stopGraceMs?: number;
 }
 
 export interface JobRun {
@@ -262,6 +264,34 @@ function action(step: WorkflowStep, run: JobRun, r: Replay, notes: string[]): bo
   return false;
 }
 
+/**
+ * A step past its job's deadline: its whole process group is interrupted (a Playwright run then
+ * tears its stack down, as on Ctrl+C), and killed if it is still there after graceMs (what a
+ * non-interactive shell started in the background ignores SIGINT).
+ */
+const STOP_GRACE_MS = 30_000;
+function stopGroup(pgid: number, graceMs: number): string {
+  const alive = () => {
+    try {
+      process.kill(-pgid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  for (const [signal, waitMs] of [
+    ['SIGINT', graceMs],
+    ['SIGKILL', 5_000],
+  ] as const) {
+    if (!alive()) return signal === 'SIGINT' ? 'nothing of it was left' : 'its processes stopped on SIGINT';
+    process.kill(-pgid, signal);
+    const until = Date.now() + waitMs;
+    while (alive() && Date.now() < until) pause(100);
+  }
+  return alive() ? `process group ${pgid} still there after SIGKILL` : 'its processes were killed (SIGKILL)';
+}
+
 /** Runs a job's steps in order, as the runner would; the records say what each did. */
 export function runJob(run: JobRun, r: Replay, log: (line: string) => void): boolean {
   let failed = false;
@@ -303,13 +333,17 @@ export function runJob(run: JobRun, r: Replay, log: (line: string) => void): boo
       const file = path.join(r.logsDir, `${run.id}.${String(i).padStart(2, '0')}.sh`);
       fs.writeFileSync(file, script);
       const out = fs.openSync(logFile, 'w');
-      const res = spawnSync('bash', ['--noprofile', '--norc', '-e', '-o', 'pipefail', file], {
+      // setsid: the step's processes are a group of their own, stopped together when the job times out
+      const res = spawnSync('setsid', ['bash', '--noprofile', '--norc', '-e', '-o', 'pipefail', file], {
         cwd: run.workspace,
         env: { ...env, GITHUB_ENV: githubEnv, GITHUB_WORKSPACE: run.workspace, PATH: `${r.shimsDir}:${env.PATH ?? ''}` },
         stdio: ['ignore', out, out],
         timeout: Math.max(1_000, deadline - Date.now()),
       });
       fs.closeSync(out);
+      if (res.error && (res.error as NodeJS.ErrnoException).code === 'ETIMEDOUT' && res.pid) {
+        notes.push(`past the job's timeout-minutes: ${stopGroup(res.pid, r.stopGraceMs ?? STOP_GRACE_MS)}`);
+      }
       ok = res.status === 0;
       if (!ok) notes.push(`exit ${res.status ?? res.signal}`);
       const replaced = fs
