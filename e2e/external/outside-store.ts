@@ -122,6 +122,22 @@ export class OutsideStore {
     };
   }
 
+  /** The store up() started, from its folder (another process of the same run: a test worker). */
+  static open(dir: string): OutsideStore {
+    const s = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')) as OutsideStoreState;
+    return new OutsideStore(s, OutsideStore.proxyOf(s));
+  }
+
+  private static proxyOf(s: OutsideStoreState): ProxyProcess {
+    return new ProxyProcess({
+      dir: path.join(s.dir, 'proxy'),
+      name: 'postgres',
+      listenPort: s.proxyPort,
+      upstreamPort: s.pgPort,
+      controlPort: s.controlPort,
+    });
+  }
+
   static async up(log: (line: string) => void): Promise<OutsideStore> {
     const root = path.join('/tmp', 'sr-external');
     await OutsideStore.cleanLeftover(root, log);
@@ -161,14 +177,7 @@ export class OutsideStore {
       },
     };
     fs.writeFileSync(path.join(dir, 'state.json'), JSON.stringify(s, null, 2), { mode: 0o600 });
-    const proxy = new ProxyProcess({
-      dir: path.join(dir, 'proxy'),
-      name: 'postgres',
-      listenPort: proxyPort,
-      upstreamPort: pgPort,
-      controlPort,
-    });
-    const store = new OutsideStore(s, proxy);
+    const store = new OutsideStore(s, OutsideStore.proxyOf(s));
     try {
       await store.provision(log);
     } catch (error) {

@@ -53,6 +53,9 @@ function activeState(svc) {
   return st.expectRunning ? 'failed' : 'inactive';
 }
 
+/** The verbs that queue a job in systemd (the others read state or send a signal at once). */
+const JOB_VERBS = new Set(['start', 'stop', 'restart', 'reload', 'freeze', 'thaw']);
+
 runTool('systemctl', async ({ argv, cfg }) => {
   const { flags, args } = parseFlags(argv, FLAGS);
   delete flags.noPager;
@@ -63,7 +66,20 @@ runTool('systemctl', async ({ argv, cfg }) => {
   const unit = unitId(units[0]);
   const svc = unitService(cfg, units[0]);
   svc.observe();
+  // a job is systemd's, run by PID 1, not by the client: Ctrl+C ends systemctl (130) and the stop or
+  // start it asked for goes on to its end. Killed halfway, the double left a half-stopped unit that a
+  // start right after found still active (a Ctrl+C'd run then waited 30 s for a store never started).
+  if (JOB_VERBS.has(verb)) {
+    let interrupted = false;
+    process.removeAllListeners('SIGINT');
+    process.on('SIGINT', () => (interrupted = true));
+    const code = await act(verb, unit, svc, flags);
+    return interrupted ? 130 : code;
+  }
+  return act(verb, unit, svc, flags);
+});
 
+async function act(verb, unit, svc, flags) {
   switch (verb) {
     case 'start':
       await svc.start();
@@ -127,4 +143,4 @@ runTool('systemctl', async ({ argv, cfg }) => {
     }
   }
   return 0;
-});
+}
