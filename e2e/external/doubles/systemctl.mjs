@@ -2,6 +2,8 @@
  * systemctl test double: start/stop/restart/reload/kill/freeze/thaw/reset-failed/show/is-active on the
  * units of config.systemd.units, acting on the real processes (see README.md).
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { ToolError, Unsupported, onlyFlags, out, parseFlags, runTool, service, signalName } from './lib.mjs';
 
 const FLAGS = {
@@ -55,6 +57,47 @@ function activeState(svc) {
 
 /** The verbs that queue a job in systemd (the others read state or send a signal at once). */
 const JOB_VERBS = new Set(['start', 'stop', 'restart', 'reload', 'freeze', 'thaw']);
+/** How long a job waits for the one before it (systemd's DefaultTimeoutStartSec). */
+const JOB_WAIT_MS = 90_000;
+
+const alive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+};
+
+/**
+ * systemd runs one job at a time per unit, in order: a start asked while a stop runs waits for the
+ * stop to end, then starts. The doubles queue on a file holding the PID of the systemctl running the
+ * job (a holder that died frees it).
+ */
+async function queued(cfg, unit, job) {
+  fs.mkdirSync(cfg.stateDir, { recursive: true });
+  const lock = path.join(cfg.stateDir, `${baseName(unit)}.job`);
+  const deadline = Date.now() + JOB_WAIT_MS;
+  for (;;) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+      const holder = Number(fs.readFileSync(lock, 'utf8').trim());
+      // written at creation: an empty file is a holder between its open and its write
+      if (holder && !alive(holder)) fs.rmSync(lock, { force: true });
+      else if (Date.now() > deadline)
+        throw new ToolError(1, `Job for ${unit} canceled: the job before it ran for more than ${JOB_WAIT_MS / 1000} s`);
+      else await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  try {
+    return await job();
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
+}
 
 runTool('systemctl', async ({ argv, cfg }) => {
   const { flags, args } = parseFlags(argv, FLAGS);
@@ -73,7 +116,7 @@ runTool('systemctl', async ({ argv, cfg }) => {
     let interrupted = false;
     process.removeAllListeners('SIGINT');
     process.on('SIGINT', () => (interrupted = true));
-    const code = await act(verb, unit, svc, flags);
+    const code = await queued(cfg, unit, () => act(verb, unit, svc, flags));
     return interrupted ? 130 : code;
   }
   return act(verb, unit, svc, flags);
