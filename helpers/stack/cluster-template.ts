@@ -1,5 +1,5 @@
 /**
- * A migrated, empty cluster kept per PostgreSQL server, Python/Django, the store's migrations and flaws:
+ * A migrated, empty cluster kept per PostgreSQL server, Python/Django and the store's code:
  * a stack copies its data directory (0.1 s) instead of running initdb, createdb and migrate (2 s
  * measured on 2 cores), then gives its roles passwords of its own. The template is built once by
  * the first stack that needs it, in a folder of its own, and renamed into place only when complete.
@@ -16,7 +16,9 @@ import { PostgresCluster, postgresUrl } from './postgres-cluster';
 /** Raise it when what a template holds changes in a way the key does not see. */
 const TEMPLATE_FORMAT = 1;
 /** A template not used for this long is removed by the next one built. */
-const UNUSED_TEMPLATE_MS = 7 * 24 * 3600_000;
+const UNUSED_TEMPLATE_MS = 24 * 3600_000;
+/** The templates kept, the most recently used first (one per PostgreSQL major and store version). */
+const MAX_TEMPLATES = 8;
 const READY_FILE = 'ready.json';
 
 export interface TemplateSource {
@@ -27,11 +29,6 @@ export interface TemplateSource {
   readonly portRange: { min: number; max: number };
   /** the store's database and its owner, created in the template */
   readonly db: { readonly name: string; readonly user: string };
-  /**
-   * what else shapes the migrated database: the store's flaws (idempotency_in_python drops a
-   * constraint after migrate), so that a template is what migrate gives this very store
-   */
-  readonly variant: string;
   /** runs the store's migrations against this database URL */
   readonly migrate: (databaseUrl: string) => Promise<unknown>;
 }
@@ -80,28 +77,28 @@ export async function clusterFromTemplate(
   return { key, built, buildMs, copyMs };
 }
 
-/** What the template depends on: the server binary, the interpreter and Django, the migrations, the settings. */
+/** What the template depends on: the server binary, the interpreter and Django, the store's code. */
 function templateKey(src: TemplateSource): string {
   const h = createHash('sha256');
   const out = (file: string, args: string[]) => {
     const r = spawnSync(file, args, { encoding: 'utf8', timeout: 10_000 });
     return `${r.status}:${r.stdout ?? ''}`;
   };
-  h.update(`format ${TEMPLATE_FORMAT}\nvariant ${src.variant}\n${src.pgBin}\n${out(path.join(src.pgBin, 'postgres'), ['--version'])}\n`);
+  h.update(`format ${TEMPLATE_FORMAT}\n${src.pgBin}\n${out(path.join(src.pgBin, 'postgres'), ['--version'])}\n`);
   h.update(`${src.python}\n${out(src.python, ['-c', 'import django; print(django.__file__, django.get_version())'])}\n`);
-  for (const file of migrationFiles(REFERENCE_STORE_DIR))
+  // any change to the store's code builds a new template (1.8 s once): a post_migrate hook is code too
+  for (const file of storeSources(REFERENCE_STORE_DIR))
     h.update(`${path.relative(REFERENCE_STORE_DIR, file)}\n${fs.readFileSync(file, 'utf8')}\n`);
-  h.update(fs.readFileSync(path.join(REFERENCE_STORE_DIR, 'storeproject', 'settings.py')));
   return h.digest('hex').slice(0, 16);
 }
 
-/** Every .py file in a migrations folder under dir, sorted. */
-function migrationFiles(dir: string): string[] {
+/** Every .py file of the store, sorted: migrations, settings, and code that runs at migrate (post_migrate hooks). */
+function storeSources(dir: string): string[] {
   const found: string[] = [];
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory() && entry.name !== '__pycache__') found.push(...migrationFiles(full));
-    else if (entry.isFile() && entry.name.endsWith('.py') && path.basename(dir) === 'migrations') found.push(full);
+    if (entry.isDirectory() && entry.name !== '__pycache__') found.push(...storeSources(full));
+    else if (entry.isFile() && entry.name.endsWith('.py')) found.push(full);
   }
   return found.sort();
 }
@@ -150,14 +147,24 @@ async function removeDeadBuilds(parent: string, pgBin: string): Promise<void> {
   }
 }
 
-/** Templates of other keys unused for a week (an older PostgreSQL, changed migrations). */
+/**
+ * Other templates (an older store, another flaw set) beyond the MAX_TEMPLATES used last, or unused
+ * for a day: 46 MB each, and a change to the store's code leaves every older one unused for good.
+ */
 function removeUnusedTemplates(parent: string, keep: string): void {
-  for (const name of fs.readdirSync(parent)) {
-    if (name === keep || name.startsWith('build-')) continue;
+  const used = (name: string) => {
     const ready = path.join(parent, name, READY_FILE);
-    const used = fs.existsSync(ready) ? fs.statSync(ready).mtimeMs : 0;
-    if (Date.now() - used > UNUSED_TEMPLATE_MS) fs.rmSync(path.join(parent, name), { recursive: true, force: true });
-  }
+    return fs.existsSync(ready) ? fs.statSync(ready).mtimeMs : 0;
+  };
+  const others = fs
+    .readdirSync(parent)
+    .filter((name) => name !== keep && !name.startsWith('build-'))
+    .map((name) => ({ name, usedMs: used(name) }))
+    .sort((a, b) => b.usedMs - a.usedMs);
+  others.forEach((t, i) => {
+    if (i >= MAX_TEMPLATES - 1 || Date.now() - t.usedMs > UNUSED_TEMPLATE_MS)
+      fs.rmSync(path.join(parent, t.name), { recursive: true, force: true });
+  });
 }
 
 /** A random password (144 bits, URL-safe). */
