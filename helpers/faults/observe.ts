@@ -4,7 +4,7 @@ import { delay } from '../wait';
 import { pgPing, type PgPing } from '../integrity/pg-ping';
 import type { CommandRecord } from '../stack/command';
 import type { Action } from '../drivers/types';
-import { act, FaultDidNotRecover, FaultNotObserved, TargetBroken, type Fault } from './fault';
+import { act, FaultDidNotRecover, FaultNotObserved, TargetBroken, type Fault, type FaultAction } from './fault';
 import type { FaultContext, FaultName, FaultOrMissing } from './catalog';
 
 export interface Seen {
@@ -139,11 +139,37 @@ const outcome = (
 
 export function buildFault(spec: FaultSpec, ctx: FaultContext): Fault {
   let injected = false;
+  /**
+   * Ctrl+C leaves a test's body running while its teardown recovers: the body's inject may still be
+   * acting, and its own recover may start beside the teardown's. A recover waits for the inject in
+   * flight, and a second recover shares the one under way: two starts at once left a store answering
+   * health with no pidfile, and a start during a stop found the old server still up and did nothing
+   * (each then waited 30 s for a recovery that never came).
+   */
+  let injecting: Promise<FaultAction> | undefined;
+  let recovering: Promise<FaultAction> | undefined;
+  const recover = () =>
+    act(spec.name, 'recover', async () => {
+      await injecting?.catch(() => undefined);
+      if (!injected) return { detail: 'nothing to revert', changed: false };
+      const workers = spec.expectedWorkers ? await spec.expectedWorkers() : undefined;
+      const r = spec.revert ? await spec.revert({ workers }) : { detail: 'the target recovers on its own', commands: [] };
+      const endedAt = Date.now();
+      const reverted = spec.reverted();
+      const seen = await observe(
+        reverted,
+        ctx.recoverTimeoutMs,
+        (ms, last) => new FaultDidNotRecover(spec.name, spec.driver, reverted.expected, ms, last),
+      );
+      injected = false;
+      return outcome(r, endedAt, seen);
+    });
   return {
     name: spec.name,
     description: spec.description,
+    recover: () => (recovering ??= recover().finally(() => (recovering = undefined))),
     inject: () =>
-      act(spec.name, 'inject', async () => {
+      (injecting = act(spec.name, 'inject', async () => {
         await spec.before?.();
         injected = true; // before the action: a half-applied fault is reverted too
         const t0 = Date.now();
@@ -174,22 +200,7 @@ export function buildFault(spec: FaultSpec, ctx: FaultContext): Fault {
         } finally {
           await watch?.stop();
         }
-      }),
-    recover: () =>
-      act(spec.name, 'recover', async () => {
-        if (!injected) return { detail: 'nothing to revert', changed: false };
-        const workers = spec.expectedWorkers ? await spec.expectedWorkers() : undefined;
-        const r = spec.revert ? await spec.revert({ workers }) : { detail: 'the target recovers on its own', commands: [] };
-        const endedAt = Date.now();
-        const reverted = spec.reverted();
-        const seen = await observe(
-          reverted,
-          ctx.recoverTimeoutMs,
-          (ms, last) => new FaultDidNotRecover(spec.name, spec.driver, reverted.expected, ms, last),
-        );
-        injected = false;
-        return outcome(r, endedAt, seen);
-      }),
+      })),
   };
 }
 
