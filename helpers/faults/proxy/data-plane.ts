@@ -120,6 +120,14 @@ export class FaultProxy {
   }
 
   private accept(client: net.Socket): void {
+    // accepted by the kernel as the listener was closing: a disabled proxy holds no connection (kept, it
+    // linked to PostgreSQL, the store pooled it, and the close that waits for every connection never
+    // ended: the control API's answer to "enabled: false" timed out, once in a CI run)
+    if (!this.enabledFlag) {
+      client.on('error', () => {});
+      client.destroy();
+      return;
+    }
     if (this.unreachableBy !== undefined) {
       client.on('error', () => {});
       client.resetAndDestroy();
