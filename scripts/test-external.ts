@@ -46,7 +46,7 @@ const read = <T>(file: string): T | undefined => (fs.existsSync(file) ? (JSON.pa
 const specsOf = (s: Suite): Spec[] => [...(s.specs ?? []), ...(s.suites ?? []).flatMap(specsOf)];
 const checks = read<Suite & { stats: Stats }>(path.join(reports, 'checks', 'results.json'));
 let passed = 0;
-let failed = run.status === 0 ? 0 : checks ? 0 : 1;
+let failed = 0;
 const summary = ['# test:external', ''];
 for (const name of fs.existsSync(reports) ? fs.readdirSync(reports).sort() : []) {
   // each suite run's own tests count, as they did when they ran through the launcher itself
@@ -65,9 +65,14 @@ if (checks) {
   for (const spec of specsOf(checks))
     for (const t of spec.tests) summary.push(`- ${t.status === 'expected' ? 'ok' : t.status}: ${spec.title}`);
 }
+// a run that failed outside any test (its global setup or teardown, a crash) is a failure the line says too
+if (run.status !== 0 && failed === 0) {
+  failed = 1;
+  summary.push('', `- FAILED: the run itself (exit ${run.status ?? run.signal}) outside any test: see its output`);
+}
 fs.mkdirSync(reports, { recursive: true });
 fs.writeFileSync(path.join(reports, 'summary.md'), `${summary.join('\n')}\n`);
 fs.writeFileSync(path.join(reports, 'result.json'), JSON.stringify({ passed, failed }));
 log(`summary: ${path.join(reports, 'summary.md')}`);
 process.stdout.write(`${passed} passed, ${failed} failed\n`);
-process.exit(failed === 0 && run.status === 0 ? 0 : 1);
+process.exit(failed === 0 ? 0 : 1);
