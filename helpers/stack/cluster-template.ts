@@ -14,7 +14,7 @@ import { isAlive } from './processes';
 import { PostgresCluster, postgresUrl } from './postgres-cluster';
 
 /** Raise it when what a template holds changes in a way the key does not see. */
-const TEMPLATE_FORMAT = 1;
+const TEMPLATE_FORMAT = 2; // 2: built by the store without flaws (1 could hold a flaw's dropped constraint)
 /** A template not used for this long is removed by the next one built. */
 const UNUSED_TEMPLATE_MS = 24 * 3600_000;
 /** The templates kept, the most recently used first (one per PostgreSQL major and store version). */

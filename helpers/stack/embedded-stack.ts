@@ -139,7 +139,8 @@ export class EmbeddedStack {
             python: cfg.embedded.python,
             portRange: cfg.embedded.portRange,
             db: { name: withUrl.postgres.database, user: withUrl.postgres.user },
-            migrate: (url) => stack.store.manage(['migrate', '--noinput', '-v', '0'], 120_000, url),
+            // the store without its flaws: a template built by a flawed store kept what its flaw did at migrate
+            migrate: (url) => new StoreServer({ ...stack.store.opts, flaws: [] }).manage(['migrate', '--noinput', '-v', '0'], 120_000, url),
           },
           stack.cluster,
           { superPassword: withUrl.postgres.superPassword, userPassword: withUrl.postgres.password },
