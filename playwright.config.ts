@@ -36,8 +36,9 @@ export default defineConfig<AppServerOption>({
   outputDir: reports('test-output'),
   globalSetup: './e2e/global-setup.ts',
   globalTeardown: './e2e/global-teardown.ts',
-  // one stack, faults that affect every client: tests run one at a time, and never retried
-  workers: 1,
+  // a fault reaches every client of its stack: each worker has a stack of its own (a lane,
+  // STACK_LANES; an external deployment is one), its tests run one at a time, never retried
+  workers: cfg.embedded.lanes,
   fullyParallel: false,
   retries: 0,
   // REPEAT=K (or --repeat-each=K): every test K times; the summary states what the K runs prove

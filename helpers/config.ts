@@ -14,7 +14,8 @@ import { ConfigError, int, parseContext, type Env } from './config/parse';
 import { THRESHOLD_SPECS, boundText, type LoadSettings, type ThresholdSources, type Thresholds } from './config/thresholds';
 import { PROJECT_ROOT } from './paths';
 
-export { EPHEMERAL_PORT_START, KNOWN_FLAWS, newestPgBin } from './config/embedded';
+import { laneStackDir } from './config/embedded';
+export { EPHEMERAL_PORT_START, KNOWN_FLAWS, laneStackDir, newestPgBin } from './config/embedded';
 export type { Credentials, EmbeddedSettings, FlawName, ServerKind } from './config/embedded';
 export type { ExternalTarget } from './config/external';
 export { ConfigError, MIN_SECRET_LENGTH, type Env } from './config/parse';
@@ -85,7 +86,11 @@ export function loadConfig(env: Env, opts: { checkFiles?: boolean } = {}): Confi
   const { parse, problems } = ctx;
   const target = parse('TARGET', z.enum(['embedded', 'external']), '"embedded" or "external"', 'embedded');
   // external settings left in .env are ignored by an embedded run (the stack has its own drivers)
-  const embedded = parseEmbedded(ctx, target === 'embedded' && ctx.checkFiles);
+  const parsedEmbedded = parseEmbedded(ctx, target === 'embedded' && ctx.checkFiles);
+  // a deployment is one target: a fault on it reaches every client, so its tests run one at a time
+  if (target === 'external' && ctx.get('STACK_LANES') !== undefined && parsedEmbedded.lanes > 1)
+    problems.push(`STACK_LANES: an external target is one deployment, and a fault on it reaches every lane; set STACK_LANES=1`);
+  const embedded = target === 'external' ? { ...parsedEmbedded, lanes: 1 } : parsedEmbedded;
   const thresholds = Object.fromEntries(
     Object.entries(THRESHOLD_SPECS).map(([key, spec]) => [
       key,
@@ -175,3 +180,9 @@ export function childEnv(extra: Readonly<Record<string, string>> = {}, keys?: re
 /** A bound of this configuration as a failure message names it: value, variable, set or default. */
 export const bound = (cfg: Pick<Config, 'thresholds' | 'thresholdSources'>, key: keyof Thresholds): string =>
   boundText(cfg.thresholds, cfg.thresholdSources, key);
+
+/** The configuration as a lane's worker sees it: its own stack folder (lane 0: STACK_NAME's). */
+export function laneConfig(cfg: Config, lane: number): Config {
+  if (lane === 0) return cfg;
+  return deepFreeze({ ...cfg, embedded: { ...cfg.embedded, stackDir: laneStackDir(cfg.embedded.stackDir, lane) } });
+}

@@ -26,7 +26,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { expand, runJob, shouldRun, writeShims, type JobRun, type Replay, type Workflow } from '../helpers/ci/workflow-replay';
 import { PROJECT_ROOT } from '../helpers/paths';
-import { base64Runs, unzipTexts } from '../helpers/report/secret-scan';
+import { base64Runs, unzipTexts } from '../helpers/report/archive-texts';
 
 const workflowFile = path.resolve(process.env.REPLAY_WORKFLOW ?? path.join(PROJECT_ROOT, '.github/workflows/resilience.yml'));
 const pgs = (process.env.REPLAY_PG ?? '15 13').split(/[ ,]+/).filter(Boolean);

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { ConfigError, EPHEMERAL_PORT_START, KNOWN_FLAWS, childEnv, loadConfig, readEnv } from '../../helpers/config';
+import { ConfigError, EPHEMERAL_PORT_START, KNOWN_FLAWS, childEnv, laneConfig, loadConfig, readEnv } from '../../helpers/config';
 import { PLAYWRIGHT_CLI, PROJECT_ROOT, REFERENCE_STORE_DIR } from '../../helpers/paths';
 
 const problemsOf = (env: Record<string, string>) => {
@@ -55,6 +55,23 @@ test.describe('config', { tag: '@self' }, () => {
     );
     const ok = loadConfig({ TARGET: 'external', BASE_URL: 'http://127.0.0.1:8000/', JWT_TOKEN: 'aaa.bbb.ccc' }, { checkFiles: false });
     expect(ok.external?.baseUrl).toBe('http://127.0.0.1:8000');
+  });
+
+  test('should give each lane a stack of its own, and refuse lanes on one reused stack or one deployment', () => {
+    const cfg = loadConfig({ STACK_LANES: '2', STACK_NAME: 'run' }, { checkFiles: false });
+    expect(cfg.embedded.lanes).toBe(2);
+    expect(laneConfig(cfg, 0).embedded.stackDir).toBe(cfg.embedded.stackDir);
+    expect(laneConfig(cfg, 1).embedded.stackDir).toBe(`${cfg.embedded.stackDir}-lane1`);
+    expect(path.basename(laneConfig(cfg, 1).embedded.stackDir), 'a sibling under STACK_ROOT').toBe('run-lane1');
+    // one reused stack, one deployment: one lane, by default, and a clear refusal of more
+    expect(loadConfig({ STACK_REUSE: '1' }, { checkFiles: false }).embedded.lanes).toBe(1);
+    expect(problemsOf({ STACK_REUSE: '1', STACK_LANES: '2' })).toContain(
+      'STACK_LANES: 2 lanes need 2 stacks, and STACK_REUSE=1 reuses one',
+    );
+    const external = { TARGET: 'external', BASE_URL: 'http://127.0.0.1:8000', JWT_TOKEN: 'aaa.bbb.ccc' };
+    expect(loadConfig(external, { checkFiles: false }).embedded.lanes).toBe(1);
+    expect(problemsOf({ ...external, STACK_LANES: '2' })).toContain('STACK_LANES: an external target is one deployment');
+    expect(problemsOf({ STACK_LANES: '0' })).toContain('STACK_LANES: expected an integer from 1 to 8');
   });
 
   test('should report a missing interpreter and PostgreSQL binaries for the embedded stack', () => {

@@ -78,6 +78,20 @@ export interface EmbeddedSettings {
   readonly portRange: { readonly min: number; readonly max: number };
   /** use a healthy stack already running in stackDir and leave it running (STACK_REUSE=1) */
   readonly reuse: boolean;
+  /**
+   * Playwright workers, each with a stack of its own (STACK_LANES): a fault on one lane's stack
+   * touches no other lane's clients. Lane 0 is stackDir, started by global setup; lane N is
+   * stackDir-laneN, started by the first worker that needs it and stopped by global teardown.
+   */
+  readonly lanes: number;
+}
+
+/** Lanes when STACK_LANES is not set: two where there are two cores, else one. */
+const DEFAULT_LANES = Math.min(2, os.availableParallelism());
+
+/** The stack folder of a lane: lane 0 is STACK_NAME's folder, lane N its sibling STACK_NAME-laneN. */
+export function laneStackDir(stackDir: string, lane: number): string {
+  return lane === 0 ? stackDir : `${stackDir}-lane${lane}`;
 }
 
 /** Newest /usr/lib/postgresql/<version>/bin on this machine, or undefined. */
@@ -155,6 +169,13 @@ export function parseEmbedded(ctx: ParseContext, checkFiles: boolean): EmbeddedS
     { min: 20000, max: 32000 },
   );
   const reuseStack = parse('STACK_REUSE', z.enum(['0', '1', 'true', 'false']), '1/true or 0/false', 'false');
+  const reuse = reuseStack === '1' || reuseStack === 'true';
+  // two lanes by default: the families wait on faults more than they compute (one core busy on
+  // average with one lane, measured), and a reused stack is one stack
+  const lanesSet = ctx.get('STACK_LANES') !== undefined;
+  const lanes = parse('STACK_LANES', int(1, 8), 'an integer from 1 to 8 (Playwright workers, one stack each)', reuse ? 1 : DEFAULT_LANES);
+  if (reuse && lanesSet && lanes > 1)
+    problems.push(`STACK_LANES: ${lanes} lanes need ${lanes} stacks, and STACK_REUSE=1 reuses one; set STACK_LANES=1`);
   if (checkFiles) {
     if (!fs.existsSync(python)) problems.push(`PYTHON: ${python} does not exist (Debian: /usr/bin/python3)`);
     if (pgVersion !== undefined && !versionBin && !ctx.get('PG_BIN')) {
@@ -184,6 +205,7 @@ export function parseEmbedded(ctx: ParseContext, checkFiles: boolean): EmbeddedS
     flawPauseMs,
     stackDir: path.join(stackRoot, stackName),
     portRange,
-    reuse: reuseStack === '1' || reuseStack === 'true',
+    reuse,
+    lanes,
   };
 }

@@ -21,6 +21,8 @@ export function standardReporters(
     ['html', { outputFolder: path.join(dir, 'html'), open: 'never' }],
     ['junit', { outputFile: path.join(dir, 'junit.xml') }],
     ['json', { outputFile: path.join(dir, 'results.json') }],
+    // an empty results folder first: the report shows this run, its history is allure-history.jsonl
+    ['./helpers/report/allure-fresh.ts', { resultsDir: allureDir }],
     ['allure-playwright', { resultsDir: allureDir, suiteTitle: true, environmentInfo }],
     ...(ciCell ? [['blob', { outputDir: path.join(dir, 'blob'), fileName: `report-${ciCell}.zip` }] as ReporterDescription] : []),
   ];

@@ -1,5 +1,5 @@
 /**
- * After a run, every file under the reports folder is searched for the target's secrets (passwords,
+ * After a run, every file the run wrote under the reports folder is searched for the target's secrets (passwords,
  * the SECRET_KEY, the JWT signing key) and for live tokens: a find fails the run, loudly. JSON
  * results are decoded first (their attachments are base64). Global setup registers the secrets in
  * this process; the scan reporter, which runs last, reads them.
@@ -7,9 +7,10 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { gunzipSync, inflateRawSync } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 import type { FullResult, Reporter } from '@playwright/test/reporter';
 import { MIN_SECRET_LENGTH, type Config } from '../config';
+import { embeddedTexts, UnreadableArchive, unzipTexts } from './archive-texts';
 
 const REGISTRY = Symbol.for('store-resilience.secrets');
 // a signed JWT: two base64 JSON parts and a signature
@@ -71,79 +72,6 @@ export function handedOffSecrets(cfg: HandOff): string[] | undefined {
 }
 
 /** An archive the scan cannot open: it could hold anything, so it is a finding, never "clean". */
-export class UnreadableArchive extends Error {}
-
-/** The files of a zip archive (stored or deflated), read from its central directory; throws UnreadableArchive. */
-export function unzipTexts(zip: Buffer): string[] {
-  try {
-    return unzipOrThrow(zip);
-  } catch (error) {
-    throw new UnreadableArchive(`a zip the scan cannot read (${(error as Error).message})`);
-  }
-}
-
-function unzipOrThrow(zip: Buffer): string[] {
-  const eocd = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  if (eocd < 0) throw new Error('no end of central directory');
-  const count = zip.readUInt16LE(eocd + 10);
-  let at = zip.readUInt32LE(eocd + 16);
-  const out: string[] = [];
-  for (let i = 0; i < count && zip.readUInt32LE(at) === 0x02014b50; i++) {
-    const method = zip.readUInt16LE(at + 10);
-    const size = zip.readUInt32LE(at + 20);
-    const local = zip.readUInt32LE(at + 42);
-    const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
-    const data = zip.subarray(start, start + size);
-    if (method === 0) out.push(data.toString('utf8'));
-    else if (method === 8) out.push(inflateRawSync(data).toString('utf8'));
-    else throw new Error(`compression method ${method}`);
-    at += 46 + zip.readUInt16LE(at + 28) + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
-  }
-  return out;
-}
-
-// a long base64 run in a page: single-file reports embed their data this way (Playwright's HTML
-// report a zip, Allure's single file its results and attachments)
-const BASE64_MIN_RUN = 200;
-
-function isBase64Char(c: number): boolean {
-  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47;
-}
-
-/**
- * The runs of base64 characters of BASE64_MIN_RUN or more (with their padding), found in one linear
- * pass: a regular expression's backtracking overflows V8's stack on a run of megabytes (a report of
- * a repeated run embeds one).
- */
-export function base64Runs(page: string): string[] {
-  const runs: string[] = [];
-  let start = -1;
-  for (let i = 0; i <= page.length; i++) {
-    if (i < page.length && isBase64Char(page.charCodeAt(i))) {
-      if (start < 0) start = i;
-      continue;
-    }
-    if (start >= 0 && i - start >= BASE64_MIN_RUN) {
-      let end = i;
-      while (end < page.length && end - i < 2 && page[end] === '=') end++;
-      runs.push(page.slice(start, end));
-    }
-    start = -1;
-  }
-  return runs;
-}
-
-/** The texts a page embeds as base64, decoded (a zip unpacked); one level deep. */
-function embeddedTexts(page: string): string[] {
-  const texts: string[] = [];
-  for (const run of base64Runs(page)) {
-    const bytes = Buffer.from(run, 'base64');
-    if (bytes.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]))) texts.push(...unzipTexts(bytes));
-    else texts.push(bytes.toString('utf8'));
-  }
-  return texts;
-}
-
 /** Texts a file holds: itself; for JSON results the decoded attachment bodies; for a page what it embeds as base64. */
 function textsOf(file: string): string[] {
   const raw = fs.readFileSync(file);
@@ -187,15 +115,27 @@ export interface ScanFinding {
   readonly what: string;
 }
 
-/** Every finding of a secret or a live token under dir. */
-export function scanReports(dir: string, secrets: readonly string[]): { files: number; findings: ScanFinding[] } {
+/**
+ * Every finding of a secret or a live token under dir; with `since` (epoch ms), only in the files
+ * written since then (older ones, another run's, were scanned by that run for its own secrets).
+ */
+export function scanReports(
+  dir: string,
+  secrets: readonly string[],
+  opts: { since?: number } = {},
+): { files: number; older: number; findings: ScanFinding[] } {
   const findings: ScanFinding[] = [];
   let files = 0;
+  let older = 0;
   const walk = (d: string) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const f = path.join(d, e.name);
       if (e.isDirectory()) walk(f);
       else if (e.isFile()) {
+        if (opts.since !== undefined && fs.statSync(f).mtimeMs < opts.since) {
+          older++;
+          continue;
+        }
         files++;
         let texts: string[];
         try {
@@ -216,11 +156,18 @@ export function scanReports(dir: string, secrets: readonly string[]): { files: n
     }
   };
   if (fs.existsSync(dir)) walk(dir);
-  return { files, findings };
+  return { files, older, findings };
 }
 
 /** The reporter that runs the scan at the end of a run (listed last, after every report is written). */
 export default class SecretScanReporter implements Reporter {
+  /**
+   * The run's files are those written since the reporter was made (before global setup); a second
+   * of margin for coarse file times. Earlier runs' files (soak, the meta-test, an old Allure report)
+   * were scanned by their own runs, for their own secrets, which this run does not know anyway.
+   */
+  private readonly since = Date.now() - 1_000;
+
   constructor(private readonly opts: { outputDir: string }) {}
 
   printsToStdio(): boolean {
@@ -228,14 +175,15 @@ export default class SecretScanReporter implements Reporter {
   }
 
   async onEnd(result: FullResult): Promise<{ status: FullResult['status'] } | undefined> {
-    const { files, findings } = scanReports(this.opts.outputDir, registeredSecrets());
+    const { files, older, findings } = scanReports(this.opts.outputDir, registeredSecrets(), { since: this.since });
     const lines = findings.map((f) => `- ${f.file}: ${f.what}`);
     fs.writeFileSync(
       path.join(this.opts.outputDir, 'secret-scan.md'),
-      `# Secret scan\n\n${files} files searched for ${registeredSecrets().length} secrets and live tokens: ${findings.length ? `${findings.length} FOUND` : 'none found'}\n\n${lines.join('\n')}\n`,
+      `# Secret scan\n\n${files} files of this run searched for ${registeredSecrets().length} secrets and live tokens ` +
+        `(${older} older files, earlier runs', not searched again): ${findings.length ? `${findings.length} FOUND` : 'none found'}\n\n${lines.join('\n')}\n`,
     );
     if (findings.length === 0) {
-      process.stdout.write(`secret scan: ${files} report files, no secret and no live token\n`);
+      process.stdout.write(`secret scan: ${files} report files of this run, no secret and no live token\n`);
       return undefined;
     }
     process.stderr.write(

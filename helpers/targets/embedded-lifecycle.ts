@@ -4,11 +4,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../config';
+import { laneConfig, laneStackDir, type Config } from '../config';
+import { handOffSecrets, registerSecrets } from '../report/secret-scan';
 import { log } from '../report/log';
 import { EmbeddedStack } from '../stack/embedded-stack';
 import { sweepLeftovers } from '../stack/stack-sweep';
 import { healStack } from '../stack/heal';
+import { embeddedTarget } from './embedded-target';
 
 /** Starts (or reuses) the run's embedded stack and records it in reports/stack.json. */
 export async function setUpEmbedded(cfg: Config): Promise<void> {
@@ -45,8 +47,31 @@ export async function setUpEmbedded(cfg: Config): Promise<void> {
   );
 }
 
-/** Stops the stack this run started (frozen processes woken first), or heals a reused one. */
+/**
+ * The stack of a worker's lane (cfg as laneConfig gives it). Lane 0's is global setup's; another
+ * lane's is started by the first worker that runs in it, owned by the run (the runner, this
+ * worker's parent) so that later workers of the lane use it and global teardown stops it.
+ */
+export async function ensureLaneStack(cfg: Config, lane: number): Promise<void> {
+  if (cfg.target !== 'embedded' || lane === 0) return;
+  const existing = EmbeddedStack.open(cfg.embedded.stackDir);
+  if (existing?.state.owner.pid === process.ppid) return;
+  await EmbeddedStack.up(cfg, { pid: process.ppid, kind: 'test' }, log);
+}
+
+/**
+ * Stops the stacks this run started, every lane's (frozen processes woken first), or heals a reused
+ * one. A lane's secrets are registered before its stack goes: the scan of the reports looks for them.
+ */
 export async function tearDownEmbedded(cfg: Config): Promise<void> {
+  for (let lane = cfg.embedded.lanes - 1; lane >= 1; lane--) {
+    const stack = EmbeddedStack.open(laneStackDir(cfg.embedded.stackDir, lane));
+    if (stack?.state.owner.pid !== process.pid) continue;
+    registerSecrets(embeddedTarget(stack, laneConfig(cfg, lane)).secrets);
+    const done = await stack.down();
+    log(`embedded stack of lane ${lane} down: ${done.join('; ') || 'nothing was running'}`);
+  }
+  if (cfg.embedded.lanes > 1) handOffSecrets(cfg);
   const stack = EmbeddedStack.open(cfg.embedded.stackDir);
   if (!stack) return;
   if (stack.state.owner.pid === process.pid) {
