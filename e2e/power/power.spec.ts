@@ -116,6 +116,8 @@ async function childRun(i: number, c: FlawCase): Promise<ChildRun> {
       TARGET: 'embedded',
       STORE_FLAWS: [...new Set(members.map((m) => m.flaw))].join(','),
       STACK_NAME: `power-${name}`.slice(0, 40).replace(/-+$/, ''),
+      // one lane: two children already run at once, and a case judged under load runs alone (slot)
+      STACK_LANES: '1',
       ...members.reduce<Record<string, string>>((env, m) => ({ ...env, ...m.env }), {}),
       REPORTS_DIR: out,
     }),
