@@ -46,7 +46,7 @@ const local = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'reports/', 'reference-store/', '.scratch/', 'e2e/self/support/recorded/'] },
+  { ignores: ['node_modules/', 'reports/', 'reference-store/', '.scratch/', 'e2e/self/support/recorded/', 'e2e/external/doubles/.build/'] },
   js.configs.recommended,
   {
     files: ['**/*.ts', '**/*.mts'],

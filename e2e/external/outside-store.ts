@@ -20,6 +20,7 @@ import { findFreePort } from '../../helpers/stack/ports';
 import { childPids, isAlive, pidsWithMarker, readPidFile, signalIfOurs, waitForExit } from '../../helpers/stack/processes';
 import { ProxyProcess } from '../../helpers/stack/proxy-process';
 import { waitUntil } from '../../helpers/wait';
+import type { DoublesConfig } from './doubles/lib';
 
 export const CLUSTER = 'srexternal';
 const PORTS = { min: 24000, max: 26999 };
@@ -336,7 +337,7 @@ i=0; while alive "$old" && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done
   /** The test doubles' configuration: which unit, compose service and workload is which process. */
   writeDoublesConfig(file: string, argvLog: string): void {
     const s = this.s;
-    const config = {
+    const config: DoublesConfig = {
       argvLog,
       stateDir: path.join(path.dirname(file), 'doubles-state'),
       services: {

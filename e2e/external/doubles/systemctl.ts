@@ -4,7 +4,19 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ToolError, Unsupported, onlyFlags, out, parseFlags, runTool, service, signalName } from './lib.mjs';
+import {
+  ToolError,
+  Unsupported,
+  onlyFlags,
+  out,
+  parseFlags,
+  runTool,
+  service,
+  signalName,
+  type DoublesConfig,
+  type Flags,
+  type Service,
+} from './lib';
 
 const FLAGS = {
   '--kill-whom': { key: 'whom', value: true },
@@ -17,9 +29,10 @@ const FLAGS = {
   '--quiet': { key: 'quiet' },
   '-q': { key: 'quiet' },
   '--no-pager': { key: 'noPager' },
-};
+} as const;
+type SystemctlFlags = Flags<typeof FLAGS>;
 
-const VERB_FLAGS = {
+const VERB_FLAGS: Record<string, readonly string[]> = {
   start: [],
   stop: [],
   restart: [],
@@ -34,19 +47,19 @@ const VERB_FLAGS = {
 
 const PROPERTIES = ['ActiveState', 'SubState', 'MainPID', 'NRestarts', 'FreezerState', 'LoadState'];
 
-const unitId = (u) => (u.includes('.') ? u : `${u}.service`);
-const baseName = (u) => u.replace(/\.service$/, '');
+const unitId = (u: string) => (u.includes('.') ? u : `${u}.service`);
+const baseName = (u: string) => u.replace(/\.service$/, '');
 
 /** The service a unit argument names (with or without .service), or exit 5 like systemd. */
-function unitService(cfg, arg) {
+function unitService(cfg: DoublesConfig, arg: string): Service {
   const units = cfg.systemd?.units ?? {};
   const key = Object.keys(units).find((k) => baseName(k) === baseName(arg));
   if (key === undefined) throw new ToolError(5, `Unit ${unitId(arg)} could not be found.`);
-  return service(cfg, units[key]);
+  return service(cfg, units[key] as string);
 }
 
 /** active | inactive | failed, from the process and the recorded state. */
-function activeState(svc) {
+function activeState(svc: Service): 'active' | 'inactive' | 'failed' {
   if (svc.main()) return 'active';
   const st = svc.state();
   if (st.stopRequested) return 'inactive';
@@ -60,12 +73,12 @@ const JOB_VERBS = new Set(['start', 'stop', 'restart', 'reload', 'freeze', 'thaw
 /** How long a job waits for the one before it (systemd's DefaultTimeoutStartSec). */
 const JOB_WAIT_MS = 90_000;
 
-const alive = (pid) => {
+const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
     return true;
   } catch (e) {
-    return e.code === 'EPERM';
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 };
 
@@ -74,7 +87,7 @@ const alive = (pid) => {
  * stop to end, then starts. The doubles queue on a file holding the PID of the systemctl running the
  * job (a holder that died frees it).
  */
-async function queued(cfg, unit, job) {
+async function queued(cfg: DoublesConfig, unit: string, job: () => Promise<number>): Promise<number> {
   fs.mkdirSync(cfg.stateDir, { recursive: true });
   const lock = path.join(cfg.stateDir, `${baseName(unit)}.job`);
   const deadline = Date.now() + JOB_WAIT_MS;
@@ -83,7 +96,7 @@ async function queued(cfg, unit, job) {
       fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
       break;
     } catch (e) {
-      if (e.code !== 'EEXIST') throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const holder = Number(fs.readFileSync(lock, 'utf8').trim());
       // written at creation: an empty file is a holder between its open and its write
       if (holder && !alive(holder)) fs.rmSync(lock, { force: true });
@@ -99,15 +112,17 @@ async function queued(cfg, unit, job) {
   }
 }
 
-runTool('systemctl', async ({ argv, cfg }) => {
+await runTool('systemctl', async ({ argv, cfg }) => {
   const { flags, args } = parseFlags(argv, FLAGS);
   delete flags.noPager;
   const [verb, ...units] = args;
-  if (!(verb in VERB_FLAGS)) throw new Unsupported(`verb ${verb ?? '(none)'}`);
-  onlyFlags(flags, VERB_FLAGS[verb], `systemctl ${verb}`);
-  if (units.length !== 1) throw new Unsupported('exactly one unit is supported');
-  const unit = unitId(units[0]);
-  const svc = unitService(cfg, units[0]);
+  const allowed = verb === undefined ? undefined : VERB_FLAGS[verb];
+  if (verb === undefined || !allowed) throw new Unsupported(`verb ${verb ?? '(none)'}`);
+  onlyFlags(flags, allowed, `systemctl ${verb}`);
+  const [arg] = units;
+  if (units.length !== 1 || arg === undefined) throw new Unsupported('exactly one unit is supported');
+  const unit = unitId(arg);
+  const svc = unitService(cfg, arg);
   svc.observe();
   // a job is systemd's, run by PID 1, not by the client: Ctrl+C ends systemctl (130) and the stop or
   // start it asked for goes on to its end. Killed halfway, the double left a half-stopped unit that a
@@ -122,7 +137,7 @@ runTool('systemctl', async ({ argv, cfg }) => {
   return act(verb, unit, svc, flags);
 });
 
-async function act(verb, unit, svc, flags) {
+async function act(verb: string, unit: string, svc: Service, flags: SystemctlFlags): Promise<number> {
   switch (verb) {
     case 'start':
       await svc.start();
@@ -168,7 +183,7 @@ async function act(verb, unit, svc, flags) {
       for (const p of props) if (!PROPERTIES.includes(p)) throw new Unsupported(`property ${p} (supported: ${PROPERTIES.join(', ')})`);
       const m = svc.main();
       const active = activeState(svc);
-      const values = {
+      const values: Record<string, string | number> = {
         ActiveState: active,
         SubState: active === 'active' ? 'running' : active === 'failed' ? 'failed' : 'dead',
         MainPID: m ? m.pid : 0,

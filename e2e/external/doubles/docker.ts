@@ -22,12 +22,30 @@ import {
   service,
   sha256,
   signalName,
-} from './lib.mjs';
+  type DoublesConfig,
+  type Service,
+} from './lib';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
+type Compose = NonNullable<DoublesConfig['compose']>;
+
+/** A compose service's container: its stable ID, its name, the service behind it. */
+interface Container {
+  readonly service: string;
+  readonly id: string;
+  readonly name: string;
+  readonly svc: Service;
+}
+
+/** The config's compose section, or the error docker would give without one. */
+function composeOf(cfg: DoublesConfig): Compose {
+  if (!cfg.compose) throw new ToolError(1, 'docker double: the config has no compose section');
+  return cfg.compose;
+}
+
 /** One container per compose service: its stable ID (from project + service), name and Service object. */
-function containers(cfg) {
+function containers(cfg: DoublesConfig): Container[] {
   const c = cfg.compose;
   if (!c) throw new ToolError(1, 'docker double: the config has no compose section');
   return Object.entries(c.services ?? {}).map(([svcName, key]) => ({
@@ -38,14 +56,14 @@ function containers(cfg) {
   }));
 }
 
-function containerFor(cfg, svcName) {
+function containerFor(cfg: DoublesConfig, svcName: string): Container {
   const k = containers(cfg).find((x) => x.service === svcName);
   if (!k) throw new ToolError(1, `no such service: ${svcName}`);
   return k;
 }
 
 /** running | paused | exited, plus the numbers docker shows for it. */
-function containerState(k) {
+function containerState(k: Container) {
   const m = k.svc.main();
   const st = k.svc.state();
   const status = m ? (k.svc.frozen() ? 'paused' : 'running') : 'exited';
@@ -59,14 +77,15 @@ function containerState(k) {
   };
 }
 
-function psEntry(cfg, k) {
+function psEntry(cfg: DoublesConfig, k: Container) {
   const s = containerState(k);
+  const project = composeOf(cfg).project;
   const now = Date.now();
-  let status;
+  let status: string;
   if (s.status === 'exited') status = s.finishedMs ? `Exited (${s.exitCode}) ${humanDuration(now - s.finishedMs)} ago` : 'Created';
-  else status = `Up ${humanDuration(now - s.startedMs)}${s.status === 'paused' ? ' (Paused)' : ''}`;
+  else status = `Up ${humanDuration(now - (s.startedMs ?? now))}${s.status === 'paused' ? ' (Paused)' : ''}`;
   const spec = k.svc.spec;
-  const image = spec.kind === 'postgres' ? `postgres:${spec.version}` : `${cfg.compose.project}-${k.service}`;
+  const image = spec.kind === 'postgres' ? `postgres:${spec.version}` : `${project}-${k.service}`;
   const command = spec.kind === 'postgres' ? 'postgres' : [spec.command.file, ...(spec.command.args ?? [])].join(' ');
   const created = new Date(s.createdMs);
   return {
@@ -80,14 +99,14 @@ function psEntry(cfg, k) {
     Health: '',
     ID: k.id,
     Image: image,
-    Labels: `com.docker.compose.project=${cfg.compose.project},com.docker.compose.service=${k.service}`,
+    Labels: `com.docker.compose.project=${project},com.docker.compose.service=${k.service}`,
     LocalVolumes: '0',
     Mounts: '',
     Name: k.name,
     Names: k.name,
-    Networks: `${cfg.compose.project}_default`,
+    Networks: `${project}_default`,
     Ports: '',
-    Project: cfg.compose.project,
+    Project: project,
     Publishers: [],
     RunningFor: `${humanDuration(now - s.createdMs)} ago`,
     Service: k.service,
@@ -99,18 +118,18 @@ function psEntry(cfg, k) {
 
 // ---------------------------------------------------------------- compose subcommands
 
-function needServices(args, sub) {
+function needServices(args: readonly string[], sub: string): readonly string[] {
   // compose would act on every service when none is named: a driver bug here must be loud instead
   if (!args.length) throw new Unsupported(`compose ${sub} without a SERVICE`);
   return args;
 }
 
-function progress(name, a, b) {
+function progress(name: string, a: string, b?: string): void {
   err(` Container ${name}  ${a}`);
   if (b) err(` Container ${name}  ${b}`);
 }
 
-async function composeStop(cfg, argv, sub) {
+async function composeStop(cfg: DoublesConfig, argv: readonly string[], sub: 'stop' | 'restart'): Promise<number> {
   const { flags, args } = parseFlags(argv, { '-t': { key: 't', value: true }, '--timeout': { key: 't', value: true } });
   if (flags.t !== undefined && !/^\d+$/.test(flags.t)) throw new ToolError(1, `invalid argument "${flags.t}" for "-t, --timeout" flag`);
   const timeoutMs = flags.t !== undefined ? Number(flags.t) * 1000 : 10_000; // compose's default stop timeout: 10 s
@@ -131,7 +150,7 @@ async function composeStop(cfg, argv, sub) {
   return 0;
 }
 
-async function composeStart(cfg, argv) {
+async function composeStart(cfg: DoublesConfig, argv: readonly string[]): Promise<number> {
   const { flags, args } = parseFlags(argv, {});
   onlyFlags(flags, [], 'compose start');
   for (const s of needServices(args, 'start')) {
@@ -143,7 +162,7 @@ async function composeStart(cfg, argv) {
   return 0;
 }
 
-async function composeKill(cfg, argv) {
+async function composeKill(cfg: DoublesConfig, argv: readonly string[]): Promise<number> {
   const { flags, args } = parseFlags(argv, { '-s': { key: 'signal', value: true }, '--signal': { key: 'signal', value: true } });
   const sig = signalName(flags.signal ?? 'SIGKILL', 'docker');
   for (const s of needServices(args, 'kill')) {
@@ -159,7 +178,7 @@ async function composeKill(cfg, argv) {
   return 0;
 }
 
-async function composePause(cfg, argv, sub) {
+async function composePause(cfg: DoublesConfig, argv: readonly string[], sub: 'pause' | 'unpause'): Promise<number> {
   const { flags, args } = parseFlags(argv, {});
   onlyFlags(flags, [], `compose ${sub}`);
   for (const s of needServices(args, sub)) {
@@ -182,7 +201,7 @@ async function composePause(cfg, argv, sub) {
   return 0;
 }
 
-function composePs(cfg, argv) {
+function composePs(cfg: DoublesConfig, argv: readonly string[]): number {
   const { flags, args } = parseFlags(argv, {
     '--all': { key: 'all' },
     '-a': { key: 'all' },
@@ -203,7 +222,7 @@ function composePs(cfg, argv) {
   return 0;
 }
 
-async function composeExec(cfg, argv) {
+function composeExec(cfg: DoublesConfig, argv: readonly string[]): number {
   const { flags, args } = parseFlags(argv, { '-T': { key: 'noTty' }, '--no-TTY': { key: 'noTty' } }, { stopAtPositional: true });
   if (!flags.noTty) throw new Unsupported('compose exec needs -T (no TTY)');
   const [s, ...cmd] = args;
@@ -219,9 +238,10 @@ async function composeExec(cfg, argv) {
     process.stdout.write(kids.map((c) => `${c.pid} `).join(''));
     return 0;
   }
-  if (cmd.length === 3 && cmd[0] === 'sh' && cmd[1] === '-c') {
-    const mm = /^kill (?:-s (?:SIG)?KILL|-(?:SIG)?KILL|-9) (\d+)$/.exec(cmd[2].trim());
-    if (!mm) throw new Unsupported(`compose exec script ${JSON.stringify(cmd[2])}`);
+  const script = cmd[2];
+  if (cmd.length === 3 && cmd[0] === 'sh' && cmd[1] === '-c' && script !== undefined) {
+    const mm = /^kill (?:-s (?:SIG)?KILL|-(?:SIG)?KILL|-9) (\d+)$/.exec(script.trim());
+    if (!mm) throw new Unsupported(`compose exec script ${JSON.stringify(script)}`);
     const pid = Number(mm[1]);
     const child = k.svc.children().find((c) => c.pid === pid);
     // only a child of this container's main process: anything else is "not in the container"
@@ -231,7 +251,7 @@ async function composeExec(cfg, argv) {
   throw new Unsupported(`compose exec command ${cmd.join(' ')}`);
 }
 
-function composeLogs(cfg, argv) {
+function composeLogs(cfg: DoublesConfig, argv: readonly string[]): number {
   const { flags, args } = parseFlags(argv, {
     '--no-color': { key: 'noColor' },
     '--timestamps': { key: 'timestamps' },
@@ -239,7 +259,7 @@ function composeLogs(cfg, argv) {
     '--since': { key: 'since', value: true },
     '--no-log-prefix': { key: 'noPrefix' },
   });
-  let sinceMs;
+  let sinceMs: number | undefined;
   if (flags.since !== undefined) {
     sinceMs = parseRfc3339(flags.since);
     if (sinceMs === undefined && /^\d+(\.\d+)?$/.test(flags.since)) sinceMs = Number(flags.since) * 1000;
@@ -249,7 +269,7 @@ function composeLogs(cfg, argv) {
     }
     if (sinceMs === undefined) throw new ToolError(1, `invalid value for "since": ${flags.since}`);
   }
-  const lines = [];
+  const lines: string[] = [];
   for (const s of needServices(args, 'logs')) {
     const k = containerFor(cfg, s);
     for (const l of k.svc.logLines(sinceMs)) {
@@ -261,9 +281,8 @@ function composeLogs(cfg, argv) {
   return 0;
 }
 
-function checkProject(cfg, flags) {
-  const c = cfg.compose;
-  if (!c) throw new ToolError(1, 'docker double: the config has no compose section');
+function checkProject(cfg: DoublesConfig, flags: { project?: string[]; file?: string[] }): void {
+  const c = composeOf(cfg);
   for (const p of flags.project ?? []) {
     if (p !== c.project) throw new ToolError(1, `docker double: compose project "${p}" is not the configured project "${c.project}"`);
   }
@@ -275,7 +294,7 @@ function checkProject(cfg, flags) {
   }
 }
 
-async function compose(cfg, argv) {
+async function compose(cfg: DoublesConfig, argv: readonly string[]): Promise<number> {
   const { flags, args } = parseFlags(
     argv,
     {
@@ -287,7 +306,7 @@ async function compose(cfg, argv) {
     { stopAtPositional: true },
   );
   const [sub, ...rest] = args;
-  const subs = {
+  const subs: Record<string, () => number | Promise<number>> = {
     stop: () => composeStop(cfg, rest, 'stop'),
     restart: () => composeStop(cfg, rest, 'restart'),
     start: () => composeStart(cfg, rest),
@@ -298,14 +317,15 @@ async function compose(cfg, argv) {
     exec: () => composeExec(cfg, rest),
     logs: () => composeLogs(cfg, rest),
   };
-  if (!subs[sub]) throw new Unsupported(`compose subcommand ${sub ?? '(none)'}`);
+  const run = sub === undefined ? undefined : subs[sub];
+  if (!run) throw new Unsupported(`compose subcommand ${sub ?? '(none)'}`);
   checkProject(cfg, flags);
-  return subs[sub]();
+  return run();
 }
 
 // ---------------------------------------------------------------- inspect
 
-function inspect(cfg, argv) {
+function inspect(cfg: DoublesConfig, argv: readonly string[]): number {
   const { flags, args } = parseFlags(argv, { '--format': { key: 'format', value: true }, '-f': { key: 'format', value: true } });
   if ((flags.format ?? '').trim() !== '{{json .State}}') throw new Unsupported("inspect needs --format '{{json .State}}'");
   if (!args.length) throw new Unsupported('inspect needs an ID');
@@ -319,7 +339,7 @@ function inspect(cfg, argv) {
       code = 1;
       continue;
     }
-    const k = hits[0];
+    const k = hits[0] as Container;
     k.svc.observe();
     const s = containerState(k);
     out(
@@ -341,7 +361,7 @@ function inspect(cfg, argv) {
   return code;
 }
 
-runTool('docker', async ({ argv, cfg }) => {
+await runTool('docker', async ({ argv, cfg }) => {
   const [cmd, ...rest] = argv;
   if (cmd === 'compose') return compose(cfg, rest);
   if (cmd === 'inspect') return inspect(cfg, rest);

@@ -29,10 +29,17 @@ import {
   uptimeTicks,
   uuidFrom,
   waitFor,
-} from './lib.mjs';
+  type DoublesConfig,
+  type K8sState,
+  type ProcessId,
+  type Service,
+  type WorkloadSpec,
+} from './lib';
 
 const TEMPLATE_HASH = '7d4b9c6f5';
-const TYPES = {
+type Kind = 'StatefulSet' | 'Deployment' | 'Pod';
+type WorkloadKind = Exclude<Kind, 'Pod'>;
+const TYPES: Record<string, Kind> = {
   statefulset: 'StatefulSet',
   statefulsets: 'StatefulSet',
   sts: 'StatefulSet',
@@ -47,12 +54,31 @@ const TYPES = {
   pods: 'Pod',
   po: 'Pod',
 };
-const RESOURCE = { StatefulSet: 'statefulsets.apps', Deployment: 'deployments.apps' };
-const SINGULAR = { StatefulSet: 'statefulset.apps', Deployment: 'deployment.apps' };
+const RESOURCE: Record<WorkloadKind, string> = { StatefulSet: 'statefulsets.apps', Deployment: 'deployments.apps' };
+const SINGULAR: Record<WorkloadKind, string> = { StatefulSet: 'statefulset.apps', Deployment: 'deployment.apps' };
+const typeOf = (t: string | undefined): Kind | undefined => (t === undefined ? undefined : TYPES[t.toLowerCase()]);
+
+/** A configured workload and the service behind it. */
+interface Workload {
+  readonly kind: WorkloadKind;
+  readonly name: string;
+  readonly svc: Service;
+  readonly selector: string | undefined;
+  readonly labels: Record<string, string>;
+  readonly container: string;
+}
+
+/** A pod as it is now: a process of the workload's service. */
+interface Pod {
+  readonly name: string;
+  readonly proc: ProcessId;
+  readonly ready: boolean;
+  readonly w: Workload;
+}
 
 // ---------------------------------------------------------------- model
 
-const normSelector = (s) =>
+const normSelector = (s: string) =>
   s
     .split(',')
     .map((t) =>
@@ -65,19 +91,20 @@ const normSelector = (s) =>
     .sort()
     .join(',');
 
-function selectorLabels(sel) {
-  const labels = {};
+function selectorLabels(sel: string): Record<string, string> {
+  const labels: Record<string, string> = {};
   for (const t of sel.split(',').filter(Boolean)) {
     const [k, v] = t.split('=').map((x) => x.trim());
-    labels[k] = v ?? '';
+    if (k !== undefined) labels[k] = v ?? '';
   }
   return labels;
 }
 
 /** Every configured workload: {kind, name, svc, selector, labels, container}. */
-function workloads(cfg) {
+function workloads(cfg: DoublesConfig): Workload[] {
   const k = cfg.kubernetes;
-  const make = (kind, entries) =>
+  if (!k) return [];
+  const make = (kind: WorkloadKind, entries: Readonly<Record<string, WorkloadSpec>> | undefined): Workload[] =>
     Object.entries(entries ?? {}).map(([name, w]) => ({
       kind,
       name,
@@ -89,11 +116,11 @@ function workloads(cfg) {
   return [...make('StatefulSet', k.statefulsets), ...make('Deployment', k.deployments)];
 }
 
-function k8sState(w) {
+function k8sState(w: Workload): K8sState {
   return w.svc.state().k8s ?? {};
 }
 
-function updateK8s(w, mutate) {
+function updateK8s(w: Workload, mutate: (k: K8sState) => void): void {
   w.svc.update((st) => {
     st.k8s ??= {};
     mutate(st.k8s);
@@ -101,12 +128,18 @@ function updateK8s(w, mutate) {
 }
 
 /** Desired replicas: recorded by scale, else 1 (statefulset) or the configured gunicorn workers. */
-function desiredReplicas(w) {
-  return k8sState(w).replicas ?? (w.kind === 'StatefulSet' ? 1 : w.svc.configuredWorkers());
+function desiredReplicas(w: Workload): number {
+  return k8sState(w).replicas ?? (w.kind === 'StatefulSet' ? 1 : gunicorn(w).configuredWorkers());
+}
+
+/** The gunicorn service of a Deployment (a config that backs one with PostgreSQL is refused). */
+function gunicorn(w: Workload) {
+  if (w.svc.spec.kind !== 'gunicorn') throw new ToolError(1, `kubectl double: deployment ${w.name} must be backed by a gunicorn service`);
+  return w.svc as Extract<Service, { spec: { kind: 'gunicorn' } }>;
 }
 
 /** The pods of a workload as they are now: [{name, proc, ready, w}]. */
-function podsOf(w) {
+function podsOf(w: Workload): Pod[] {
   const m = w.svc.main();
   if (!m) return [];
   const mainStopped = stateOf(m) === 'T';
@@ -117,13 +150,13 @@ function podsOf(w) {
   });
 }
 
-const left = (deadline) => Math.max(0, deadline - Date.now());
+const left = (deadline: number) => Math.max(0, deadline - Date.now());
 
 /**
  * The controller, run lazily: brings the processes to the desired replicas. StatefulSet: 0 → fast stop,
  * >= 1 → start. Deployment: 0 → stop gunicorn; N → start it, then SIGTTIN/SIGTTOU one step at a time.
  */
-async function reconcile(w, deadline) {
+async function reconcile(w: Workload, deadline: number): Promise<void> {
   const svc = w.svc;
   svc.observe();
   const desired = desiredReplicas(w);
@@ -133,12 +166,13 @@ async function reconcile(w, deadline) {
   }
   if (!svc.main()) await svc.start();
   if (w.kind === 'StatefulSet' || !svc.main() || svc.frozen()) return;
-  const count = () => svc.children().length;
-  let target = svc.targetWorkers();
+  const web = gunicorn(w);
+  const count = () => web.children().length;
+  let target = web.targetWorkers();
   // let a reload or a respawn settle first; if it never matches, our tracking is off: trust what is seen
   if (!(await waitFor(() => count() === target, Math.min(10_000, left(deadline))))) {
     target = count();
-    svc.setTargetWorkers(target);
+    web.setTargetWorkers(target);
   }
   while (target !== desired && Date.now() < deadline) {
     const m = svc.main();
@@ -146,19 +180,19 @@ async function reconcile(w, deadline) {
     const sig = target < desired ? 'SIGTTIN' : 'SIGTTOU';
     if (sig === 'SIGTTOU' && target <= 1) return; // gunicorn never goes below one worker
     sendSignal(m, sig);
-    svc.noteSignal(sig, m);
-    target = svc.targetWorkers();
+    web.noteSignal(sig, m);
+    target = web.targetWorkers();
     // gunicorn's Python handler merges signals that arrive before its loop ran: one step at a time
     if (!(await waitFor(() => count() === target, Math.min(15_000, left(deadline))))) return;
   }
 }
 
-function podJson(p, ns) {
+function podJson(p: Pod, ns: string) {
   const { w, proc } = p;
   const t = isoSeconds(proc.startMs);
   const ready = p.ready ? 'True' : 'False';
   const extra = w.kind === 'Deployment' ? { 'pod-template-hash': TEMPLATE_HASH } : { 'statefulset.kubernetes.io/pod-name': p.name };
-  const cond = (type, status) => ({ type, status, lastProbeTime: null, lastTransitionTime: t });
+  const cond = (type: string, status: string) => ({ type, status, lastProbeTime: null, lastTransitionTime: t });
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -182,21 +216,24 @@ function podJson(p, ns) {
   };
 }
 
-const revision = (w) => `${w.name}-${sha256(`${w.name}:${k8sState(w).restartedAtMs ?? 0}`).slice(0, 10)}`;
+const revision = (w: Workload) => `${w.name}-${sha256(`${w.name}:${k8sState(w).restartedAtMs ?? 0}`).slice(0, 10)}`;
 
 /** Drops zero counters, as the API server's omitempty does. */
-function omitZero(obj, keys) {
+function omitZero<T extends Record<string, unknown>>(obj: T, keys: readonly (keyof T)[]): Partial<T> {
   for (const k of keys) if (!obj[k]) delete obj[k];
   return obj;
 }
 
-function workloadJson(w, ns) {
+function workloadJson(w: Workload, ns: string) {
   const st = k8sState(w);
   const pods = podsOf(w);
   const updated = pods.filter((p) => st.restartedAtTicks === undefined || p.proc.ticks >= st.restartedAtTicks).length;
   const ready = pods.filter((p) => p.ready).length;
   const generation = st.generation ?? 1;
-  const template = { metadata: { labels: { ...w.labels } }, spec: { containers: [{ name: w.container }] } };
+  const template: { metadata: { labels: Record<string, string>; annotations?: Record<string, string> }; spec: object } = {
+    metadata: { labels: { ...w.labels } },
+    spec: { containers: [{ name: w.container }] },
+  };
   if (st.restartedAtMs) template.metadata.annotations = { 'kubectl.kubernetes.io/restartedAt': isoSeconds(st.restartedAtMs) };
   const status =
     w.kind === 'StatefulSet'
@@ -241,25 +278,27 @@ function workloadJson(w, ns) {
 // ---------------------------------------------------------------- argv helpers
 
 /** {kind, name} from `type/name` or `type name`. */
-function parseRef(args) {
-  if (!args.length) throw new Unsupported('a resource is required');
-  let type;
-  let name;
-  let used;
-  if (args[0].includes('/')) {
-    [type, name] = args[0].split('/', 2);
+function parseRef(args: readonly string[]): { kind: Kind; name: string } {
+  const first = args[0];
+  if (first === undefined) throw new Unsupported('a resource is required');
+  let type: string | undefined;
+  let name: string | undefined;
+  let used: number;
+  if (first.includes('/')) {
+    [type, name] = first.split('/', 2);
     used = 1;
   } else {
     [type, name] = args;
     used = 2;
   }
-  const kind = TYPES[type?.toLowerCase()];
+  const kind = typeOf(type);
   if (!kind) throw new Unsupported(`resource type ${type}`);
   if (args.length > used) throw new Unsupported(`extra arguments ${args.slice(used).join(' ')}`);
+  if (!name) throw new Unsupported(`${type} needs a name`);
   return { kind, name };
 }
 
-function timeoutOf(flags, def) {
+function timeoutOf(flags: { timeout?: string }, def: number): number {
   if (flags.timeout === undefined) return def;
   const ms = parseGoDuration(flags.timeout);
   if (ms === undefined)
@@ -269,19 +308,28 @@ function timeoutOf(flags, def) {
 
 // ---------------------------------------------------------------- verbs
 
-function makeCtx(cfg, argv) {
+interface Ctx {
+  readonly ns: string;
+  readonly rest: readonly string[];
+  readonly all: readonly Workload[];
+  find(kind: Kind, name: string): Workload;
+  bySelector(sel: string): Workload | undefined;
+}
+
+function makeCtx(cfg: DoublesConfig, argv: readonly string[]): Ctx {
   const k = cfg.kubernetes;
   if (!k) throw new ToolError(1, 'kubectl double: the config has no kubernetes section');
-  let context;
-  let namespace;
-  const rest = [];
-  const need = (i) => {
-    if (i >= argv.length) throw new Unsupported(`flag ${argv[i - 1]} needs a value`);
-    return argv[i];
+  let context: string | undefined;
+  let namespace: string | undefined;
+  const rest: string[] = [];
+  const need = (i: number): string => {
+    const v = argv[i];
+    if (v === undefined) throw new Unsupported(`flag ${argv[i - 1]} needs a value`);
+    return v;
   };
   // global flags may stand anywhere (kubectl accepts them before and after the verb)
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+    const a = argv[i] as string;
     if (a === '--context') context = need(++i);
     else if (a.startsWith('--context=')) context = a.slice('--context='.length);
     else if (a === '-n' || a === '--namespace') namespace = need(++i);
@@ -299,7 +347,7 @@ function makeCtx(cfg, argv) {
     all,
     find(kind, name) {
       const w = all.find((x) => x.kind === kind && x.name === name);
-      if (!w) throw new ToolError(1, `Error from server (NotFound): ${RESOURCE[kind]} "${name}" not found`);
+      if (!w) throw new ToolError(1, `Error from server (NotFound): ${kind === 'Pod' ? 'pods' : RESOURCE[kind]} "${name}" not found`);
       return w;
     },
     bySelector(sel) {
@@ -308,7 +356,7 @@ function makeCtx(cfg, argv) {
   };
 }
 
-async function get(ctx) {
+async function get(ctx: Ctx): Promise<number> {
   const { flags, args } = parseFlags(ctx.rest.slice(1), {
     '-o': { key: 'output', value: true },
     '--output': { key: 'output', value: true },
@@ -317,10 +365,10 @@ async function get(ctx) {
   });
   if (flags.output !== 'json') throw new Unsupported('get needs -o json');
   const deadline = Date.now() + DEFAULT_TIMEOUT_MS;
-  if (args.length === 1 && TYPES[args[0].toLowerCase()] === 'Pod') {
+  if (args.length === 1 && typeOf(args[0]) === 'Pod') {
     if (flags.selector === undefined) throw new Unsupported('get pods needs -l SELECTOR');
     const w = ctx.bySelector(flags.selector);
-    let items = [];
+    let items: ReturnType<typeof podJson>[] = [];
     if (w) {
       await reconcile(w, deadline);
       items = podsOf(w).map((p) => podJson(p, ctx.ns));
@@ -337,7 +385,7 @@ async function get(ctx) {
   return 0;
 }
 
-function scale(ctx) {
+function scale(ctx: Ctx): number {
   const { flags, args } = parseFlags(ctx.rest.slice(1), { '--replicas': { key: 'replicas', value: true } });
   const { kind, name } = parseRef(args);
   if (kind === 'Pod') throw new Unsupported('scale pod');
@@ -345,21 +393,21 @@ function scale(ctx) {
     throw new ToolError(1, 'error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0');
   const n = Number(flags.replicas);
   const w = ctx.find(kind, name);
-  if (kind === 'StatefulSet' && n > 1) throw new Unsupported('a statefulset of the double has 0 or 1 replicas');
+  if (w.kind === 'StatefulSet' && n > 1) throw new Unsupported('a statefulset of the double has 0 or 1 replicas');
   // only recorded: the controller acts later (get pods, rollout status, wait), as scaling is asynchronous
   updateK8s(w, (k) => {
     if ((k.replicas ?? desiredReplicas(w)) !== n) k.generation = (k.generation ?? 1) + 1;
     k.replicas = n;
   });
-  out(`${SINGULAR[kind]}/${name} scaled`);
+  out(`${SINGULAR[w.kind]}/${name} scaled`);
   return 0;
 }
 
-async function rolloutStatus(ctx, w, flags) {
+async function rolloutStatus(w: Workload, flags: { timeout?: string }): Promise<number> {
   const deadline = Date.now() + timeoutOf(flags, DEFAULT_TIMEOUT_MS);
   const svc = w.svc;
   const name = w.name;
-  const progress = async () => {
+  const progress = async (): Promise<{ done: string; msg?: undefined } | { msg: string; done?: undefined }> => {
     const desired = desiredReplicas(w);
     const st = k8sState(w);
     const m = svc.main();
@@ -382,11 +430,11 @@ async function rolloutStatus(ctx, w, flags) {
     if (pods.length > desired) return { msg: `${prefix} ${pods.length - desired} old replicas are pending termination...` };
     const ready = updated.filter((p) => p.ready).length;
     if (ready < desired) return { msg: `${prefix} ${ready} of ${desired} updated replicas are available...` };
-    if (!(await svc.ready())) return { msg: `${prefix} ${svc.spec.healthUrl} does not answer 200 yet...` };
+    if (!(await svc.ready())) return { msg: `${prefix} ${gunicorn(w).spec.healthUrl} does not answer 200 yet...` };
     return { done };
   };
   await reconcile(w, deadline);
-  let last;
+  let last: string | undefined;
   let lastReconcile = Date.now();
   for (;;) {
     const p = await progress();
@@ -406,7 +454,7 @@ async function rolloutStatus(ctx, w, flags) {
   }
 }
 
-async function rollout(ctx) {
+async function rollout(ctx: Ctx): Promise<number> {
   const [sub, ...rest] = ctx.rest.slice(1);
   if (sub !== 'restart' && sub !== 'status') throw new Unsupported(`rollout ${sub ?? '(none)'}`);
   const { flags, args } = parseFlags(rest, { '--timeout': { key: 'timeout', value: true } });
@@ -414,7 +462,7 @@ async function rollout(ctx) {
   const { kind, name } = parseRef(args);
   if (kind === 'Pod') throw new Unsupported('rollout of a pod');
   const w = ctx.find(kind, name);
-  if (sub === 'status') return rolloutStatus(ctx, w, flags);
+  if (sub === 'status') return rolloutStatus(w, flags);
   w.svc.observe();
   updateK8s(w, (k) => {
     k.restartedAtMs = Date.now();
@@ -422,30 +470,31 @@ async function rollout(ctx) {
     k.restartedAtTicks = uptimeTicks();
     k.generation = (k.generation ?? 1) + 1;
   });
-  if (kind === 'Deployment') {
+  if (w.kind === 'Deployment') {
     // gunicorn replaces every worker on HUP, as a rolling update replaces every pod
     await w.svc.reload();
   } else if (desiredReplicas(w) >= 1) {
     await w.svc.stop({ mode: 'fast' });
     await w.svc.start();
   }
-  out(`${SINGULAR[kind]}/${name} restarted`);
+  out(`${SINGULAR[w.kind]}/${name} restarted`);
   return 0;
 }
 
-async function del(ctx) {
+async function del(ctx: Ctx): Promise<number> {
   const { flags, args } = parseFlags(ctx.rest.slice(1), {
     '--grace-period': { key: 'grace', value: true },
     '--force': { key: 'force' },
     '--wait': { key: 'wait' },
   });
-  let name;
-  if (args.length === 1 && args[0].includes('/')) {
-    const [type, n] = args[0].split('/', 2);
-    if (TYPES[type.toLowerCase()] !== 'Pod') throw new Unsupported(`delete ${type}`);
+  let name: string | undefined;
+  const [first, second] = args;
+  if (args.length === 1 && first?.includes('/')) {
+    const [type, n] = first.split('/', 2);
+    if (typeOf(type) !== 'Pod') throw new Unsupported(`delete ${type}`);
     name = n;
-  } else if (args.length === 2 && TYPES[args[0].toLowerCase()] === 'Pod') name = args[1];
-  else throw new Unsupported('only delete pod NAME');
+  } else if (args.length === 2 && typeOf(first) === 'Pod') name = second;
+  if (!name) throw new Unsupported('only delete pod NAME');
   if (flags.grace !== undefined && !/^-?\d+$/.test(flags.grace))
     throw new ToolError(1, `error: invalid argument "${flags.grace}" for "--grace-period" flag`);
   let grace = flags.grace === undefined ? -1 : Number(flags.grace);
@@ -456,7 +505,7 @@ async function del(ctx) {
   if (force && grace < 0) grace = 0;
   const graceMs = (grace < 0 ? 30 : grace) * 1000;
 
-  let pod;
+  let pod: Pod | undefined;
   for (const w of ctx.all) {
     w.svc.observe();
     pod = podsOf(w).find((p) => p.name === name) ?? pod;
@@ -491,21 +540,21 @@ async function del(ctx) {
   return 0;
 }
 
-async function waitCmd(ctx) {
+async function waitCmd(ctx: Ctx): Promise<number> {
   const { flags, args } = parseFlags(ctx.rest.slice(1), {
     '--for': { key: 'for', value: true },
     '-l': { key: 'selector', value: true },
     '--selector': { key: 'selector', value: true },
     '--timeout': { key: 'timeout', value: true },
   });
-  if (args.length !== 1 || TYPES[args[0].toLowerCase()] !== 'Pod') throw new Unsupported('only wait ... pod -l SELECTOR');
+  if (args.length !== 1 || typeOf(args[0]) !== 'Pod') throw new Unsupported('only wait ... pod -l SELECTOR');
   if (!/^condition=ready(=true)?$/i.test(flags.for ?? '')) throw new Unsupported('only --for=condition=Ready');
   if (flags.selector === undefined) throw new Unsupported('wait needs -l SELECTOR');
   const deadline = Date.now() + timeoutOf(flags, 30_000); // kubectl wait's default timeout is 30 s
   const w = ctx.bySelector(flags.selector);
   if (!w) throw new ToolError(1, 'error: no matching resources found');
   await reconcile(w, deadline);
-  let pods = [];
+  let pods: Pod[] = [];
   const ok = await waitFor(() => {
     pods = podsOf(w);
     return pods.length > 0 && pods.every((p) => p.ready);
@@ -515,10 +564,10 @@ async function waitCmd(ctx) {
     return 0;
   }
   if (!pods.length) throw new ToolError(1, 'error: no matching resources found');
-  throw new ToolError(1, `error: timed out waiting for the condition on pods/${pods.find((p) => !p.ready).name}`);
+  throw new ToolError(1, `error: timed out waiting for the condition on pods/${pods.find((p) => !p.ready)?.name ?? pods[0]?.name}`);
 }
 
-function logs(ctx) {
+function logs(ctx: Ctx): number {
   const { flags, args } = parseFlags(ctx.rest.slice(1), {
     '-l': { key: 'selector', value: true },
     '--selector': { key: 'selector', value: true },
@@ -531,7 +580,7 @@ function logs(ctx) {
   });
   if (args.length) throw new Unsupported('logs POD (use logs -l SELECTOR)');
   if (flags.selector === undefined) throw new Unsupported('logs needs -l SELECTOR');
-  let sinceMs;
+  let sinceMs: number | undefined;
   if (flags.sinceTime !== undefined) {
     sinceMs = parseRfc3339(flags.sinceTime);
     if (sinceMs === undefined) throw new ToolError(1, `error: parsing time "${flags.sinceTime}" as RFC3339 failed`);
@@ -541,22 +590,24 @@ function logs(ctx) {
   const tail = flags.tail !== undefined ? Number(flags.tail) : 10; // kubectl's default with a selector
   const w = ctx.bySelector(flags.selector);
   const pods = w ? podsOf(w) : [];
-  if (!pods.length) {
+  const firstPod = pods[0];
+  if (!w || !firstPod) {
     err(`No resources found in ${ctx.ns} namespace.`);
     return 0;
   }
   // one log file behind every pod of the workload: printed once, under the first pod's name
   let lines = w.svc.logLines(sinceMs);
   if (tail >= 0) lines = tail === 0 ? [] : lines.slice(-tail);
-  const prefix = flags.prefix ? `[pod/${pods[0].name}/${w.container}] ` : '';
+  const prefix = flags.prefix ? `[pod/${firstPod.name}/${w.container}] ` : '';
   if (lines.length) out(lines.map((l) => `${prefix}${flags.timestamps ? `${isoNanos(l.ms)} ` : ''}${l.text}`).join('\n'));
   return 0;
 }
 
-runTool('kubectl', async ({ argv, cfg }) => {
+await runTool('kubectl', async ({ argv, cfg }) => {
   const ctx = makeCtx(cfg, argv);
-  const verbs = { get, scale, rollout, delete: del, wait: waitCmd, logs };
+  const verbs: Record<string, (ctx: Ctx) => number | Promise<number>> = { get, scale, rollout, delete: del, wait: waitCmd, logs };
   const verb = ctx.rest[0];
-  if (!verbs[verb]) throw new Unsupported(`verb ${verb ?? '(none)'}`);
-  return verbs[verb](ctx);
+  const run = verb === undefined ? undefined : verbs[verb];
+  if (!run) throw new Unsupported(`verb ${verb ?? '(none)'}`);
+  return run(ctx);
 });
