@@ -10,7 +10,6 @@
 import { RUNBOOK_ORDER, newIdempotencyKey } from '../helpers/api/payloads';
 import { orderAnswerProblems } from '../helpers/integrity/answers';
 import { crashPointTable, judgeCrashPoint, type CrashPointResult } from '../helpers/integrity/crash-points';
-import { phase } from '../helpers/report/evidence';
 import { expect, need, requireDb, test } from './fixtures';
 
 /**
@@ -23,7 +22,7 @@ test.describe('crash points of the write path', { tag: '@crashpoint' }, () => {
   test(
     'should answer a controlled error and keep the order whole or absent when PostgreSQL is lost at any statement of the runbook order',
     { tag: '@db' },
-    async ({ api, db, faults, target, evidence, cfg, storeKind }) => {
+    async ({ api, db, faults, target, experiment, evidence, cfg, storeKind }) => {
       test.setTimeout(CRASH_POINTS_TIMEOUT_MS);
       const probe = requireDb(db);
       const log = need(target.statementLog);
@@ -37,72 +36,72 @@ test.describe('crash points of the write path', { tag: '@crashpoint' }, () => {
         return ids.length ? probe.ordersWithLines({ ids }) : [];
       };
 
-      const statements = await phase(evidence, 'Baseline', async () => {
-        await log.clear();
-        const ex = await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('cp-count') });
-        expect(ex.status, 'a fault-free order').toBe(201);
-        const used = (await log.connections()).filter((c) => c.statements.length > 0 || c.opaque);
-        await evidence.json('connections of the fault-free order', used);
-        expect(
-          used.filter((c) => c.opaque).map((c) => c.id),
-          "the store's path to PostgreSQL is readable (not TLS: set sslmode=disable on it)",
-        ).toEqual([]);
-        expect(used.length, 'the order went over a connection the proxy saw').toBeGreaterThan(0);
-        // the longest connection's statements: a cut at k hits whichever connection reaches k first
-        return used.reduce((a, b) => (b.statements.length > a.statements.length ? b : a)).statements;
-      });
-      const K = statements.length;
-      test.info().annotations.push({ type: 'crash points', description: `${K} statements x before/after, ${storeKind} workers` });
-
-      // every point is its own fault: injected, the order sent, recovered, the key read and retried
-      const results: CrashPointResult[] = [];
-      await phase(evidence, 'During fault', async () => {
-        for (const when of ['before', 'after'] as const) {
-          for (let k = 1; k <= K; k++) {
-            const key = newIdempotencyKey(`cp-${when}-${k}`);
-            const fault = faults.create('db-crash-point', { statement: k, afterStatement: when === 'after' });
-            await faults.inject(fault);
-            const ex = await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: key, timeoutMs: t.dbHangErrorMs * 2 });
-            const cuts = await log.fired();
-            await faults.recover(fault);
-            const held = await ordersOfKey(key);
-            const retry = await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: key });
-            const after = await ordersOfKey(key);
-            // a 201, first or retried, is the order sent, as stored
-            const answerProblems: string[] = [];
-            for (const [what, x] of [
-              ['the answer', ex],
-              ['the retry', retry],
-            ] as const)
-              if (x.status === 201) answerProblems.push(...(await orderAnswerProblems(probe, what, x.body, RUNBOOK_ORDER)));
-            results.push(
-              judgeCrashPoint({ k, when, statement: statements[k - 1]?.sql ?? '?', answer: ex, cuts, held, retry, after, answerProblems }),
-            );
-          }
-        }
-      });
-
-      await phase(evidence, 'Verify', async () => {
-        const table = crashPointTable(results, K);
-        await evidence.text('crash points (table)', table);
-        await evidence.json('crash points', results);
-        await evidence.metrics({
+      await experiment.sweep({
+        // the statements a fault-free order sends over its connection
+        baseline: async () => {
+          await log.clear();
+          const ex = await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: newIdempotencyKey('cp-count') });
+          expect(ex.status, 'a fault-free order').toBe(201);
+          const used = (await log.connections()).filter((c) => c.statements.length > 0 || c.opaque);
+          await evidence.json('connections of the fault-free order', used);
+          expect(
+            used.filter((c) => c.opaque).map((c) => c.id),
+            "the store's path to PostgreSQL is readable (not TLS: set sslmode=disable on it)",
+          ).toEqual([]);
+          expect(used.length, 'the order went over a connection the proxy saw').toBeGreaterThan(0);
+          // the longest connection's statements: a cut at k hits whichever connection reaches k first
+          const statements = used.reduce((a, b) => (b.statements.length > a.statements.length ? b : a)).statements;
+          test.info().annotations.push({
+            type: 'crash points',
+            description: `${statements.length} statements x before/after, ${storeKind} workers`,
+          });
+          return statements;
+        },
+        // every statement, cut before the server gets it and after it ran with the answer lost
+        points: (statements) =>
+          (['before', 'after'] as const).flatMap((when) =>
+            statements.map((s, i) => ({ k: i + 1, when, sql: s.sql, key: newIdempotencyKey(`cp-${when}-${i + 1}`) })),
+          ),
+        label: (p, i, n) => `crash point ${i + 1} of ${n}: ${p.when} statement ${p.k} (${p.sql.slice(0, 40)})`,
+        fault: (p) => faults.create('db-crash-point', { statement: p.k, afterStatement: p.when === 'after' }),
+        during: async (p) => {
+          const answer = await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: p.key, timeoutMs: t.dbHangErrorMs * 2 });
+          return { answer, cuts: await log.fired() };
+        },
+        recover: async ({ point: p, during: { answer, cuts } }) => {
+          const held = await ordersOfKey(p.key);
+          const retry = await api.createOrder(RUNBOOK_ORDER, { idempotencyKey: p.key });
+          const after = await ordersOfKey(p.key);
+          // a 201, first or retried, is the order sent, as stored
+          const answerProblems: string[] = [];
+          for (const [what, x] of [
+            ['the answer', answer],
+            ['the retry', retry],
+          ] as const)
+            if (x.status === 201) answerProblems.push(...(await orderAnswerProblems(probe, what, x.body, RUNBOOK_ORDER)));
+          return judgeCrashPoint({ k: p.k, when: p.when, statement: p.sql, answer, cuts, held, retry, after, answerProblems });
+        },
+        metrics: ({ before, points }) => ({
           scenario: `crash points of the runbook order (${storeKind})`,
           fault: 'db-crash-point',
           figures: {
-            statements: K,
-            points: results.length,
-            withProblems: results.filter((r) => r.problems.length).length,
-            written: results.filter((r) => r.held !== 'nothing').length,
+            statements: before.length,
+            points: points.length,
+            withProblems: points.filter((p) => p.result.problems.length).length,
+            written: points.filter((p) => p.result.held !== 'nothing').length,
           },
-        });
-        expect(K, 'the fault-free order made statements').toBeGreaterThan(0);
-        expect(
-          results
-            .filter((r) => r.problems.length)
-            .map((r) => `statement ${r.k} (${r.when}: ${r.statement.slice(0, 60)}): ${r.problems.join('; ')}`),
-          'at every crash point: a controlled answer, the order whole or absent, one order after the retry',
-        ).toEqual([]);
+        }),
+        verify: async ({ before, points }) => {
+          const results: CrashPointResult[] = points.map((p) => p.result);
+          await evidence.text('crash points (table)', crashPointTable(results, before.length));
+          await evidence.json('crash points', results);
+          expect(
+            results
+              .filter((r) => r.problems.length)
+              .map((r) => `statement ${r.k} (${r.when}: ${r.statement.slice(0, 60)}): ${r.problems.join('; ')}`),
+            'at every crash point: a controlled answer, the order whole or absent, one order after the retry',
+          ).toEqual([]);
+        },
       });
     },
   );
