@@ -15,7 +15,7 @@ import { EmbeddedStack } from '../../helpers/stack/embedded-stack';
 
 test.describe('backup roles and URLs', { tag: '@self' }, () => {
   test.setTimeout(90_000);
-  const cfg = loadConfig({ ...readEnv(), STACK_NAME: 'self-backup-roles', TARGET: 'embedded' });
+  const cfg = loadConfig({ ...readEnv(), STACK_NAME: `self-backup-roles-${process.env.TEST_PARALLEL_INDEX ?? 0}`, TARGET: 'embedded' });
   // PG_VERSION above the client's major: pg_dump refuses the server, and the skip says which client it needs
   const tooOld = clientTooOld(cfg.embedded.pgClientBin, toolMajor(cfg.embedded.pgBin, 'postgres'));
   test.skip(tooOld !== undefined, tooOld ?? '');

@@ -14,7 +14,7 @@ import { externalTarget } from '../../helpers/targets/external-target';
 
 test.describe('faults prove their effect', { tag: '@self' }, () => {
   test.setTimeout(90_000);
-  const embedded = loadConfig({ ...readEnv(), STACK_NAME: 'self-fault-proof', TARGET: 'embedded' });
+  const embedded = loadConfig({ ...readEnv(), STACK_NAME: `self-fault-proof-${process.env.TEST_PARALLEL_INDEX ?? 0}`, TARGET: 'embedded' });
   let stack: EmbeddedStack | undefined;
   test.beforeAll(async () => {
     stack = await EmbeddedStack.up(embedded, { pid: process.pid, kind: 'helper-test' });

@@ -7,7 +7,8 @@ import { EmbeddedStack } from '../../helpers/stack/embedded-stack';
 import { childPids, pidsWithMarker, processState, waitForExit } from '../../helpers/stack/processes';
 import { waitUntil } from '../../helpers/wait';
 
-const STACK_NAME = 'self-interrupt';
+// a helper stack of its own per lane (a run with --fully-parallel spreads these tests over both)
+const STACK_NAME = `self-interrupt-${process.env.TEST_PARALLEL_INDEX ?? 0}`;
 
 /**
  * Ctrl+C in the middle of a fault: the run is interrupted while PostgreSQL is frozen or stopped.

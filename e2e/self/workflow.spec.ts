@@ -52,12 +52,12 @@ test.describe('ci:replay', { tag: '@self' }, () => {
       playwrightArgs: [],
       envOverrides: {},
       // a background process of a script ignores SIGINT: it is killed after this
-      stopGraceMs: 500,
+      stopGraceMs: 200,
     };
     const run: JobRun = {
       id: 'timeout',
-      // 0.02 minutes: 1.2 s; the step leaves a process in the background and waits far longer
-      job: { 'timeout-minutes': 0.02, steps: [{ name: 'hangs', run: `sleep 120 & echo $! > ${pidFile}; sleep 120` }] },
+      // 0.01 minutes: 0.6 s; the step leaves a process in the background and waits far longer
+      job: { 'timeout-minutes': 0.01, steps: [{ name: 'hangs', run: `sleep 120 & echo $! > ${pidFile}; sleep 120` }] },
       matrix: {},
       workspace: dir,
       env: { PATH: process.env.PATH ?? '' },

@@ -117,9 +117,10 @@ export const GENERATED: Readonly<Record<string, () => string>> = {
   'suite-time': () => {
     const r = last('suite-time');
     const by = Object.entries((r?.secondsByProject ?? {}) as Record<string, number>).sort((a, b) => b[1] - a[1]);
-    return `measured ${day(r)}: ${String(r?.tests)} tests, ${String(r?.wallS)} s wall\n\n${table(
-      ['project', 'seconds of tests'],
-      by.map(([k, v]) => [k, v]),
+    const wall = (r?.wallSecondsByProject ?? {}) as Record<string, number>;
+    return `measured ${day(r)}: ${String(r?.tests)} tests, ${String(r?.wallS)} s wall, ${String(r?.lanes ?? 1)} lanes\n\n${table(
+      ['project', 'seconds of tests', 'seconds of the wall (first start to last end)'],
+      by.map(([k, v]) => [k, v, wall[k] ?? 'n/a']),
     )}`;
   },
   'pg-matrix': () => {
