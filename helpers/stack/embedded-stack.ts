@@ -20,7 +20,7 @@ import {
   type StackState,
 } from './stack-state';
 import { stackParts } from './stack-parts';
-import { cleanupStack, stackFolders } from './stack-sweep';
+import { cleanupStack, portsRecordedUnder } from './stack-sweep';
 import { StoreServer } from './store-server';
 
 /** the store's start until /api/health/ answers (the suite's own default: STORE_READY_TIMEOUT_MS) */
@@ -92,7 +92,7 @@ export class EmbeddedStack {
     const t0 = Date.now();
     // never a port another stack recorded: one of its servers may be down for a fault right now
     // (another lane's PostgreSQL in an outage) and come back to find its port taken
-    const taken = portsOfOtherStacks(path.dirname(dir), dir);
+    const taken = portsRecordedUnder(path.dirname(dir), dir);
     const pgPort = await findFreePort(cfg.embedded.portRange, taken);
     const storePort = await findFreePort(cfg.embedded.portRange, [...taken, pgPort]);
     const proxyPort = await findFreePort(cfg.embedded.portRange, [...taken, pgPort, storePort]);
@@ -191,14 +191,4 @@ export class EmbeddedStack {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.down();
   }
-}
-
-/** The ports recorded by every other stack under root (their servers may be stopped for a fault). */
-function portsOfOtherStacks(root: string, self: string): number[] {
-  return stackFolders(root)
-    .filter((d) => d !== self)
-    .flatMap((d) => {
-      const st = readStackStateSafe(d);
-      return st ? [st.postgres.port, st.store.port, st.proxy.port, st.proxy.controlPort] : [];
-    });
 }

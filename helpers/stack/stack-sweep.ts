@@ -71,6 +71,20 @@ export function stackFolders(root: string): string[] {
     .filter((dir) => fs.existsSync(path.join(dir, STATE_FILE)) || fs.existsSync(path.join(dir, 'pg', 'data')));
 }
 
+/**
+ * The ports every stack under root recorded (PostgreSQL, the store, the proxy and its control), but
+ * `except`'s: a new stack takes none of them, since a stack's server may be stopped for a fault
+ * (another lane's PostgreSQL in an outage) and must find its port free when it comes back.
+ */
+export function portsRecordedUnder(root: string, except?: string): number[] {
+  return stackFolders(root)
+    .filter((d) => d !== except)
+    .flatMap((d) => {
+      const st = readStackStateSafe(d);
+      return st ? [st.postgres.port, st.store.port, st.proxy.port, st.proxy.controlPort] : [];
+    });
+}
+
 /** Cleans every leftover of a killed run under root; returns one line per stack cleaned. */
 export async function sweepLeftovers(root: string): Promise<string[]> {
   const out: string[] = [];
