@@ -118,7 +118,7 @@ export const GENERATED: Readonly<Record<string, () => string>> = {
     const r = last('suite-time');
     const by = Object.entries((r?.secondsByProject ?? {}) as Record<string, number>).sort((a, b) => b[1] - a[1]);
     const wall = (r?.wallSecondsByProject ?? {}) as Record<string, number>;
-    return `measured ${day(r)}: ${String(r?.tests)} tests, ${String(r?.wallS)} s wall, ${Number(r?.lanes ?? 1)} lanes (records before lanes existed: 1)\n\n${table(
+    return `measured ${day(r)}: ${String(r?.tests)} tests, ${String(r?.wallS)} s wall, ${r?.lanes === undefined ? 'one lane' : `${Number(r.lanes)} lanes`}\n\n${table(
       ['project', 'seconds of tests', 'seconds of the wall (first start to last end)'],
       by.map(([k, v]) => [k, v, wall[k] ?? 'n/a']),
     )}`;
