@@ -79,7 +79,7 @@ export default tseslint.config(
   },
   {
     // Playwright's fixture signature: a fixture that needs no other fixture destructures {}
-    files: ['e2e/fixtures/**/*.ts'],
+    files: ['e2e/fixtures/**/*.ts', 'e2e/self/support/test.ts'],
     rules: { 'no-empty-pattern': 'off' },
   },
   {

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { PROJECT_ROOT } from '../../helpers/paths';
 import { categorize } from '../../helpers/report/categories';
 import { FAILED_PHASE_LABEL } from '../../helpers/report/evidence';

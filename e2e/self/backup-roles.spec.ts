@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import pg from 'pg';
 import { BackupPrivilegeError, PgBackupDriver, WrongDatabaseReached, libpqConnection } from '../../helpers/backup/backup-driver';
 import { loadConfig, readEnv } from '../../helpers/config';

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import type { OrderRow } from '../../helpers/integrity/db-probe';
 import { checkLedger, ledgerEmail, type LedgerAttempt } from '../../helpers/integrity/ledger';
 import type { LoadRecord } from '../../helpers/load/load-runner';

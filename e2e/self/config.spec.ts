@@ -2,7 +2,7 @@ import { PG_MAJORS, clientTooOld, defaultServerBin, toolMajor } from '../../help
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { ConfigError, EPHEMERAL_PORT_START, KNOWN_FLAWS, childEnv, laneConfig, loadConfig, readEnv } from '../../helpers/config';
 import { PLAYWRIGHT_CLI, PROJECT_ROOT, REFERENCE_STORE_DIR } from '../../helpers/paths';
 

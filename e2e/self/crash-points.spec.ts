@@ -1,5 +1,5 @@
 /** The crash-point checker (helpers/integrity/crash-points.ts) on made-up points: clean ones pass, each kind of damage is named. */
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import type { Exchange } from '../../helpers/api/store-api';
 import { crashPointTable, judgeCrashPoint, type CrashPointSeen } from '../../helpers/integrity/crash-points';
 import type { OrderRow } from '../../helpers/integrity/db-probe';

@@ -4,7 +4,7 @@
  * name in another case are each refused before anything starts. (What the server says it is, before
  * pg_restore runs: backup-roles.spec.ts.)
  */
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { ConfigError, loadConfig } from '../../helpers/config';
 import { parsePgUrl, targetProblems } from '../../helpers/config/pg-url';
 

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { docFiles, missingPaths, regenerate } from '../../helpers/report/docs';
 import { PROJECT_ROOT } from '../../helpers/paths';
 

@@ -1,5 +1,5 @@
 /** The doctor's printed table, as test:external reads it: every row, and the skips that name no setting. */
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { doctorTable, readDoctorTable } from '../../helpers/doctor';
 
 test.describe('the doctor table', { tag: '@self' }, () => {

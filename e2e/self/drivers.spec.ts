@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { loadConfig, readEnv, type Config } from '../../helpers/config';
 import { composeArgv, parseChildren, parseComposePs, parseContainerState } from '../../helpers/drivers/compose';
 import { kubectlArgv, parsePods, parseReplicas } from '../../helpers/drivers/kubectl';

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { parse, parseAllDocuments } from 'yaml';
 import { PROJECT_ROOT, REFERENCE_STORE_DIR } from '../../helpers/paths';
 

@@ -4,7 +4,7 @@
  * recover", each named as such. A stack of its own, driven as an external target by the command
  * driver (the run's own target may be external).
  */
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { loadConfig, readEnv } from '../../helpers/config';
 import { FaultDidNotRecover, FaultNotObserved, TargetBroken, type Fault } from '../../helpers/faults/fault';
 import { REFERENCE_STORE_DIR } from '../../helpers/paths';

@@ -1,5 +1,5 @@
 /** The fault proxy applies its toxics as Toxiproxy does: per connection with probability toxicity, on their stream. */
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { converse, pings, resets, rig, roundTrip } from './support/proxy-rig';
 
 test.describe('fault proxy toxics (Toxiproxy semantics)', { tag: '@self' }, () => {

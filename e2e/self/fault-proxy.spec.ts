@@ -1,5 +1,5 @@
 /** The fault proxy speaks Toxiproxy's vocabulary: its traffic, toxics and errors. */
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { rig, roundTrip } from './support/proxy-rig';
 
 test.describe('fault proxy (Toxiproxy vocabulary)', { tag: '@self' }, () => {

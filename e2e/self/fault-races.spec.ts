@@ -2,7 +2,7 @@
  * Ctrl+C leaves a test's body running while its teardown recovers the same fault: a recover must wait
  * for an inject still acting, and two recovers at once must revert once (helpers/faults/observe.ts).
  */
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import type { FaultContext } from '../../helpers/faults/catalog';
 import { buildFault } from '../../helpers/faults/observe';
 import { delay } from '../../helpers/wait';

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { config } from '../../helpers/config';
 import { guardRequest } from '../../helpers/faults/proxy/control-api';
 import { redact, redactText } from '../../helpers/report/redact';

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { childEnv, loadConfig, readEnv } from '../../helpers/config';
 import { PLAYWRIGHT_CLI, PROJECT_ROOT } from '../../helpers/paths';
 import { redactText, shown } from '../../helpers/report/redact';

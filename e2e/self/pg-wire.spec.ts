@@ -1,5 +1,5 @@
 /** The fault proxy's reading of PostgreSQL's wire protocol: framing, statements, the end of an answer. */
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { PgConnectionReader } from '../../helpers/faults/pg-wire';
 
 const int32 = (n: number) => {

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { EPHEMERAL_PORT_START } from '../../helpers/config';
 import { findFreePort, isPortFree } from '../../helpers/stack/ports';
 

@@ -1,7 +1,7 @@
 /** The load's lean GET path (helpers/load/raw-get.ts) against raw servers on loopback: framing, reuse, stale sockets, errors. */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { HttpClient } from '../../helpers/load/http-client';
 import { findFreePort } from '../../helpers/stack/ports';
 

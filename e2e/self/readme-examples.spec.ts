@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { loadConfig } from '../../helpers/config';
 import { PROJECT_ROOT } from '../../helpers/paths';
 

@@ -1,5 +1,5 @@
 /** The restart's failure classes (helpers/integrity/restart-failures.ts): what is safe to retry, and what was dropped. */
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { classifyRestartFailures } from '../../helpers/integrity/restart-failures';
 import type { LoadRecord } from '../../helpers/load/load-runner';
 

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { scanReports } from '../../helpers/report/secret-scan';
 
 test.describe('report scan', { tag: '@self' }, () => {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { childEnv, loadConfig, readEnv } from '../../helpers/config';
 import { PROJECT_ROOT } from '../../helpers/paths';
 import { EmbeddedStack } from '../../helpers/stack/embedded-stack';

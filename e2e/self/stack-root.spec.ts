@@ -1,6 +1,6 @@
 /** The stack folder cannot be planted: another owner or a writable-by-others folder is refused. */
 import fs from 'node:fs';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { findFreePort } from '../../helpers/stack/ports';
 import { ensureSafeStackRoot, readStackState, STATE_VERSION } from '../../helpers/stack/stack-state';
 import { portsRecordedUnder } from '../../helpers/stack/stack-sweep';

@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { config } from '../../helpers/config';
 import { REFERENCE_STORE_DIR } from '../../helpers/paths';
 

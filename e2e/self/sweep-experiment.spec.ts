@@ -1,5 +1,5 @@
 /** The sweep runner (helpers/experiment/sweep-experiment.ts): its order of phases per point, and a sweep of nothing is red. */
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import type { Fault, FaultAction } from '../../helpers/faults/fault';
 import { runSweepExperiment, type SweepExperiment } from '../../helpers/experiment/sweep-experiment';
 import { Evidence } from '../../helpers/report/evidence';

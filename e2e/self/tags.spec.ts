@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { PROJECT_ROOT } from '../../helpers/paths';
 
 const TITLE_WITH_TAG = /test(?:\.describe)?(?:\.serial)?\(\s*(['`])((?:(?!\1)[^\\]|\\.)*?\s@[\w-]+\b(?:(?!\1)[^\\]|\\.)*?)\1/gs;

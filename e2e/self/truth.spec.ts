@@ -3,7 +3,7 @@
  * list, a stale field, a row that does not exist, a server field that took the client's value, a
  * driver's message) and the truth green.
  */
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { describeFalse, asSentProblems } from '../../helpers/integrity/answers';
 import { adversarialValues, naturalColumns, serverFields, storedProblems } from '../../helpers/integrity/server-fields';
 import { judgeRead } from '../../helpers/integrity/store-truth';

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { runJob, type JobRun, type Replay } from '../../helpers/ci/workflow-replay';
 import { isAlive } from '../../helpers/stack/processes';
 import { PROJECT_ROOT } from '../../helpers/paths';

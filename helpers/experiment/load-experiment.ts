@@ -47,6 +47,11 @@ export interface ExperimentContext {
   readonly token: string;
   readonly customerId: number;
   readonly recoverTimeoutMs: number;
+  /**
+   * Runs the part under load (Baseline to Recover, the load's whole life) with the machine to itself:
+   * its bounds are timings (lanes: helpers/stack/lane-slots.ts). Verify, after the load, does not need it.
+   */
+  readonly alone?: <T>(underLoad: () => Promise<T>) => Promise<T>;
 }
 
 export interface LoadExperiment {
@@ -168,7 +173,8 @@ export async function runLoadExperiment(
     });
     return { base, injected, recovered };
   };
-  const { base, injected, recovered } = await underLoad().finally(() => runner.stop());
+  const alone = ctx.alone ?? ((f) => f());
+  const { base, injected, recovered } = await alone(() => underLoad().finally(() => runner.stop()));
 
   return phase(evidence, 'Verify', async () => {
     const records = runner.records;

@@ -16,12 +16,18 @@ export async function findFreePort(range: { min: number; max: number }, exclude:
   if (range.max >= EPHEMERAL_PORT_START) {
     throw new Error(`port range ${range.min}-${range.max} reaches the ephemeral range (>= ${EPHEMERAL_PORT_START})`);
   }
-  const span = range.max - range.min + 1;
-  const maxTries = Math.min(span, 200);
+  // the ports not excluded, tried in random order (a partial shuffle): an excluded port costs no try,
+  // and a range with one port left finds it (drawn with repeats, 8 excluded of 11 failed 3% of the time)
+  const excluded = new Set(exclude);
+  const candidates: number[] = [];
+  for (let p = range.min; p <= range.max; p++) if (!excluded.has(p)) candidates.push(p);
+  const maxTries = Math.min(candidates.length, 200);
   for (let i = 0; i < maxTries; i++) {
-    const port = range.min + Math.floor(Math.random() * span);
-    if (exclude.includes(port)) continue;
+    const j = i + Math.floor(Math.random() * (candidates.length - i));
+    const port = candidates[j] as number;
+    candidates[j] = candidates[i] as number;
+    candidates[i] = port;
     if (await isPortFree(port)) return port;
   }
-  throw new Error(`no free port in ${range.min}-${range.max} after ${maxTries} tries`);
+  throw new Error(`no free port in ${range.min}-${range.max} after ${maxTries} tries (${excluded.size} excluded)`);
 }

@@ -10,12 +10,14 @@ import { log } from '../report/log';
 import { EmbeddedStack } from '../stack/embedded-stack';
 import { sweepLeftovers } from '../stack/stack-sweep';
 import { healStack } from '../stack/heal';
+import { removeLaneSlots } from '../stack/lane-slots';
 import { embeddedTarget } from './embedded-target';
 
 /** Starts (or reuses) the run's embedded stack and records it in reports/stack.json. */
 export async function setUpEmbedded(cfg: Config): Promise<void> {
   // stacks of killed runs (any STACK_NAME) are found and cleaned here
   for (const line of await sweepLeftovers(path.dirname(cfg.embedded.stackDir))) log(`cleaned leftover stack ${line}`);
+  removeLaneSlots(path.dirname(cfg.embedded.stackDir));
   const stack = cfg.embedded.reuse
     ? await reuse(cfg.embedded.stackDir)
     : await EmbeddedStack.up(cfg, { pid: process.pid, kind: 'test' }, log);
@@ -71,7 +73,10 @@ export async function tearDownEmbedded(cfg: Config): Promise<void> {
     const done = await stack.down();
     log(`embedded stack of lane ${lane} down: ${done.join('; ') || 'nothing was running'}`);
   }
-  if (cfg.embedded.lanes > 1) handOffSecrets(cfg);
+  if (cfg.embedded.lanes > 1) {
+    handOffSecrets(cfg);
+    removeLaneSlots(path.dirname(cfg.embedded.stackDir), process.pid);
+  }
   const stack = EmbeddedStack.open(cfg.embedded.stackDir);
   if (!stack) return;
   if (stack.state.owner.pid === process.pid) {
