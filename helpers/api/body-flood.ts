@@ -31,6 +31,10 @@ export interface FloodOptions {
   /** how long to wait for an answer once the writing stopped */
   readonly waitMs: number;
   readonly token?: string;
+  /** the body to send (declared framing; sendBytes of it at most); by default filler bytes */
+  readonly body?: Buffer;
+  /** more request headers (an Idempotency-Key) */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 const PIECE = Buffer.alloc(64 * 1024, 'a');
@@ -68,6 +72,7 @@ export function floodBody(baseUrl: string, o: FloodOptions): Promise<FloodResult
         `Host: ${url.host}`,
         'Content-Type: application/json',
         ...(o.token ? [`Authorization: Bearer ${o.token}`] : []),
+        ...Object.entries(o.headers ?? {}).map(([k, v]) => `${k}: ${v}`),
         framing,
         '',
         '',
@@ -81,9 +86,10 @@ export function floodBody(baseUrl: string, o: FloodOptions): Promise<FloodResult
         timer = setTimeout(() => done({ ended: 'waited' }), o.waitMs);
         return;
       }
+      const data = o.body ? o.body.subarray(sent, Math.min(sent + PIECE.length, o.sendBytes)) : PIECE;
       const piece =
-        o.framing === 'chunked' ? Buffer.concat([Buffer.from(`${PIECE.length.toString(16)}\r\n`), PIECE, Buffer.from('\r\n')]) : PIECE;
-      sent += PIECE.length;
+        o.framing === 'chunked' ? Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from('\r\n')]) : data;
+      sent += data.length;
       const next = () => setTimeout(pump, PACE_MS);
       if (socket.write(piece)) next();
       else socket.once('drain', next);
