@@ -142,6 +142,24 @@ test.describe('config', { tag: '@self' }, () => {
     fs.rmSync(stackRoot, { recursive: true, force: true });
   });
 
+  test('should refuse --workers other than the lanes before anything starts', () => {
+    const stackRoot = fs.mkdtempSync(path.join('/tmp', 'sr-badcfg-'));
+    const run = spawnSync(process.execPath, [PLAYWRIGHT_CLI, 'test', '--project=smoke', '--workers=3'], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: childEnv({ TARGET: 'embedded', STACK_LANES: '2', STACK_ROOT: stackRoot, REPORTS_DIR: test.info().outputPath('child-reports') }),
+    });
+    const output = `${run.stdout}\n${run.stderr}`;
+    expect(run.status, output).not.toBe(0);
+    expect(output).toContain('--workers=3: the workers are the lanes (2, STACK_LANES); set STACK_LANES instead of --workers');
+    expect(
+      fs.readdirSync(stackRoot).filter((f) => !f.startsWith('report-secrets')),
+      'no stack folder was created',
+    ).toEqual([]);
+    fs.rmSync(stackRoot, { recursive: true, force: true });
+  });
+
   test('should stop `playwright test` before any fault when a driver setting is bad', () => {
     const run = spawnSync(process.execPath, [PLAYWRIGHT_CLI, 'test', '--project=db-outage'], {
       cwd: PROJECT_ROOT,

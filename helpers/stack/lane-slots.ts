@@ -18,7 +18,7 @@ import { isAlive } from './processes';
 
 const POLL_MS = 20;
 /** A slot is waited for at most this long: a load experiment lasts 3-25 s here, a test at most its timeout. */
-export const LANE_SLOT_WAIT_MS = 120_000;
+const LANE_SLOT_WAIT_MS = 120_000;
 const EXCLUSIVE = 'exclusive';
 const sharedFile = (pid: number) => `shared-${pid}`;
 const pidOf = (name: string) => Number(/^shared-(\d+)$/.exec(name)?.[1]);
@@ -84,6 +84,27 @@ export class LaneSlots {
       timeoutMs,
       intervalMs: POLL_MS,
     });
+  }
+
+  /** Runs a test holding a shared slot (given back however the test ends). */
+  async sharedDuring(test: () => Promise<void>): Promise<void> {
+    await this.shared(LANE_SLOT_WAIT_MS);
+    try {
+      await test();
+    } finally {
+      this.release();
+    }
+  }
+
+  /** Runs the part of a test under load with the exclusive slot, then goes back to a shared one. */
+  async alone<T>(underLoad: () => Promise<T>): Promise<T> {
+    await this.exclusive(LANE_SLOT_WAIT_MS);
+    try {
+      return await underLoad();
+    } finally {
+      this.release();
+      await this.shared(LANE_SLOT_WAIT_MS);
+    }
   }
 
   /** Gives back what this worker holds. */

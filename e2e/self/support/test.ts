@@ -5,21 +5,11 @@
  */
 import { test as base } from '@playwright/test';
 import { config } from '../../../helpers/config';
-import { LANE_SLOT_WAIT_MS, LaneSlots } from '../../../helpers/stack/lane-slots';
+import { LaneSlots } from '../../../helpers/stack/lane-slots';
 
 export { expect } from '@playwright/test';
 
 export const test = base.extend<{ laneSlot: void }, { laneSlots: LaneSlots | undefined }>({
   laneSlots: [async ({}, use) => use(LaneSlots.ofWorker(config())), { scope: 'worker', box: true }],
-  laneSlot: [
-    async ({ laneSlots }, use) => {
-      await laneSlots?.shared(LANE_SLOT_WAIT_MS);
-      try {
-        await use();
-      } finally {
-        laneSlots?.release();
-      }
-    },
-    { auto: true, box: true },
-  ],
+  laneSlot: [async ({ laneSlots }, use) => (laneSlots ? laneSlots.sharedDuring(use) : use()), { auto: true, box: true }],
 });
