@@ -62,7 +62,10 @@ test.describe('malformed input', { tag: '@security' }, () => {
         headers: { 'Idempotency-Key': newIdempotencyKey('bad') },
       });
       await evidence.json('a 3 MB body', r);
-      expect(r.status, `a 3 MB body: answered ${r.status ?? `nothing (${r.ended} after ${r.sentBytes} bytes)`}`).toBe(413);
+      expect(
+        r.status,
+        `a 3 MB body: answered ${r.status ?? `nothing (${r.ended} after ${r.sentBytes} bytes${r.error ? `: ${r.error}` : ''})`}`,
+      ).toBe(413);
     });
   });
 

@@ -10,6 +10,7 @@
 export const refusedMidBody = (r: FloodResult, statuses: readonly number[], sendBytes: number): boolean =>
   r.status !== undefined ? statuses.includes(r.status) : r.ended !== 'waited' && r.sentBytes < sendBytes;
 import net from 'node:net';
+import tls from 'node:tls';
 
 export interface FloodResult {
   /** the status the store answered with, when it answered */
@@ -19,6 +20,8 @@ export interface FloodResult {
   readonly waitedMs: number;
   /** how it ended without an answer: the store closed or reset the connection, or the wait ran out */
   readonly ended?: 'closed' | 'reset' | 'waited';
+  /** what ended it, when an error did (a refused connection, a certificate the client does not trust) */
+  readonly error?: string;
 }
 
 export interface FloodOptions {
@@ -35,6 +38,8 @@ export interface FloodOptions {
   readonly body?: Buffer;
   /** more request headers (an Idempotency-Key) */
   readonly headers?: Readonly<Record<string, string>>;
+  /** for an https BASE_URL: TLS options beyond the default verification (a test's own CA) */
+  readonly tls?: Pick<tls.ConnectionOptions, 'ca'>;
 }
 
 const PIECE = Buffer.alloc(64 * 1024, 'a');
@@ -46,7 +51,17 @@ export function floodBody(baseUrl: string, o: FloodOptions): Promise<FloodResult
   const url = new URL(baseUrl);
   const t0 = Date.now();
   return new Promise((resolve) => {
-    const socket = net.connect(Number(url.port || 80), url.hostname);
+    // an https target gets TLS, verified as any client would (the store behind it answers the same)
+    const secure = url.protocol === 'https:';
+    const socket = secure
+      ? tls.connect({
+          host: url.hostname,
+          port: Number(url.port || 443),
+          // SNI names a host, never an address (RFC 6066)
+          ...(net.isIP(url.hostname) ? {} : { servername: url.hostname }),
+          ...o.tls,
+        })
+      : net.connect(Number(url.port || 80), url.hostname);
     let sent = 0;
     let head = '';
     let settled = false;
@@ -63,7 +78,9 @@ export function floodBody(baseUrl: string, o: FloodOptions): Promise<FloodResult
       const m = /^HTTP\/1\.\d (\d{3})/.exec(head);
       if (m) done({ status: Number(m[1]) });
     });
-    socket.on('error', (e: NodeJS.ErrnoException) => done({ ended: e.code === 'ECONNRESET' || e.code === 'EPIPE' ? 'reset' : 'closed' }));
+    socket.on('error', (e: NodeJS.ErrnoException) =>
+      done({ ended: e.code === 'ECONNRESET' || e.code === 'EPIPE' ? 'reset' : 'closed', error: e.message }),
+    );
     socket.on('end', () => done({ ended: 'closed' }));
     const framing = o.framing === 'declared' ? `Content-Length: ${o.declaredBytes}` : 'Transfer-Encoding: chunked';
     socket.write(
@@ -94,6 +111,6 @@ export function floodBody(baseUrl: string, o: FloodOptions): Promise<FloodResult
       if (socket.write(piece)) next();
       else socket.once('drain', next);
     };
-    socket.once('connect', pump);
+    socket.once(secure ? 'secureConnect' : 'connect', pump);
   });
 }
