@@ -93,10 +93,15 @@ export class EmbeddedStack {
     // never a port another stack recorded: one of its servers may be down for a fault right now
     // (another lane's PostgreSQL in an outage) and come back to find its port taken
     const taken = portsRecordedUnder(path.dirname(dir), dir);
-    const pgPort = await findFreePort(cfg.embedded.portRange, taken);
-    const storePort = await findFreePort(cfg.embedded.portRange, [...taken, pgPort]);
-    const proxyPort = await findFreePort(cfg.embedded.portRange, [...taken, pgPort, storePort]);
-    const controlPort = await findFreePort(cfg.embedded.portRange, [...taken, pgPort, storePort, proxyPort]);
+    const port = async () => {
+      const p = await findFreePort(cfg.embedded.portRange, taken);
+      taken.push(p);
+      return p;
+    };
+    const pgPort = await port();
+    const storePort = await port();
+    const proxyPort = await port();
+    const controlPort = await port();
     const customerPassword = secret();
     const state: StackState = {
       version: STATE_VERSION,
